@@ -365,8 +365,13 @@ def plan_split(frame: pd.DataFrame, *, label: str, stratify: Sequence[str] = (),
         rows[p] = [int(i) for i in rng.permutation(np.flatnonzero(part_of == j))]
     empty = [p for p in parts if not rows[p]]
     if empty:
-        raise WorkbenchError(f"--group: keeping groups together leaves split "
-                             f"'{empty[0]}' empty; use fewer, smaller groups or other ratios")
+        if group is None and not dedupe:
+            r = ratios[parts.index(empty[0])]
+            raise WorkbenchError(f"--ratios: split '{empty[0]}' gets no rows ({r:g} x {n} "
+                                 "rows rounds to 0); use a larger ratio or more data")
+        how = f"groups of '{group}'" if group else "duplicate clusters (--dedupe)"
+        raise WorkbenchError(f"--group: keeping {how} together leaves split '{empty[0]}' "
+                             "empty; use smaller groups or other ratios")
 
     counts = {p: len(rows[p]) for p in parts}
     per_stratum: dict[str, dict[str, int]] = {s: {p: 0 for p in parts} for s in names}
