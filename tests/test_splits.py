@@ -303,3 +303,13 @@ def test_property_groups_never_span_splits(data, n_groups, seed):
         assert len({where[i] for i in rows}) == 1
     assert sorted(i for p in plan.parts for i in plan.rows[p]) == list(range(len(frame)))
     assert all(plan.rows[p] for p in plan.parts)
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import workbench._leakage
+    import workbench.splits
+
+    for mod in (workbench.splits, workbench._leakage):
+        assert doctest.testmod(mod).failed == 0

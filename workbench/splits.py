@@ -551,10 +551,30 @@ def split_frame(project, ref: str | int, part: str | None = None) -> pd.DataFram
     return dd[part].to_pandas()
 
 
+def strata_table(manifest: dict[str, Any]) -> pd.DataFrame:
+    """Rows per stratum and split with each stratum's share of every split (percent).
+
+    >>> m = {"counts": {"train": 3, "test": 1},
+    ...      "strata": {"a": {"train": 2, "test": 1}, "b": {"train": 1, "test": 0}}}
+    >>> strata_table(m)[["stratum", "train", "train %"]].to_dict("records")[0]
+    {'stratum': 'a', 'train': 2, 'train %': 66.7}
+    """
+    parts = list(manifest["counts"])
+    rows = []
+    for stratum, counts in manifest["strata"].items():
+        row: dict[str, Any] = {"stratum": stratum, **{p: counts[p] for p in parts},
+                               "rows": sum(counts.values())}
+        for p in parts:
+            total = manifest["counts"][p]
+            row[f"{p} %"] = round(100 * counts[p] / total, 1) if total else 0.0
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["stratum", *parts, "rows", *[f"{p} %" for p in parts]])
+
+
 def list_splits(project) -> list[Run]:
     """Finished splits, newest first."""
     return Store.for_project(project).list_runs("split", status="succeeded")
 
 
 __all__ = ["SplitPlan", "SplitReport", "plan_split", "make_split", "load_split", "split_frame",
-           "parse_split_ref", "get_split_run", "list_splits", "parse_ratios", "allocate"]
+           "parse_split_ref", "get_split_run", "list_splits", "strata_table", "parse_ratios", "allocate"]
