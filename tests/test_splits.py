@@ -90,8 +90,8 @@ def test_rare_class_with_min_stratum_merges_into_other():
     plan = plan_split(frame, label="y", min_stratum=3)
     assert plan.manifest["merged_strata"] == ["odd", "rare"]
     assert plan.manifest["min_stratum"] == 3
-    assert plan.manifest["strata"]["other"] == {"train": 2, "validation": 1, "test": 0} or \
-        sum(plan.manifest["strata"]["other"].values()) == 3
+    other = plan.manifest["strata"]["other"]  # 2.4, 0.3, 0.3: the extra row is held out
+    assert other["train"] == 2 and other["validation"] + other["test"] == 1
     assert set(plan.manifest["strata"]) == {"common", "other"}
 
 
@@ -280,7 +280,7 @@ def test_property_exact_strata_union_and_seed(data, seed):
     again = plan_split(frame, label="y", stratify=["a"], ratios=ratios, seed=seed,
                        min_stratum=k, leakage=False)
     assert again.rows == plan.rows
-    if len(frame) >= 20:
+    if len(frame) >= 20 and min(ratios) * len(frame) >= 1:  # else a split may be empty
         other = plan_split(frame, label="y", stratify=["a"], ratios=ratios, seed=seed + 1,
                            min_stratum=k, leakage=False)
         assert other.rows != plan.rows

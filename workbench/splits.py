@@ -171,8 +171,9 @@ def allocate(sizes: Sequence[int], ratios: Sequence[float], *,
     totals are the floor or ceil of ``sum(sizes) * ratio``.
 
     The remainders form a small transport problem (strata -> splits); it is filled
-    greedily in a seeded random order and completed with augmenting paths, which always
-    succeed because the fractional table itself is a feasible flow.
+    greedily in a seeded random order (a stratum's extra row goes first to a split it
+    would otherwise miss, so rare strata reach the held-out splits) and completed with
+    augmenting paths, which always succeed because the fractional table is a feasible flow.
     """
     fr = _fractions(ratios)
     k, n_s = len(fr), len(sizes)
@@ -191,13 +192,13 @@ def allocate(sizes: Sequence[int], ratios: Sequence[float], *,
     order = rng.permutation(n_s)
     for caps in ([math.floor(c) for c in col_frac], [math.ceil(c) for c in col_frac]):
         room = np.array(caps) - extra.sum(axis=0)
-        for s in order:  # greedy: most remaining room first
+        for s in order:  # greedy: splits the stratum would miss first, then most room
             while rest[s] > 0:
                 options = [j for j in range(k) if allowed[s, j] and not extra[s, j]
                            and room[j] > 0]
                 if not options:
                     break
-                j = max(options, key=lambda c: (room[c], -c))
+                j = max(options, key=lambda c: (table[s, c] == 0, room[c], c))
                 extra[s, j], rest[s], room[j] = True, rest[s] - 1, room[j] - 1
         progress = True
         while progress and rest.any():  # augmenting paths through the graph of splits
