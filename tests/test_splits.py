@@ -112,6 +112,9 @@ BAD = [
     ({"label": "topic", "near_threshold": 1.5}, r"^--near-threshold: must be in \(0, 1\]"),
     ({"label": "topic", "stratify": ["topic"]}, r"^--stratify: 'topic' is already the label"),
     ({"label": "topic", "min_stratum": 0}, r"^--min-stratum: must be a positive number"),
+    ({"label": "persona", "text_columns": ["topic"], "dedupe": True},
+     r"^--dedupe: keeping duplicate clusters together leaves split 'test' empty; use "
+     r"smaller groups or other ratios$"),
     ({"label": "topic", "group": "persona"}, r"^--group: keeping groups of 'persona' "
      r"together leaves split 'validation' empty; use smaller groups or other ratios$"),
     ({"label": "topic", "group": "persona", "ratios": [0.25, 0.25, 0.5], "min_stratum": 1},
@@ -146,6 +149,27 @@ def test_single_class_and_too_few_rows():
     with pytest.raises(WorkbenchError, match=r"^DATA: 2 rows, fewer than the 3 splits asked "
                        r"for \(train, validation, test\)$"):
         plan_split(pd.DataFrame({"y": ["a", "b"]}), label="y")
+
+
+def test_dedupe_needs_text_and_keeps_exact_split_without_duplicates():
+    frame = pd.DataFrame({"y": ["a", "b"] * 10, "n": range(20)})
+    with pytest.raises(WorkbenchError, match=r"^--dedupe: no free-text column to find "
+                       r"duplicates in; name one with --text COL$"):
+        plan_split(frame, label="y", dedupe=True)
+    texts = frame.assign(t=[f"entirely different sentence {i} " * (i + 1) for i in range(20)])
+    a = plan_split(texts, label="y", dedupe=True, ratios="0.5,0.5", seed=2)
+    b = plan_split(texts, label="y", ratios="0.5,0.5", seed=2)
+    assert a.rows == b.rows  # nothing to keep together: the exact allocation is used
+
+
+def test_groups_keep_strata_balanced():
+    frame = labelled(400, seed=3).assign(conv=lambda d: np.arange(len(d)) // 4)
+    plan = plan_split(frame, label="y", stratify=["who"], group="conv",
+                      ratios=[0.6, 0.2, 0.2], seed=0, leakage=False)
+    sizes = pd.Series(plan.strata).value_counts()
+    for s, counts in plan.manifest["strata"].items():
+        for p, r in zip(plan.parts, [0.6, 0.2, 0.2]):
+            assert abs(counts[p] - r * sizes[s]) <= 4, (s, counts)  # at most one group off
 
 
 def test_fewer_groups_than_splits():
@@ -296,7 +320,7 @@ def test_property_groups_never_span_splits(data, n_groups, seed):
         plan = plan_split(frame, label="y", group="conv", ratios=ratios, seed=seed,
                           min_stratum=1, leakage=False)
     except WorkbenchError as exc:  # too few groups, or a split left empty: said plainly
-        assert str(exc).startswith(("--group: ", "--ratios: "))
+        assert str(exc).startswith(("--group: ", "--ratios: "))  # never a crash
         return
     where = plan.assignment()
     for rows in frame.groupby("conv").groups.values():

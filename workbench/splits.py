@@ -339,11 +339,17 @@ def plan_split(frame: pd.DataFrame, *, label: str, stratify: Sequence[str] = (),
     clusters = _leakage.find_duplicates(frame, texts, near_threshold=near_threshold) \
         if (leakage or dedupe) and texts else None
 
+    if dedupe and not texts:
+        raise WorkbenchError("--dedupe: no free-text column to find duplicates in; name one "
+                             "with --text COL")
+    # dedupe with no duplicate at all needs no groups: keep the exact allocation
+    grouped = group is not None or (dedupe and clusters is not None
+                                    and len(np.unique(clusters.cluster_of)) < n)
     rng = np.random.default_rng(seed)
     names = sorted(set(strata))
     code_of = {s: i for i, s in enumerate(names)}
     codes = np.array([code_of[s] for s in strata], dtype=np.int64)
-    if group is None and not dedupe:
+    if not grouped:
         sizes = np.bincount(codes, minlength=len(names))
         table = allocate(sizes.tolist(), ratios, rng=rng)
         part_of = np.empty(n, dtype=np.int64)
@@ -366,12 +372,13 @@ def plan_split(frame: pd.DataFrame, *, label: str, stratify: Sequence[str] = (),
         rows[p] = [int(i) for i in rng.permutation(np.flatnonzero(part_of == j))]
     empty = [p for p in parts if not rows[p]]
     if empty:
-        if group is None and not dedupe:
+        if not grouped:
             r = ratios[parts.index(empty[0])]
             raise WorkbenchError(f"--ratios: split '{empty[0]}' gets no rows ({r:g} x {n} "
                                  "rows rounds to 0); use a larger ratio or more data")
-        how = f"groups of '{group}'" if group else "duplicate clusters (--dedupe)"
-        raise WorkbenchError(f"--group: keeping {how} together leaves split '{empty[0]}' "
+        opt, how = ("--group", f"groups of '{group}'") if group else \
+            ("--dedupe", "duplicate clusters")
+        raise WorkbenchError(f"{opt}: keeping {how} together leaves split '{empty[0]}' "
                              "empty; use smaller groups or other ratios")
 
     counts = {p: len(rows[p]) for p in parts}
