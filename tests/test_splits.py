@@ -242,8 +242,9 @@ def test_cli_split_show_list_and_exit_codes(project, tmp_path):
     assert proc.returncode == 0, proc.stderr
     manifest = json.loads((tmp_path / "m.json").read_text())
     assert set(manifest) >= {"dataset", "seed", "ratios", "counts", "strata", "leakage"}
-    assert manifest["counts"] == {"train": 290, "validation": 37, "test": 36} or \
-        sum(manifest["counts"].values()) == 363
+    assert list(manifest["counts"]) == ["train", "validation", "test"]
+    assert all(abs(manifest["counts"][p] - r * 363) < 1
+               for p, r in zip(manifest["counts"], [0.8, 0.1, 0.1]))
     assert "weather|woman" in proc.stdout and "saved split" in proc.stdout
     show = run_cli("split", "show", str(manifest["run_id"]), "--json", "-", env=env)
     assert show.returncode == 0 and json.loads(show.stdout[show.stdout.index("{"):]) == manifest
