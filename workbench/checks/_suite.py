@@ -20,6 +20,7 @@ Every error names the file, the field path and its line.
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -79,19 +80,20 @@ class SuiteSpec(BaseModel):
     digest: str = ""
     lines: dict[str, int] = {}
 
-    def where(self, field: str) -> str:
-        """``FILE: FIELD (line N)``, the prefix of every error about ``field``."""
-        line = self.lines.get(field)
-        while line is None and ("." in field or "[" in field):
-            field_up = field.rsplit(".", 1)[0] if "." in field else field.rsplit("[", 1)[0]
-            if field_up == field:
-                break
-            field = field_up
-            line = self.lines.get(field)
-        return f"{self.path}: {field}" + (f" (line {line})" if line else "")
+    def line(self, field: str) -> int | None:
+        """The line of ``field`` (or of its nearest parent) in the file."""
+        while field:
+            if field in self.lines:
+                return self.lines[field]
+            parent = re.sub(r"(\.[^.\[\]]+|\[\d+\])$", "", field)
+            if parent == field:
+                return None
+            field = parent
+        return None
 
     def error(self, field: str, message: str) -> WorkbenchError:
-        line = self.lines.get(field) or self.lines.get(field.rsplit(".", 1)[0])
+        """``FILE: FIELD (line N): MESSAGE`` as a WorkbenchError."""
+        line = self.line(field)
         return WorkbenchError(f"{self.path}: {field}" + (f" (line {line})" if line else "")
                               + f": {message}")
 
@@ -139,17 +141,18 @@ def _read_yaml(path: Path, shown: str) -> tuple[Any, dict[str, int], str]:
     return data, lines, hashlib.sha256(text.encode()).hexdigest()
 
 
-def _split_item(item: Any, where: str, kind: str) -> tuple[str, dict[str, Any], dict]:
+def _split_item(item: Any, proto: SuiteSpec, where: str, kind: str
+                ) -> tuple[str, dict[str, Any], dict]:
     if not isinstance(item, dict):
-        raise WorkbenchError(f"{where}: expected a mapping with 'type:' and its keyword "
-                             f"arguments, got {type(item).__name__}")
+        raise proto.error(where, "expected a mapping with 'type:' and its keyword "
+                          f"arguments, got {type(item).__name__}")
     if "type" not in item:
-        raise WorkbenchError(f"{where}.type: missing; each {kind} needs a 'type:'")
+        raise proto.error(f"{where}.type", f"missing; each {kind} needs a 'type:'")
     kwargs = {str(k): v for k, v in item.items() if k not in ("type", "meta")}
     meta = item.get("meta") or {}
     if not isinstance(meta, dict):
-        raise WorkbenchError(f"{where}.meta: expected a mapping (for example "
-                             "{notes: ..., id: ...}), got " + type(meta).__name__)
+        raise proto.error(f"{where}.meta", "expected a mapping (for example "
+                          "{notes: ..., id: ...}), got " + type(meta).__name__)
     return str(item["type"]), kwargs, meta
 
 
@@ -203,7 +206,7 @@ def load_suite(path: str | Path, *, check_types: bool = True,
     ge_names: list[str] | None = None
     for i, item in enumerate(raw_rules):
         where = f"expectations[{i}]"
-        type_, kwargs, meta = _split_item(item, proto.where(where), "rule")
+        type_, kwargs, meta = _split_item(item, proto, where, "rule")
         if type_ in RULES:
             engine: Engine = "workbench"
             try:
@@ -245,7 +248,7 @@ def load_suite(path: str | Path, *, check_types: bool = True,
                           "unique")
     steps = []
     for i, item in enumerate(raw_clean):
-        type_, kwargs, _ = _split_item(item, proto.where(f"clean[{i}]"), "cleaning rule")
+        type_, kwargs, _ = _split_item(item, proto, f"clean[{i}]", "cleaning rule")
         steps.append(CleanStepSpec(type=type_, kwargs=kwargs, index=i))
     return SuiteSpec(name=str(data.get("name") or Path(path).stem), path=shown,
                      description=str(data.get("description") or ""),
