@@ -286,10 +286,13 @@ def check_columns(suite: SuiteSpec, columns: list[str], *, dataset: str) -> None
                 raise missing(f"expectations[{rule.index}].{key}", col)
 
 
-def find_suite(project, name_or_path: str) -> Path:
-    """A suite path as given, or ``checks/<name>.yaml`` in the project."""
+def find_suite(project, name_or_path: str | Path) -> Path:
+    """A suite path as given (relative to the current folder, else to the project), or
+    ``checks/<name>.yaml`` for a bare name."""
     p = Path(name_or_path)
-    if p.suffix in (".yaml", ".yml") or p.exists() or "/" in name_or_path:
+    if p.suffix in (".yaml", ".yml") or p.exists() or "/" in str(name_or_path):
+        if not p.is_absolute() and not p.exists() and (project.root / p).exists():
+            return project.root / p
         return p
     return project.checks_dir / f"{name_or_path}.yaml"
 
