@@ -264,3 +264,26 @@ def test_history_does_not_import_great_expectations(project):
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=project.root, timeout=60)
     assert json.loads(proc.stdout.strip().splitlines()[-1]) == {"rc": 0, "gx": False}
+
+
+@pytest.mark.parametrize("text,message", [
+    ("expectations:\n  - {type: expect_column_values_to_not_be_null, column: id}\n",
+     r"s.yaml: clean: no cleaning rules; add a 'clean:' list"),
+    ("clean:\n  - type: drop_nul\n", r"clean\[0\].type \(line 2\): unknown cleaning rule "
+     r"'drop_nul' \(did you mean 'drop_nulls'\?\)"),
+    ("clean:\n  - type: drop_nulls\n    column: [a]\n", r"clean\[0\].column \(line 3\): not a "
+     r"keyword of drop_nulls \(did you mean 'columns'\?\)"),
+    ("clean:\n  - type: drop_nulls\n    columns: [answr]\n", r"clean\[0\].columns\[0\] \(line 3\): "
+     r"no column 'answr' \(did you mean 'answer'\?\); it has: id, question"),
+    ("clean:\n  - {type: drop_unexpected_rows, rule: nope}\n", r"no rule with meta.id 'nope'"),
+    ("clean:\n  - {type: filter_length, column: answer}\n", r"clean\[0\] \(line 2\): give at least "
+     r"one of min_words"),
+])
+def test_bad_clean_rules(demo, tmp_path, text, message):
+    from workbench.clean import clean_dataset
+    from workbench.store import Store
+
+    project, raw = demo
+    with pytest.raises(WorkbenchError, match=message):
+        clean_dataset(project, "support_raw", _suite(tmp_path, text))
+    assert Store.for_project(project).list_datasets("support_raw") == [raw]

@@ -66,7 +66,7 @@ def test_scheduled_check_runs_on_time_and_shows_in_history(sched_project):
     assert proc.returncode == 0, proc.stderr
     job = json.loads(proc.stdout)
     t0 = time.time()
-    proc = run_cli("schedule", "run", "--for-seconds", "7", cwd=cwd, timeout=60)
+    proc = run_cli("schedule", "run", "--for-seconds", "5", cwd=cwd, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert f"job {job['id']}: exit code 1" in proc.stdout  # the check ran and found defects
     hist = json.loads(run_cli("check", "history", "--json", "-", cwd=cwd).stdout)

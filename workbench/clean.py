@@ -263,7 +263,8 @@ def validate_steps(suite: SuiteSpec, columns: list[str] | None = None) -> list[t
         try:
             args = model(**step.kwargs)
         except ValidationError as exc:
-            err = exc.errors()[0]
+            errs = exc.errors()
+            err = next((e for e in errs if e["type"] == "extra_forbidden"), errs[0])
             loc = ".".join(str(p) for p in err["loc"])
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":

@@ -157,7 +157,8 @@ def _split_item(item: Any, proto: SuiteSpec, where: str, kind: str
 
 
 def _pydantic_message(exc: ValidationError) -> tuple[str, str]:
-    err = exc.errors()[0]
+    errs = exc.errors()
+    err = next((e for e in errs if e["type"] == "extra_forbidden"), errs[0])
     loc = ".".join(str(p) for p in err["loc"])
     return loc, err["msg"].removeprefix("Value error, ")
 
@@ -213,7 +214,7 @@ def load_suite(path: str | Path, *, check_types: bool = True,
                 RULES[type_].args(**kwargs)
             except ValidationError as exc:
                 loc, msg = _pydantic_message(exc)
-                if "extra" in exc.errors()[0]["type"]:
+                if any(e["type"] == "extra_forbidden" for e in exc.errors()):
                     allowed = list(RULES[type_].args.model_fields)
                     msg = (f"not a keyword of {type_}{did_you_mean(loc, allowed)}; "
                            f"allowed: {', '.join(allowed)}")
