@@ -8,6 +8,7 @@ Expectations returns them in its own order.
 from __future__ import annotations
 
 import logging
+import warnings
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,11 @@ import pandas as pd
 
 from .._errors import did_you_mean
 from ._report import EXAMPLES, CheckResult
+
+# Great Expectations imports pyspark when it is installed, and pyspark warns about
+# pandas 3 on import; the pandas engine never touches Spark, so keep the CLI quiet.
+warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas",
+                        category=FutureWarning)
 
 # keywords Great Expectations manages itself; a suite may not set them
 RESERVED = {"id", "meta", "result_format", "rendered_content", "windows", "batch_id",
