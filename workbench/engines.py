@@ -101,7 +101,8 @@ def spark_session(master: str | None = None, *, app_name: str = "workbench",
     ----------
     master
         A Spark master URL: ``local[*]``, ``local[N]``, ``spark://HOST:PORT``, ``yarn``,
-        ``k8s://...``. A running session on another master is stopped first.
+        ``k8s://...``; None reuses the running session, or starts ``local[*]``. A running
+        session on another master is stopped first.
     app_name
         The application name shown by the cluster manager.
     conf
@@ -111,6 +112,7 @@ def spark_session(master: str | None = None, *, app_name: str = "workbench",
     -------
     pyspark.sql.SparkSession
     """
+    wanted = master
     master = check_master(master)
     require_spark()
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
@@ -127,7 +129,7 @@ def spark_session(master: str | None = None, *, app_name: str = "workbench",
 
     active = SparkSession.getActiveSession()
     if active is not None:
-        if active.sparkContext.master == master:
+        if wanted in (None, "") or active.sparkContext.master == master:
             return active
         active.stop()
     builder = (SparkSession.builder.master(master).appName(app_name)
