@@ -105,9 +105,10 @@ def bleu_stats(predictions: Sequence[str], references: Sequence, *,
     return stats, str(bleu.get_signature())
 
 
-def bleu_from_stats(total: Sequence[float]) -> float:
-    """Corpus BLEU (0-100) from summed per-segment statistics."""
-    return float(_bleu()._compute_score_from_stats([int(x) for x in total]).score)
+def bleu_scores_from_stats(totals) -> list[float]:
+    """Corpus BLEU (0-100) for each row of summed per-segment statistics."""
+    bleu = _bleu()
+    return [float(bleu._compute_score_from_stats([int(x) for x in t]).score) for t in totals]
 
 
 def _rouge_chunk(pairs: list[tuple[str, list[str]]], use_stemmer: bool = False,
@@ -133,5 +134,6 @@ def rouge_scores(predictions: Sequence[str], references: Sequence, *, use_stemme
     from functools import partial
 
     pairs = [(str(p), r) for p, r in zip(predictions, as_reference_lists(references))]
-    rows = parallel_map(partial(_rouge_chunk, use_stemmer=use_stemmer), pairs, n_jobs=n_jobs) if pairs else []
+    chunk = partial(_rouge_chunk, use_stemmer=use_stemmer)
+    rows = parallel_map(chunk, pairs, n_jobs=n_jobs) if pairs else []
     return {t: [r[i] for r in rows] for i, t in enumerate(ROUGE_TYPES)}
