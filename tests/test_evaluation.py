@@ -216,3 +216,14 @@ def test_evaluate_model_on_a_split_base_vs_other(project, tiny_model, qa_frame):
     parents = store.lineage(("run", base.run_id))["parents"]
     assert {"type": "run", "id": str(split.run_id), "relation": "evaluated-on"} in parents
     assert store.get_run(base.run_id).input_hashes["data"]
+
+
+def test_label_column_scores_accuracy_only(eval_data, project, tiny_model):
+    from workbench.generate import GenerationSettings
+
+    rep = evaluate_model(project, model="tiny:gpt2", data="qa", label_col="topic",
+                         settings=GenerationSettings(max_new_tokens=3),
+                         progress=lambda d, t: None)
+    assert list(rep.metrics) == ["accuracy"] and rep.n == 6
+    assert rep.records[0]["reference"] == "setup"
+    assert "metrics:accuracy|" in rep.signature and "BLEU" not in rep.signature
