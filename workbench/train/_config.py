@@ -146,6 +146,24 @@ class _KeyError(ValueError):
         self.loc, self.msg = loc, msg
 
 
+# Names people bring from TrainingArguments, peft or other tools -> ours.
+ALIASES = {
+    "lr": "learning_rate", "num_train_epochs": "epochs", "epoch": "epochs",
+    "per_device_train_batch_size": "batch_size", "train_batch_size": "batch_size",
+    "gradient_accumulation_steps": "gradient_accumulation", "warmup_steps": "warmup",
+    "warmup_ratio": "warmup", "max_seq_length": "max_length", "max_len": "max_length",
+    "lr_scheduler_type": "lr_scheduler", "lora_alpha": "alpha", "lora_dropout": "dropout",
+    "rank": "r", "patience": "early_stopping_patience", "base_model": "model",
+    "dataset": "split", "input": "prompt", "output": "response", "target": "response",
+}
+
+
+def _suggest(key: str, allowed: list[str]) -> str:
+    if ALIASES.get(key) in allowed:
+        return f" (did you mean '{ALIASES[key]}'?)"
+    return did_you_mean(key, allowed)
+
+
 def _allowed_keys(model: type[BaseModel], loc: tuple) -> list[str]:
     for part in loc[:-1]:
         if isinstance(part, int):
@@ -166,7 +184,7 @@ def _message(err: dict, model: type[BaseModel]) -> tuple[str, str]:
     kind = err.get("type", "")
     if kind == "extra_forbidden":
         allowed = _allowed_keys(model, loc)
-        return path, (f"unknown key{did_you_mean(str(loc[-1]), allowed)}; allowed: "
+        return path, (f"unknown key{_suggest(str(loc[-1]), allowed)}; allowed: "
                       + ", ".join(allowed))
     if kind == "missing":
         return path, "required key is missing"

@@ -40,15 +40,8 @@ class Tokenised:
 
 
 def _load_split(project, ref):
-    try:
-        from ..splits import load_split
-    except ImportError:  # TEMP until the splits module lands on main
-        from datasets import load_from_disk
+    from ..splits import load_split
 
-        from ..store import Store
-
-        run = Store.for_project(project).get_run(str(ref).removeprefix("split:"), kind="split")
-        return run, load_from_disk(run.outputs["path"])
     return load_split(project, ref)
 
 
@@ -64,8 +57,10 @@ def resolve_split(project, ref: str):
         except WorkbenchError as exc:
             raise WorkbenchError(f"data.split: {exc}") from None
     name, version = parse_ref(ref)
+    from ..splits import list_splits
+
     store = Store.for_project(project)
-    runs = store.list_runs("split", status="succeeded")
+    runs = list_splits(project)
     seen: set[str] = set()
     for run in runs:
         ds = (run.outputs.get("manifest") or {}).get("dataset") or {}

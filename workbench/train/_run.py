@@ -129,8 +129,9 @@ def _load_model(config: TrainConfig, path: Path, tok, labels: list[str] | None):
     except Exception as exc:  # noqa: BLE001 - corrupt weights, wrong architecture
         raise WorkbenchError(f"model '{spec}': could not load from {path}: "
                              f"{_first_line(exc)}") from None
-    if getattr(model.generation_config, "pad_token_id", None) is None:
-        model.generation_config.pad_token_id = tok.pad_token_id
+    gen = getattr(model, "generation_config", None) if config.task != "classification" else None
+    if gen is not None and getattr(gen, "pad_token_id", None) is None:
+        gen.pad_token_id = tok.pad_token_id
     return model
 
 
