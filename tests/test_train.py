@@ -321,3 +321,52 @@ def test_resume_continues_an_interrupted_run(tproj):
     # nothing left to resume: a fresh run
     again = train(tproj, parse_config(cfg), resume=True)
     assert again.resumed_from is None
+
+
+@pytest.mark.slow
+def test_sigkill_then_resume_reaches_the_same_step_count(tproj, tmp_path):
+    """Kill `workbench train` with SIGKILL after a checkpoint; --resume finishes the run."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from workbench.store import Store
+    from workbench.train import parse_config, train
+
+    cfg = base_config(**{"training.max_steps": _DROP, "training.epochs": 2,
+                         "training.save_steps": 4, "training.logging_steps": 1,
+                         "data.eval_part": "none", "training.seed": 11})
+    full = train(tproj, parse_config({**cfg, "name": "uninterrupted"}))
+    # 29 train rows, batch 4 -> 8 steps an epoch
+    assert full.steps == 16
+    path = write_cfg(tmp_path, cfg)
+    exe = Path(sys.executable).with_name("workbench")
+    proc = subprocess.Popen([str(exe), "--project", str(tproj.root), "train", str(path)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    store = Store.for_project(tproj)
+    deadline = time.time() + 120
+    killed_run = None
+    while time.time() < deadline and proc.poll() is None:
+        runs = [r for r in store.list_runs("train") if r.pid == proc.pid]
+        if runs and list((tproj.runs_dir / str(runs[0].id) / "trainer").glob(
+                "checkpoint-*/trainer_state.json")):
+            killed_run = runs[0]
+            proc.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.05)
+    proc.wait(timeout=30)
+    assert killed_run is not None, "the run finished before a checkpoint could be killed"
+    assert store.get_run(killed_run.id).status == "running"  # SIGKILL: no chance to finish
+    last_logged = max(m["step"] for m in store.metrics(killed_run.id))
+    out = tmp_path / "resumed.json"
+    r = run_cli("--project", str(tproj.root), "train", str(path), "--resume", "--json", str(out),
+                timeout=300)
+    assert r.returncode == 0, r.stderr
+    res = json.loads(out.read_text())
+    assert res["steps"] == full.steps
+    assert res["resumed_from"]["run"] == killed_run.id
+    assert last_logged - res["resumed_from"]["step"] <= 4  # at most one save interval lost
+    assert f"resumed from run:{killed_run.id}" in r.stdout
+    steps = sorted({m["step"] for m in store.metrics(res["run_id"]) if m["key"] == "loss"})
+    assert steps == list(range(1, 17))  # the curve has every step, old and new

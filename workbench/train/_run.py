@@ -211,8 +211,11 @@ def find_resumable(project, config: TrainConfig):
             raise WorkbenchError(f"run:{run.id} with this config is still running (pid "
                                  f"{run.pid}); wait for it or cancel it before resuming")
         ckpts = sorted(trainer_dir(project, run.id).glob("checkpoint-*"), key=_step_of)
-        if ckpts:
-            return run, ckpts[-1]
+        # Trainer writes trainer_state.json last: a folder without it was cut off mid-save
+        # by the kill, so the previous checkpoint is the newest one to trust.
+        complete = [c for c in ckpts if (c / "trainer_state.json").exists()]
+        if complete:
+            return run, complete[-1]
     return None
 
 
