@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -370,3 +371,49 @@ def test_sigkill_then_resume_reaches_the_same_step_count(tproj, tmp_path):
     assert f"resumed from run:{killed_run.id}" in r.stdout
     steps = sorted({m["step"] for m in store.metrics(res["run_id"]) if m["key"] == "loss"})
     assert steps == list(range(1, 17))  # the curve has every step, old and new
+
+
+# ------------------------------------------------------------------------------ lr search
+def test_choose_rate_rules():
+    from workbench.train import choose_rate
+
+    lrs = [1e-5, 1e-4, 1e-3, 1e-2, 1e-1]
+    chosen, at_min, steepest, rule, notes = choose_rate(lrs, [5.0, 4.0, 2.0, 1.5, 9.0])
+    assert at_min == 1e-2 and chosen == pytest.approx(1e-3) and steepest == 1e-4
+    assert "/ 10" in rule and not notes
+    chosen, *_, notes = choose_rate(lrs, [1.0, 2.0, 3.0, 4.0, 5.0])
+    assert chosen == 1e-5 and "never fell" in notes[0]
+    *_, notes = choose_rate(lrs, [5.0, 4.0, 3.0, 2.0, 1.0])
+    assert "still falling" in notes[0]
+
+
+@pytest.mark.slow
+def test_lr_search_stores_trials_plots_and_writes_back(tproj, tmp_path):
+    from workbench.store import Store
+    from workbench.train import load_config
+
+    cfg = base_config(**{"lr_search": {"min_lr": 1e-5, "max_lr": 1.0, "steps": 12}})
+    path = write_cfg(tmp_path, cfg)
+    out, html = tmp_path / "lr.json", tmp_path / "lr.html"
+    r = run_cli("--project", str(tproj.root), "train", str(path), "--lr-search", "--write-lr",
+                "--json", str(out), "--html", str(html), timeout=300)
+    assert r.returncode == 0, r.stderr
+    res = json.loads(out.read_text())
+    assert 4 <= len(res["trials"]) <= 12
+    lrs = [t["lr"] for t in res["trials"]]
+    assert lrs == sorted(lrs) and lrs[0] == pytest.approx(1e-5)
+    run = Store.for_project(tproj).get_run(res["run_id"])
+    assert run.kind == "lr-search" and run.status == "succeeded"
+    stored = [m for m in Store.for_project(tproj).metrics(res["run_id"]) if m["key"] == "lr"]
+    assert len(stored) == len(res["trials"])  # every trial is in the store
+    assert f"chosen learning rate: {res['chosen_lr']:.3g}" in r.stdout
+    assert load_config(path).training.learning_rate == pytest.approx(float(f"{res['chosen_lr']:.3g}"))
+    page = html.read_text()
+    assert "<svg" in page and "loss versus learning rate" in page
+    assert not re.search(r"https?://", page)  # self-contained
+
+
+def test_write_lr_needs_lr_search(tproj, tmp_path):
+    path = write_cfg(tmp_path, base_config())
+    r = run_cli("--project", str(tproj.root), "train", str(path), "--write-lr")
+    assert r.returncode == 2 and "--write-lr needs --lr-search" in r.stderr

@@ -10,6 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from .._cli_util import show_progress, write_json
+from .._errors import WorkbenchError
 
 
 def _quiet_libraries() -> None:
@@ -74,7 +75,8 @@ def train_cmd(
     project = get_project()
     cfg = load_config(config)
     if write_lr and not lr_search:
-        raise typer.BadParameter("--write-lr needs --lr-search", param_hint="--write-lr")
+        raise WorkbenchError("--write-lr needs --lr-search (it writes the rate the search "
+                             "chooses into the config)")
     _quiet_libraries()
     _cancel_on_sigterm()
     if lr_search:

@@ -11,13 +11,15 @@ from ._config import (
     CardConfig, DataConfig, LoraConfig, LRSearchConfig, TrainConfig, TrainingSettings,
     load_config, parse_config, write_learning_rate,
 )
+from ._lr_search import LRSearchResult, choose_rate, lr_search
 from ._run import (
     TrainPlan, TrainProgress, TrainResult, check_checkpoint, device_choice, find_resumable,
     plan_training, run_training, train,
 )
 
 __all__ = [
-    "CardConfig", "DataConfig", "LoraConfig", "LRSearchConfig", "TrainConfig",
+    "CardConfig", "DataConfig", "LoraConfig", "LRSearchConfig", "LRSearchResult", "TrainConfig",
+    "choose_rate", "lr_search",
     "TrainingSettings", "TrainPlan", "TrainProgress", "TrainResult", "check_checkpoint",
     "device_choice", "find_resumable", "load_config", "parse_config", "plan_training",
     "run_training", "train", "write_learning_rate",
