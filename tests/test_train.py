@@ -187,6 +187,7 @@ def test_cli_bad_inputs_exit_2_with_one_line(tproj, tmp_path, over, message):
 
 
 # ------------------------------------------------------------------------------ training
+@pytest.mark.slow
 def test_train_full_records_run_card_and_loads(tproj):
     from workbench.models import load_causal_lm, model_fingerprint, prepare_model
     from workbench.store import Store
@@ -225,6 +226,7 @@ def test_train_full_records_run_card_and_loads(tproj):
     assert json.loads((ck / "training_config.json").read_text())["model"] == "tiny:gpt2"
 
 
+@pytest.mark.slow
 def test_train_lora_with_merge(tproj):
     from workbench.models import load_causal_lm
     from workbench.train import parse_config, train
@@ -253,6 +255,7 @@ def test_lora_unknown_target_module(tproj):
         train(tproj, cfg)
 
 
+@pytest.mark.slow
 def test_classification_saves_label_mapping(tproj):
     from workbench.train import parse_config, train
 
@@ -305,6 +308,7 @@ def test_corrupt_checkpoint_fails_clearly(tproj, damage, message):
         plan_training(tproj, parse_config(cfg), resume=True, source="c.yaml")
 
 
+@pytest.mark.slow
 def test_resume_continues_an_interrupted_run(tproj):
     from workbench.store import Store
     from workbench.train import parse_config, train
@@ -417,3 +421,12 @@ def test_write_lr_needs_lr_search(tproj, tmp_path):
     path = write_cfg(tmp_path, base_config())
     r = run_cli("--project", str(tproj.root), "train", str(path), "--write-lr")
     assert r.returncode == 2 and "--write-lr needs --lr-search" in r.stderr
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).resolve().parents[1] / "configs")
+                                        .glob("*.yaml")), ids=lambda p: p.name)
+def test_shipped_configs_load(path):
+    from workbench.train import load_config
+
+    cfg = load_config(path)
+    assert cfg.training.max_steps and cfg.training.max_steps <= 100  # fits a CPU

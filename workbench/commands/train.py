@@ -15,8 +15,12 @@ from .._errors import WorkbenchError
 
 def _quiet_libraries() -> None:
     """Hugging Face progress bars and warnings would drown the one bar we show."""
+    import warnings
+
     import datasets
     from transformers.utils import logging as hf_logging
+
+    warnings.filterwarnings("ignore", category=FutureWarning)
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
