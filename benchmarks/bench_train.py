@@ -15,7 +15,7 @@ from pathlib import Path
 
 from run import ROOT, Row
 
-TINY_STEPS, SMOL_STEPS = 30, 6
+TINY_STEPS, SMOL_STEPS = 30, 4
 
 
 def _project():
