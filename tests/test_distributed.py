@@ -77,3 +77,48 @@ def test_single_process_falls_back_to_plain_generate(project):
 def test_launch_command_bad_input(kwargs, match):
     with pytest.raises(WorkbenchError, match=match):
         launch_command(["x.py"], **kwargs)
+
+
+# ------------------------------------------------------------------ training, 2 processes
+from test_train import base_config, tproj, write_cfg  # noqa: E402,F401 - shared fixtures
+
+
+@pytest.mark.slow
+def test_train_two_processes_records_one_run(tproj, tmp_path):
+    from collections import Counter
+
+    from conftest import run_cli
+    from workbench.store import Store
+
+    store = Store.for_project(tproj)
+    before = {r.id for r in store.list_runs("train")}
+    cfg = base_config(**{"name": "ddp-tiny", "training.max_steps": 6, "training.save_steps": 3,
+                         "training.eval_steps": 3, "training.keep_checkpoints": True})
+    path = write_cfg(tmp_path, cfg)
+    proc = run_cli("--project", str(tproj.root), "train", str(path), "--launch", "accelerate",
+                   "--num-processes", "2", "--json", "-", timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    res = json.loads(proc.stdout)  # stdout holds only the JSON: the processes print to stderr
+    assert "trained run:" in proc.stderr and "2 processes" in proc.stderr
+    new = [r for r in store.list_runs("train") if r.id not in before]
+    assert [r.id for r in new] == [res["run_id"]]  # exactly one run, written by rank 0
+    run = new[0]
+    assert run.status == "succeeded" and run.name == "ddp-tiny"
+    assert res["processes"] == run.outputs["processes"] == 2  # the Trainer's world size
+    assert res["steps"] == 6
+    assert res["eval_loss_end"] < res["eval_loss_start"]
+    losses = [m["value"] for m in store.metrics(run.id) if m["key"] == "loss"]
+    assert len(losses) == 6 and losses[-1] < losses[0]
+    # one row per (step, key): no process but rank 0 logged
+    counts = Counter((m["step"], m["key"]) for m in store.metrics(run.id)
+                     if m["key"] in ("loss", "eval_loss", "grad_norm", "learning_rate"))
+    assert len(counts) == 6 * 3 + 3 and set(counts.values()) == {1}
+    parents = store.lineage(("run", run.id))["parents"]
+    assert [e["relation"] for e in parents] == ["train"]
+    ck = Path(res["checkpoint"])
+    assert (ck / "README.md").exists() and (ck / "model.safetensors").exists()
+    # Trainer checkpoints in the one run folder (each rank adds its own RNG state file)
+    saved = sorted(p.name for p in (tproj.runs_dir / str(run.id) / "trainer").glob("checkpoint-*"))
+    assert saved == ["checkpoint-3", "checkpoint-6"]
+    assert {p.name for p in (tproj.runs_dir / str(run.id) / "trainer" / "checkpoint-6").glob(
+        "rng_state_*.pth")} == {"rng_state_0.pth", "rng_state_1.pth"}

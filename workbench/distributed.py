@@ -6,7 +6,7 @@
   and all of them get every completion back, in input order.
 - :func:`launch_command` builds the ``accelerate launch`` command line that starts N
   processes on this machine (gloo on CPU, NCCL on GPUs) or follows an accelerate config
-  file (multi-node).
+  file (multi-node); :func:`torchrun_command` the same with ``torchrun``.
 
 torch and accelerate are imported inside the functions.
 """
@@ -134,4 +134,26 @@ def launch_command(target: Sequence[str], *, num_processes: int,
     return argv, env
 
 
-__all__ = ["generate_across_processes", "is_main_process", "launch_command", "world"]
+def torchrun_command(target: Sequence[str], *, num_processes: int, port: int | None = None,
+                     module: bool = False) -> tuple[list[str], dict]:
+    """The ``torchrun`` argv and extra environment to run ``target`` N times on this machine.
+
+    Same contract as :func:`launch_command` (without a config file).
+    """
+    if not isinstance(num_processes, int) or num_processes < 1:
+        raise WorkbenchError(f"--num-processes: must be an integer >= 1; got {num_processes!r}")
+    import torch
+
+    env = {"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
+    if not torch.cuda.is_available():
+        env["ACCELERATE_USE_CPU"] = "1"
+    argv = [sys.executable, "-m", "torch.distributed.run", "--nnodes", "1",
+            "--nproc_per_node", str(num_processes), "--master_addr", "127.0.0.1",
+            "--master_port", str(port or free_port())]
+    if module:
+        argv.append("--module")
+    return argv + [str(t) for t in target], env
+
+
+__all__ = ["generate_across_processes", "is_main_process", "launch_command",
+           "torchrun_command", "world"]

@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -59,6 +60,7 @@ class TrainResult:
     dropped: dict
     notes: list[str] = field(default_factory=list)
     example: dict | None = None
+    processes: int = 1
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -434,6 +436,40 @@ def _save_folder(model, tok, out: Path) -> None:
             p.unlink()
 
 
+class _RankStore:
+    """The store as a non-main process of a launch sees it: nothing is written."""
+
+    @contextmanager
+    def record(self, kind: str, **_kw):
+        yield {"run_id": None}
+
+    def add_lineage(self, *_a, **_kw) -> None:
+        pass
+
+    def update_run(self, *_a, **_kw) -> None:
+        pass
+
+    def log_metrics(self, *_a, **_kw) -> None:
+        pass
+
+    def metrics(self, _run_id) -> list[dict]:
+        return []
+
+
+def _from_main(value):
+    """``value`` as the main process holds it: a broadcast inside a launch, else itself."""
+    from ..distributed import partial_state, world
+
+    if world()[1] <= 1:
+        return value
+    import torch.distributed as dist
+
+    partial_state()  # the process group (gloo on CPU, NCCL on GPUs)
+    box = [value]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]
+
+
 def _continue_from(project, store, plan: TrainPlan, run_id: int, tdir: Path) -> tuple[Path, dict]:
     old, ckpt = plan.resume
     step = _step_of(ckpt)
@@ -452,13 +488,21 @@ def _continue_from(project, store, plan: TrainPlan, run_id: int, tdir: Path) -> 
 def run_training(project, plan: TrainPlan, *, config_path: str | None = None,
                  progress: Callable[[TrainProgress], None] | None = None,
                  say: Callable[[str], None] | None = None) -> TrainResult:
-    """Train per ``plan``, write checkpoint + model card, record everything in the store."""
+    """Train per ``plan``, write checkpoint + model card, record everything in the store.
+
+    Inside a multi-process launch (``WORLD_SIZE`` > 1) every process calls this with the
+    same plan and trains its share (DDP); only the main process (rank 0) writes Trainer
+    checkpoints, the model folder, the model card and the store's run, metrics and
+    lineage. Every process returns the main process's result.
+    """
+    from ..distributed import is_main_process
     from ..store import Store
     from ._card import write_model_card
 
     say = say or (lambda _m: None)
     cfg = plan.config
-    store = Store.for_project(project)
+    main = is_main_process()
+    store = Store.for_project(project) if main else _RankStore()
     name = cfg.name or (Path(config_path).stem if config_path else f"{cfg.method} {cfg.model}")
     run_config = {**cfg.model_dump(mode="json"), "config_path": config_path}
     hashes = {"config": cfg.fingerprint(), "model": plan.model_fp, "split": plan.data.ref,
@@ -473,16 +517,19 @@ def run_training(project, plan: TrainPlan, *, config_path: str | None = None,
         if cfg.model.startswith("run:"):
             store.add_lineage(("run", cfg.model[4:]), ("run", run_id), "fine-tune")
         resume_ckpt, resumed = None, None
-        if plan.resume:
+        if plan.resume and main:
             resume_ckpt, resumed = _continue_from(project, store, plan, run_id, tdir)
             outputs["resumed_from"] = resumed
             say(f"resuming run:{resumed['run']} from step {resumed['step']}")
+        # other processes of a launch train into the main process's run folder
+        run_id, resume_ckpt, resumed = _from_main((run_id, resume_ckpt, resumed))
+        tdir = trainer_dir(project, run_id)
         store.update_run(run_id, outputs=dict(outputs))
 
         tok, model = plan.tokenizer, plan.model
         prompts = plan.tokenised.eval_prompts
         example = cfg.card.example_prompt or (prompts[0] if prompts else None)
-        before = example_answer(model, tok, cfg, example) if example else None
+        before = example_answer(model, tok, cfg, example) if example and main else None
         if cfg.method == "lora":
             model = _wrap_lora(cfg, model)
         trainer = build_trainer(plan, model, tdir,
@@ -490,13 +537,19 @@ def run_training(project, plan: TrainPlan, *, config_path: str | None = None,
         eval_start = None
         if trainer.eval_dataset is not None and cfg.training.eval_at_start and not resume_ckpt:
             eval_start = trainer.evaluate()["eval_loss"]
-        say(f"training on {plan.device['device']} ({plan.device['precision']})")
+        processes = trainer.args.world_size
+        outputs["processes"] = processes
+        say(f"training on {plan.device['device']} ({plan.device['precision']})"
+            + (f", {processes} processes" if processes > 1 else ""))
         result = trainer.train(resume_from_checkpoint=str(resume_ckpt) if resume_ckpt else None)
         step = trainer.state.global_step
         evals = [m for m in store.metrics(run_id) if m["key"] == "eval_loss"]
-        if trainer.eval_dataset is not None and (not evals or evals[-1]["step"] != step):
-            trainer.evaluate()
+        if _from_main(trainer.eval_dataset is not None
+                      and (not evals or evals[-1]["step"] != step)):
+            trainer.evaluate()  # every process of a launch takes part
             evals = [m for m in store.metrics(run_id) if m["key"] == "eval_loss"]
+        if not main:
+            return _from_main(None)
         if eval_start is None and evals and evals[0]["step"] == 0:
             eval_start = evals[0]["value"]
         after = example_answer(trainer.model, tok, cfg, example) if example else None
@@ -522,7 +575,8 @@ def run_training(project, plan: TrainPlan, *, config_path: str | None = None,
             samples_per_s=result.metrics.get("train_samples_per_second"),
             resumed_from=resumed, split=plan.data.ref, dropped=plan.tokenised.dropped,
             notes=list(plan.data.notes),
-            example={"prompt": example, "before": before, "after": after} if example else None)
+            example={"prompt": example, "before": before, "after": after} if example else None,
+            processes=processes)
         card_dirs = [model_dir] + ([Path(merged)] if merged else [])
         card = write_model_card(project, plan, res, store.metrics(run_id), card_dirs)
         (model_dir / "training_config.json").write_text(
@@ -532,7 +586,7 @@ def run_training(project, plan: TrainPlan, *, config_path: str | None = None,
         res = _replace(res, model_card=str(card))
         outputs.update({k: v for k, v in res.to_dict().items() if k not in ("run_id",)})
     run = store.get_run(run_id)
-    return _replace(res, duration_s=run.duration_s or 0.0)
+    return _from_main(_replace(res, duration_s=run.duration_s or 0.0))
 
 
 def _replace(res: TrainResult, **kw) -> TrainResult:
