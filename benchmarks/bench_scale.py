@@ -1,5 +1,6 @@
 """Scale-out rows: a check on Spark local[2] against the pandas engine (wall time and peak
-memory of each process tree), and generation over 2 processes against 1.
+memory of each process tree), generation over 2 processes against 1, and training
+throughput over 2 processes against 1.
 
     WORKBENCH_BENCH_SCALE_ROWS=10000000 .venv/bin/python benchmarks/run.py scale
 
@@ -157,4 +158,47 @@ def scale_generation_two_vs_one_process():
                 two, one, "tiny:gpt2, 24 new tokens, 1 thread per process, start-up included")]
 
 
-ROWS = [scale_check_spark_vs_pandas, scale_generation_two_vs_one_process]
+TRAIN_STEPS, TRAIN_BATCH = 30, 8
+
+
+def scale_training_two_vs_one_process():
+    """Trainer samples/s of `workbench train --launch accelerate --num-processes 2` / one
+    plain `workbench train` (same config: each process takes the batch, so 2 processes see
+    twice the samples in the same steps). Times are seconds per 1,000 samples."""
+    import yaml
+    from bench_train import _project
+
+    project = _project()
+    cfg = {"model": "tiny:gpt2", "method": "full", "data": {
+        "split": "support", "prompt": "question", "response": "answer", "eval_part": "none"},
+        "training": {"batch_size": TRAIN_BATCH, "max_length": 64, "learning_rate": 1e-4,
+                     "max_steps": TRAIN_STEPS, "logging_steps": 10, "save_steps": 1000,
+                     "eval_at_start": False, "seed": 0}}
+    path = project.root / "ddp.yaml"
+    path.write_text(yaml.safe_dump(cfg), encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    base = [str(BIN / "workbench"), "--project", str(project.root), "train", str(path)]
+    out, walls = {}, {}
+    for label, extra, threads in (
+            ("one", [], {}), ("one-1t", [], {"OMP_NUM_THREADS": "1"}),
+            ("two", ["--launch", "accelerate", "--num-processes", "2"], {})):
+        t0 = time.perf_counter()
+        proc = subprocess.run(base + extra + ["--json", "-"], env={**env, **threads},
+                              capture_output=True, text=True)
+        walls[label] = time.perf_counter() - t0
+        if proc.returncode != 0:
+            raise RuntimeError(proc.stderr[-2000:])
+        out[label] = json.loads(proc.stdout)
+    assert out["two"]["processes"] == 2 and out["one"]["processes"] == 1
+    one, two = out["one"]["samples_per_s"], out["two"]["samples_per_s"]
+    note = (f"tiny:gpt2 full fine-tune, {TRAIN_STEPS} steps x batch {TRAIN_BATCH} per process; "
+            f"Trainer samples/s: 2 processes {two:.1f} (1 thread each, gloo), 1 process "
+            f"{one:.1f} ({out['one']['device'].get('threads')} threads), 1 process with 1 "
+            f"thread {out['one-1t']['samples_per_s']:.1f}; wall time with "
+            f"start-up {walls['two']:.0f} s / {walls['one']:.0f} s")
+    return [Row("scale: train samples/s, 2 vs 1 proc", "2 processes (accelerate)", "1 process",
+                1000 / two, 1000 / one, note)]
+
+
+ROWS = [scale_check_spark_vs_pandas, scale_generation_two_vs_one_process,
+        scale_training_two_vs_one_process]

@@ -122,3 +122,33 @@ def test_train_two_processes_records_one_run(tproj, tmp_path):
     assert saved == ["checkpoint-3", "checkpoint-6"]
     assert {p.name for p in (tproj.runs_dir / str(run.id) / "trainer" / "checkpoint-6").glob(
         "rng_state_*.pth")} == {"rng_state_0.pth", "rng_state_1.pth"}
+
+
+@pytest.mark.parametrize("launch, n, cfg_file, lr, match", [
+    ("accelerate", 0, None, False, r"^--num-processes: must be an integer >= 1; got 0$"),
+    ("mpi", 2, None, False, r"^--launch: unknown launcher 'mpi'; choose accelerate or torchrun$"),
+    ("acelerate", 2, None, False, r"^--launch: unknown launcher 'acelerate' \(did you mean "
+                                  r"'accelerate'\?\)"),
+    ("accelerate", None, None, False, r"^--launch: needs --num-processes N"),
+    (None, 2, None, False, r"^--num-processes: needs --launch accelerate or --launch torchrun$"),
+    ("torchrun", 2, "a.yaml", False, r"^--accelerate-config: only with --launch accelerate$"),
+    ("accelerate", 2, None, True, r"^--launch: runs training; run --lr-search in one process$"),
+])
+def test_train_launch_bad_values(launch, n, cfg_file, lr, match):
+    from workbench.commands.train import _check_launch
+
+    with pytest.raises(WorkbenchError, match=match):
+        _check_launch(launch, n, cfg_file, lr)
+
+
+def test_train_launch_bad_values_exit_2(project, tmp_path):
+    from conftest import run_cli
+
+    path = write_cfg(tmp_path, base_config())
+    for extra, line in ((["--launch", "accelerate", "--num-processes", "0"],
+                         "error: --num-processes: must be an integer >= 1; got 0"),
+                        (["--launch", "slurm", "--num-processes", "2"],
+                         "error: --launch: unknown launcher 'slurm'; choose accelerate or "
+                         "torchrun")):
+        proc = run_cli("--project", str(project.root), "train", str(path), *extra, timeout=60)
+        assert proc.returncode == 2 and proc.stderr.strip() == line, proc.stderr
