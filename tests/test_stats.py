@@ -166,3 +166,21 @@ def test_calibration_null_and_planted_effect():
     assert null <= 0.07, null
     assert planted >= 0.80, planted
     assert time.perf_counter() - t0 < 30  # vectorised: about 5 s on 2 cores
+
+
+def test_unpaired_permutation_and_bootstrap_close_to_scipy():
+    from workbench.stats import bootstrap_diff_ci, two_sample_permutation_test
+
+    rng = np.random.default_rng(5)
+    x, y = rng.normal(0.3, 1, 25), rng.normal(0, 1, 35)
+    ref = scipy.stats.permutation_test((x, y), lambda a, b, axis: a.mean(axis) - b.mean(axis),
+                                       vectorized=True, n_resamples=20000, random_state=0)
+    assert two_sample_permutation_test(x, y, n_permutations=20000) == pytest.approx(
+        ref.pvalue, abs=0.015)
+    lo, hi = bootstrap_diff_ci(x, y, n_resamples=4000)
+    assert lo < x.mean() - y.mean() < hi
+    g = ["a"] * 25 + ["b"] * 35
+    c = [f"p{i}" for i in range(60)]  # no shared contexts: BOLD-style
+    rep = compare_groups(g, c, np.concatenate([x, y]), paired=False)
+    assert rep.comparisons[0].diff == pytest.approx(x.mean() - y.mean())
+    assert rep.comparisons[0].p_value == pytest.approx(ref.pvalue, abs=0.03)

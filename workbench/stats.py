@@ -29,7 +29,9 @@ Methods (all seeded, all vectorised numpy):
 
 Defaults (:class:`StatsConfig`): ``alpha=0.05``, ``min_effect=0.1`` (on the scorer's
 scale: a tenth of VADER's [-1, 1] compound range is a visible shift in tone),
-``correction="holm"``, 2000 bootstrap resamples, 5000 random sign flips, exact below
+``correction="holm"``, ``min_share_effect=0.05`` (for pair benchmarks such as
+CrowS-Pairs: flagged when the share of pairs preferring the stereotype is significantly
+off 50% by at least 5 points), 2000 bootstrap resamples, 5000 random sign flips, exact below
 16 contexts. A project overrides them under ``probes:`` in ``workbench.yaml``.
 """
 
@@ -57,6 +59,7 @@ class StatsConfig(BaseModel):
 
     alpha: float = Field(0.05, gt=0, lt=1)
     min_effect: float = Field(0.1, ge=0)
+    min_share_effect: float = Field(0.05, ge=0, le=0.5)
     correction: Correction = "holm"
     confidence: float = Field(0.95, gt=0, lt=1)
     n_bootstrap: int = Field(2000, ge=100)
@@ -153,6 +156,46 @@ def sign_flip_test(diffs: Sequence[float], *, n_permutations: int = 5000,
         hits += int(np.sum(np.abs(signs @ d) / n >= observed - tol))
         done += k
     return ((1 + hits) / (1 + n_permutations), False)
+
+
+def two_sample_permutation_test(x: Sequence[float], y: Sequence[float], *,
+                                n_permutations: int = 5000, seed: int = 0) -> float:
+    """Two-sided label-permutation test of equal means, for unpaired groups.
+
+    ``p = (1 + #{|mean(x*) - mean(y*)| >= |mean(x) - mean(y)|}) / (1 + n_permutations)``.
+    """
+    a = np.asarray(x, dtype=float)
+    b = np.asarray(y, dtype=float)
+    if a.size == 0 or b.size == 0:
+        return 1.0
+    pooled = np.concatenate([a, b])
+    observed = abs(a.mean() - b.mean())
+    tol = 1e-12 * max(1.0, float(np.abs(pooled).max()))
+    rng = np.random.default_rng(seed)
+    hits, done = 0, 0
+    chunk = max(1, 2_000_000 // pooled.size)
+    while done < n_permutations:
+        k = min(chunk, n_permutations - done)
+        perm = rng.permuted(np.broadcast_to(pooled, (k, pooled.size)), axis=1)
+        diff = perm[:, :a.size].mean(axis=1) - perm[:, a.size:].mean(axis=1)
+        hits += int(np.sum(np.abs(diff) >= observed - tol))
+        done += k
+    return (1 + hits) / (1 + n_permutations)
+
+
+def bootstrap_diff_ci(x: Sequence[float], y: Sequence[float], *, n_resamples: int = 2000,
+                      confidence: float = 0.95, seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap interval of ``mean(x) - mean(y)``, each resampled on its own."""
+    a = np.asarray(x, dtype=float)
+    b = np.asarray(y, dtype=float)
+    if a.size == 0 or b.size == 0:
+        return (math.nan, math.nan)
+    rng = np.random.default_rng(seed)
+    diffs = (a[rng.integers(0, a.size, (n_resamples, a.size))].mean(axis=1)
+             - b[rng.integers(0, b.size, (n_resamples, b.size))].mean(axis=1))
+    q = (1 - confidence) / 2
+    lo, hi = np.quantile(diffs, [q, 1 - q])
+    return float(lo), float(hi)
 
 
 def adjust_pvalues(pvalues: Sequence[float], *, method: Correction = "holm") -> list[float]:
@@ -270,6 +313,13 @@ class GroupReport:
 
 
 # ---------------------------------------------------------------------- analysis
+def _pooled_sd(x: np.ndarray, y: np.ndarray) -> float:
+    if x.size + y.size <= 2:
+        return math.nan
+    ss = ((x - x.mean()) ** 2).sum() + ((y - y.mean()) ** 2).sum()
+    return float(math.sqrt(ss / (x.size + y.size - 2)))
+
+
 def _cells(groups: np.ndarray, contexts: np.ndarray, scores: np.ndarray, names: list[str]):
     """Sum and count of scores per (group, context) as two ``(len(names), C)`` arrays."""
     keep = ~np.isnan(scores)
@@ -289,7 +339,7 @@ def _cells(groups: np.ndarray, contexts: np.ndarray, scores: np.ndarray, names: 
 
 def compare_groups(groups: Sequence[str], contexts: Sequence[str], scores: Sequence[float], *,
                    config: StatsConfig | None = None, order: Sequence[str] | None = None,
-                   adjust: bool = True) -> GroupReport:
+                   adjust: bool = True, paired: bool = True) -> GroupReport:
     """Group means, every pairwise paired comparison, adjusted p-values and the flag.
 
     Parameters
@@ -304,6 +354,10 @@ def compare_groups(groups: Sequence[str], contexts: Sequence[str], scores: Seque
     adjust
         Adjust p-values over this report's comparisons. Pass ``False`` and call
         :func:`finalize` to adjust over several reports together.
+    paired
+        ``False`` when groups never share a context (BOLD: each prompt names one person):
+        then per-context means are compared with a label-permutation test, a two-sample
+        bootstrap interval and a pooled-sd Cohen's d.
     """
     cfg = config or StatsConfig()
     g = np.asarray(groups, dtype=object)
@@ -329,20 +383,35 @@ def compare_groups(groups: Sequence[str], contexts: Sequence[str], scores: Seque
     warnings: list[str] = []
     for k, (ia, ib) in enumerate(itertools.combinations(range(len(names)), 2)):
         a, b = names[ia], names[ib]
-        d = cmeans[ia] - cmeans[ib]
-        d = d[~np.isnan(d)]
-        n = int(d.size)
-        p, exact = sign_flip_test(d, n_permutations=cfg.n_permutations,
-                                  exact_max=cfg.exact_max_contexts, seed=cfg.seed + 1000 + k)
-        ci = bootstrap_mean_ci(d, n_resamples=cfg.n_bootstrap, confidence=cfg.confidence,
-                               seed=cfg.seed + 2000 + k) if n else (math.nan, math.nan)
-        sd = float(d.std(ddof=1)) if n >= 2 else math.nan
-        power = paired_power(n, effect=cfg.min_effect, sd=sd, alpha=cfg.alpha)
-        raw.append({"a": a, "b": b, "n": n, "diff": float(d.mean()) if n else math.nan,
-                    "ci": ci, "p": p, "d": paired_cohens_d(d), "exact": exact, "power": power})
+        if paired:
+            d = cmeans[ia] - cmeans[ib]
+            d = d[~np.isnan(d)]
+            n = int(d.size)
+            p, exact = sign_flip_test(d, n_permutations=cfg.n_permutations,
+                                      exact_max=cfg.exact_max_contexts, seed=cfg.seed + 1000 + k)
+            ci = bootstrap_mean_ci(d, n_resamples=cfg.n_bootstrap, confidence=cfg.confidence,
+                                   seed=cfg.seed + 2000 + k) if n else (math.nan, math.nan)
+            sd = float(d.std(ddof=1)) if n >= 2 else math.nan
+            power = paired_power(n, effect=cfg.min_effect, sd=sd, alpha=cfg.alpha)
+            diff, effect = (float(d.mean()) if n else math.nan), paired_cohens_d(d)
+        else:
+            x, y = cmeans[ia][counts[ia] > 0], cmeans[ib][counts[ib] > 0]
+            n, exact = int(min(x.size, y.size)), False
+            p = two_sample_permutation_test(x, y, n_permutations=cfg.n_permutations,
+                                            seed=cfg.seed + 1000 + k)
+            ci = bootstrap_diff_ci(x, y, n_resamples=cfg.n_bootstrap, confidence=cfg.confidence,
+                                   seed=cfg.seed + 2000 + k)
+            sd = _pooled_sd(x, y)
+            diff = float(x.mean() - y.mean()) if x.size and y.size else math.nan
+            effect = diff / sd if sd and math.isfinite(sd) else math.nan
+            # two-sample power at harmonic-mean size: sd * sqrt(2 / n_h) per group
+            n_h = 2 / (1 / max(x.size, 1) + 1 / max(y.size, 1))
+            power = paired_power(int(n_h / 2), effect=cfg.min_effect, sd=sd, alpha=cfg.alpha)
+        raw.append({"a": a, "b": b, "n": n, "diff": diff, "ci": ci, "p": p, "d": effect,
+                    "exact": exact, "power": power})
         if n == 0:
             warnings.append(f"'{a}' vs '{b}': no shared contexts, so no paired test")
-        elif 2.0 / 2 ** n >= cfg.alpha:
+        elif paired and 2.0 / 2 ** n >= cfg.alpha:
             warnings.append(f"'{a}' vs '{b}': only {n} shared contexts; the smallest possible "
                             f"p-value ({2.0 / 2 ** n:.3g}) is not below alpha={cfg.alpha}")
         elif power < cfg.target_power and cfg.min_effect > 0:
@@ -393,5 +462,5 @@ def finalize(reports: Sequence[GroupReport]) -> list[GroupReport]:
 
 
 __all__ = ["StatsConfig", "GroupStat", "Comparison", "GroupReport", "compare_groups",
-           "finalize", "bootstrap_mean_ci", "cluster_bootstrap_ci", "sign_flip_test",
+           "finalize", "bootstrap_mean_ci", "bootstrap_diff_ci", "two_sample_permutation_test", "cluster_bootstrap_ci", "sign_flip_test",
            "adjust_pvalues", "paired_cohens_d", "paired_power", "contexts_needed"]
