@@ -1,4 +1,125 @@
-from pages._ui import header, placeholder
+import pandas as pd
+import streamlit as st
 
-header("Review", "Review two models' outputs side by side and record verdicts.")
-placeholder("side-by-side review.")
+from pages._ui import header, project, run_errors
+from workbench import review
+
+header("Review", "Compare two models' outputs side by side, record verdicts, and count them.")
+proj = project()
+runs = review.reviewable_runs(proj)
+if not runs:
+    st.info("Nothing to review yet. Evaluate a model on the **Evaluate** page or probe it on the "
+            "**Bias probes** page; each run keeps its outputs, and two runs over the same "
+            "examples (base vs fine-tuned) can be reviewed here.")
+    st.page_link("pages/evaluate.py", label="Go to Evaluate", icon=":material/analytics:")
+    st.stop()
+
+labels = {r.id: f"#{r.id} {r.kind} · {r.name or ''} · {r.started:%Y-%m-%d %H:%M}" for r in runs}
+if "reviewer" not in st.session_state:  # keep the name across reloads via the URL
+    st.session_state["reviewer"] = st.query_params.get("reviewer", "")
+reviewer = st.text_input("Your name (stored with each verdict)", key="reviewer")
+if reviewer.strip():
+    st.query_params["reviewer"] = reviewer.strip()
+mode = st.radio("Compare", ["Two runs", "Two groups in one probe run"], horizontal=True,
+                key="mode")
+
+if mode == "Two runs":
+    ids = [r.id for r in runs]
+    c1, c2 = st.columns(2)
+    run_a = c1.selectbox("A (e.g. base)", ids, index=min(1, len(ids) - 1),
+                         format_func=labels.get, key="run_a")
+    run_b = c2.selectbox("B (e.g. fine-tuned)", ids, index=0, format_func=labels.get,
+                         key="run_b")
+    pairs = run_errors(review.pair_runs, proj, run_a, run_b) if run_a != run_b else None
+    if run_a == run_b:
+        st.warning("Pick two different runs.")
+    key_a, key_b = run_a, run_b
+else:
+    probe_runs = [r.id for r in runs if r.kind == "probe"]
+    if not probe_runs:
+        st.info("No probe runs yet: run one on the **Bias probes** page.")
+        st.stop()
+    run = st.selectbox("Probe run", probe_runs, format_func=labels.get, key="probe_run")
+    frame = run_errors(review.load_examples, review.Store.for_project(proj).get_run(run))
+    groups = sorted(frame["group"].astype(str).unique()) if frame is not None and \
+        "group" in frame else []
+    if len(groups) < 2:
+        st.warning("This run has fewer than two groups.")
+        st.stop()
+    c1, c2 = st.columns(2)
+    ga = c1.selectbox("Group A", groups, index=0, key="group_a")
+    gb = c2.selectbox("Group B", groups, index=1, key="group_b")
+    pairs = run_errors(review.counterfactual_pairs, proj, run, ga, gb) if ga != gb else None
+    key_a, key_b = run, -run  # one probe run: store its group comparison under (run, -run)
+
+if pairs is None or pairs.empty:
+    st.stop()
+
+with st.expander("Filters", expanded=True):
+    only_diff = st.checkbox("Only items whose outputs differ", value=True, key="only_diff")
+    view = pairs[pairs["changed"]] if only_diff else pairs
+    cat_cols = [c for c in ("template", "group", "context") if c in view.columns] + \
+        [c for c in view.columns if c not in ("id", "prompt", "reference", "text_a", "text_b",
+                                               "template", "group", "context", "changed")
+         and view[c].dtype == object][:3]
+    for col in cat_cols[:3]:
+        values = sorted(view[col].dropna().astype(str).unique())
+        if 1 < len(values) <= 200:
+            chosen = st.multiselect(f"{col}", values, key=f"filter_{col}")
+            if chosen:
+                view = view[view[col].astype(str).isin(chosen)]
+    change_cols = [c for c in view.columns if c.endswith("_change")]
+    if change_cols:
+        cc = st.selectbox("Score change", change_cols, key="change_col")
+        top = float(view[cc].abs().max()) if len(view) else 0.0
+        if top > 0:
+            thr = st.slider(f"|{cc}| at least", 0.0, top, 0.0, key="change_thr")
+            view = view[view[cc].abs() >= thr]
+            view = view.reindex(view[cc].abs().sort_values(ascending=False).index)
+
+st.caption(f"{len(view)} of {len(pairs)} items match the filters.")
+if view.empty:
+    st.info("No items match: loosen the filters.")
+else:
+    view = view.reset_index(drop=True)
+    pos = st.number_input("Item", min_value=1, max_value=len(view), value=1, step=1,
+                          key="item_pos") - 1
+    item = view.iloc[int(pos)]
+    if "prompt" in item and isinstance(item.get("prompt"), str):
+        st.markdown("**Prompt**")
+        st.text(item["prompt"])
+    if isinstance(item.get("reference"), str):
+        st.markdown("**Reference**")
+        st.text(item["reference"])
+    left, right = st.columns(2)
+    da, db = review.word_diff_html(item["text_a"], item["text_b"])
+    left.markdown("**A**")
+    style = ("<style>del{background:#ffebe9}ins{background:#dafbe1;text-decoration:none}"
+             "</style>")
+    left.html(f'{style}<div style="white-space:pre-wrap;font-family:monospace">{da}</div>')
+    right.markdown("**B**")
+    right.html(f'{style}<div style="white-space:pre-wrap;font-family:monospace">{db}</div>')
+    note = st.text_input("Note (optional)", key="verdict_note")
+    cols = st.columns(4)
+    shortcuts = {"a_better": "1", "b_better": "2", "tie": "3", "flag": "4"}
+    for col, (code, label) in zip(cols, review.VERDICTS.items()):
+        if col.button(f"{label} ({shortcuts[code]})", key=f"verdict_{code}",
+                      shortcut=shortcuts[code], width="stretch"):
+            ok = run_errors(review.record_verdict, proj, run_a=key_a, run_b=key_b,
+                            item=str(item["id"]), verdict=code, reviewer=reviewer, note=note)
+            if ok is None and reviewer.strip():
+                st.success(f"Recorded '{label}' on item {item['id']} as {reviewer.strip()}.")
+
+st.subheader("Verdicts")
+summary = review.summarize(proj, key_a, key_b)
+c1, c2, c3, c4 = st.columns(4)
+c1.metric("Items reviewed", summary.items)
+c2.metric("Reviewers", len(summary.reviewers))
+c3.metric("Agreement", "—" if summary.agreement is None else f"{summary.agreement:.0%}")
+c4.metric("Cohen's kappa", "—" if summary.kappa is None else f"{summary.kappa:.2f}")
+st.bar_chart(pd.DataFrame({"verdict": [review.VERDICTS[k] for k in summary.counts],
+                           "count": list(summary.counts.values())}), x="verdict", y="count")
+table = review.verdicts(proj, key_a, key_b)
+st.dataframe(table, hide_index=True, width="stretch")
+st.download_button("Export verdicts as CSV", review.export_csv(proj, key_a, key_b),
+                   file_name=f"verdicts-{key_a}-{key_b}.csv", mime="text/csv")
