@@ -288,3 +288,24 @@ def test_cli_bad_inputs_exit_2(project, tmp_path, args, match):
     proc = run_cli(*args, cwd=tmp_path, env={"WORKBENCH_PROJECT": str(project.root)})
     assert proc.returncode == 2, (proc.stdout, proc.stderr)
     assert match in proc.stderr and "Traceback" not in proc.stderr
+
+
+# ------------------------------------------------------------------- through a model
+@pytest.mark.slow
+def test_probe_tiny_model_through_engine_and_crows_pairs(shared_project, tiny_model):
+    plan = expand(parse_probe_set(GOOD))
+    res = run_probe(shared_project, plan=plan, model="tiny:gpt2", samples=2, seed=3,
+                    max_new_tokens=6, html=False)
+    ex = res.examples
+    assert len(ex) == 2 * len(plan.prompts) and set(ex["sample"]) == {0, 1}
+    assert ex["output"].map(type).eq(str).all() and "sentiment" in ex
+    assert "model:tiny:gpt2" in res.result["signature"] and "samples:2" in res.result["signature"]
+    again = run_probe(shared_project, plan=plan, model="tiny:gpt2", samples=2, seed=3,
+                      max_new_tokens=6, html=False)
+    assert again.examples["output"].tolist() == ex["output"].tolist()  # cached, same text
+    crows = run_probe(shared_project, plan=resolve_probes(shared_project, "crows-pairs:30"),
+                      model="tiny:gpt2", html=False)
+    pref = crows.result["preference"]
+    assert pref["n"] == 30 and 0 <= pref["ci"][0] <= pref["share"] <= pref["ci"][1] <= 1
+    assert "CC BY-SA 4.0" in crows.result["license"]
+    assert crows.result["scorer"] == "loglik"
