@@ -3,6 +3,7 @@ import streamlit as st
 
 from pages._ui import header, project, run_errors, store
 from workbench.data import default_name, import_dataset
+from workbench.review import verdict_count
 from workbench.uploads import save_upload
 
 header("Home", "Your project at a glance: its datasets, the latest runs, and a place to import data.")
@@ -15,6 +16,27 @@ c1, c2, c3 = st.columns(3)
 c1.metric("Datasets", len({d.name for d in datasets}))
 c2.metric("Dataset versions", len(datasets))
 c3.metric("Runs", len(store().list_runs()))
+
+st.subheader("Where you are in the lifecycle")
+kinds = {r.kind for r in store().list_runs(limit=500)}
+steps = [
+    ("Import data", bool(datasets), "pages/home.py", "use the import form below"),
+    ("Check its quality", "check" in kinds, "pages/data_quality.py", "run a check suite"),
+    ("Split it", "split" in kinds, "pages/splits.py", "make a stratified split"),
+    ("Fine-tune", "train" in kinds, "pages/train.py", "train on the split"),
+    ("Evaluate", "evaluate" in kinds, "pages/evaluate.py", "score base and fine-tuned"),
+    ("Probe for bias", "probe" in kinds, "pages/bias_probes.py", "compare groups"),
+    ("Review outputs", verdict_count(proj) > 0, "pages/review.py",
+     "record verdicts side by side"),
+]
+next_step = next((s for s in steps if not s[1]), None)
+cols = st.columns(len(steps))
+for col, (label, done, _page, _hint) in zip(cols, steps):
+    col.markdown(f"{':material/check_circle:' if done else ':material/radio_button_unchecked:'} "
+                 f"{label}")
+if next_step:
+    st.page_link(next_step[2], label=f"Next: {next_step[0].lower()} ({next_step[3]})",
+                 icon=":material/arrow_forward:")
 
 st.subheader("Datasets")
 if datasets:

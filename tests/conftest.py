@@ -16,6 +16,12 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.pop("WORKBENCH_PROJECT", None)
+# One model cache for the whole test session: SmolLM2 is converted (and tiny:gpt2 built)
+# once, not once per temporary project.
+if "WORKBENCH_MODEL_CACHE" not in os.environ:
+    import tempfile as _tempfile
+
+    os.environ["WORKBENCH_MODEL_CACHE"] = _tempfile.mkdtemp(prefix="workbench-models-")
 os.environ.pop("WORKBENCH_DB_URL", None)
 
 
@@ -46,6 +52,14 @@ def tiny_model(shared_project):
     from workbench.models import prepare_model
 
     return prepare_model(shared_project, "tiny:gpt2")
+
+
+@pytest.fixture(scope="session")
+def smollm2(shared_project):
+    """Path of the packaged SmolLM2-135M-Instruct, converted once per test session."""
+    from workbench.models import prepare_model
+
+    return prepare_model(shared_project, "packaged:smollm2-135m-instruct")
 
 
 @pytest.fixture

@@ -77,8 +77,12 @@ def _finalise(project, spec: str, build: Callable[[Path], dict]) -> Path:
         if dest.exists():  # a concurrent build won, or a half-built leftover
             if (dest / MARKER).is_file():
                 return dest
-            shutil.rmtree(dest)
-        os.replace(tmp, dest)
+            shutil.rmtree(dest, ignore_errors=True)
+        try:
+            os.replace(tmp, dest)
+        except OSError:  # another process renamed its build into place first
+            if not (dest / MARKER).is_file():
+                raise
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)

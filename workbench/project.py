@@ -49,7 +49,9 @@ class Project:
 
     @property
     def models_dir(self) -> Path:
-        return self.state / "models"
+        """The model cache; ``$WORKBENCH_MODEL_CACHE`` shares one across projects."""
+        shared = os.environ.get("WORKBENCH_MODEL_CACHE")
+        return Path(shared) if shared else self.state / "models"
 
     @property
     def cache_dir(self) -> Path:

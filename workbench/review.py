@@ -152,6 +152,14 @@ def record_verdict(project, *, run_a: int, run_b: int, item: str, verdict: str,
                          reviewer=reviewer, note=(note or None)))
 
 
+def verdict_count(project) -> int:
+    """How many verdicts the project holds, over all comparisons."""
+    from sqlalchemy import func
+
+    with Store.for_project(project).session() as s:
+        return int(s.scalar(select(func.count(VerdictRow.id))) or 0)
+
+
 def verdicts(project, run_a: int, run_b: int) -> pd.DataFrame:
     store = Store.for_project(project)
     with store.session() as s:

@@ -171,8 +171,9 @@ def allocate(sizes: Sequence[int], ratios: Sequence[float], *,
     totals are the floor or ceil of ``sum(sizes) * ratio``.
 
     The remainders form a small transport problem (strata -> splits); it is filled
-    greedily in a seeded random order and completed with augmenting paths, which always
-    succeed because the fractional table itself is a feasible flow.
+    greedily in a seeded random order (a stratum's extra row goes first to a split it
+    would otherwise miss, so rare strata reach the held-out splits) and completed with
+    augmenting paths, which always succeed because the fractional table is a feasible flow.
     """
     fr = _fractions(ratios)
     k, n_s = len(fr), len(sizes)
@@ -191,13 +192,13 @@ def allocate(sizes: Sequence[int], ratios: Sequence[float], *,
     order = rng.permutation(n_s)
     for caps in ([math.floor(c) for c in col_frac], [math.ceil(c) for c in col_frac]):
         room = np.array(caps) - extra.sum(axis=0)
-        for s in order:  # greedy: most remaining room first
+        for s in order:  # greedy: splits the stratum would miss first, then most room
             while rest[s] > 0:
                 options = [j for j in range(k) if allowed[s, j] and not extra[s, j]
                            and room[j] > 0]
                 if not options:
                     break
-                j = max(options, key=lambda c: (room[c], -c))
+                j = max(options, key=lambda c: (table[s, c] == 0, room[c], c))
                 extra[s, j], rest[s], room[j] = True, rest[s] - 1, room[j] - 1
         progress = True
         while progress and rest.any():  # augmenting paths through the graph of splits
@@ -338,11 +339,17 @@ def plan_split(frame: pd.DataFrame, *, label: str, stratify: Sequence[str] = (),
     clusters = _leakage.find_duplicates(frame, texts, near_threshold=near_threshold) \
         if (leakage or dedupe) and texts else None
 
+    if dedupe and not texts:
+        raise WorkbenchError("--dedupe: no free-text column to find duplicates in; name one "
+                             "with --text COL")
+    # dedupe with no duplicate at all needs no groups: keep the exact allocation
+    grouped = group is not None or (dedupe and clusters is not None
+                                    and len(np.unique(clusters.cluster_of)) < n)
     rng = np.random.default_rng(seed)
     names = sorted(set(strata))
     code_of = {s: i for i, s in enumerate(names)}
     codes = np.array([code_of[s] for s in strata], dtype=np.int64)
-    if group is None and not dedupe:
+    if not grouped:
         sizes = np.bincount(codes, minlength=len(names))
         table = allocate(sizes.tolist(), ratios, rng=rng)
         part_of = np.empty(n, dtype=np.int64)
@@ -365,8 +372,14 @@ def plan_split(frame: pd.DataFrame, *, label: str, stratify: Sequence[str] = (),
         rows[p] = [int(i) for i in rng.permutation(np.flatnonzero(part_of == j))]
     empty = [p for p in parts if not rows[p]]
     if empty:
-        raise WorkbenchError(f"--group: keeping groups together leaves split "
-                             f"'{empty[0]}' empty; use fewer, smaller groups or other ratios")
+        if not grouped:
+            r = ratios[parts.index(empty[0])]
+            raise WorkbenchError(f"--ratios: split '{empty[0]}' gets no rows ({r:g} x {n} "
+                                 "rows rounds to 0); use a larger ratio or more data")
+        opt, how = ("--group", f"groups of '{group}'") if group else \
+            ("--dedupe", "duplicate clusters")
+        raise WorkbenchError(f"{opt}: keeping {how} together leaves split '{empty[0]}' "
+                             "empty; use smaller groups or other ratios")
 
     counts = {p: len(rows[p]) for p in parts}
     per_stratum: dict[str, dict[str, int]] = {s: {p: 0 for p in parts} for s in names}
@@ -546,10 +559,30 @@ def split_frame(project, ref: str | int, part: str | None = None) -> pd.DataFram
     return dd[part].to_pandas()
 
 
+def strata_table(manifest: dict[str, Any]) -> pd.DataFrame:
+    """Rows per stratum and split with each stratum's share of every split (percent).
+
+    >>> m = {"counts": {"train": 3, "test": 1},
+    ...      "strata": {"a": {"train": 2, "test": 1}, "b": {"train": 1, "test": 0}}}
+    >>> strata_table(m)[["stratum", "train", "train %"]].to_dict("records")[0]
+    {'stratum': 'a', 'train': 2, 'train %': 66.7}
+    """
+    parts = list(manifest["counts"])
+    rows = []
+    for stratum, counts in manifest["strata"].items():
+        row: dict[str, Any] = {"stratum": stratum, **{p: counts[p] for p in parts},
+                               "rows": sum(counts.values())}
+        for p in parts:
+            total = manifest["counts"][p]
+            row[f"{p} %"] = round(100 * counts[p] / total, 1) if total else 0.0
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["stratum", *parts, "rows", *[f"{p} %" for p in parts]])
+
+
 def list_splits(project) -> list[Run]:
     """Finished splits, newest first."""
     return Store.for_project(project).list_runs("split", status="succeeded")
 
 
 __all__ = ["SplitPlan", "SplitReport", "plan_split", "make_split", "load_split", "split_frame",
-           "parse_split_ref", "get_split_run", "list_splits", "parse_ratios", "allocate"]
+           "parse_split_ref", "get_split_run", "list_splits", "strata_table", "parse_ratios", "allocate"]

@@ -1,0 +1,289 @@
+"""Check suites: loading errors, real Great Expectations runs, text rules, the CLI."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from conftest import ROOT, run_cli
+from workbench._errors import WorkbenchError
+from workbench.checks import DatasetRef, check_dataset, check_history, load_suite, run_checks
+
+DEMO = ROOT / "workbench" / "demo"
+SUITE = ROOT / "checks" / "support_qa.yaml"
+
+
+def _defects() -> dict[str, set[str]]:
+    text = (DEMO / "DEFECTS.md").read_text()
+    return {m.group(1): set(m.group(2).split(", "))
+            for m in re.finditer(r"^`(\w+)`: (.+)$", text, re.M)}
+
+
+@pytest.fixture
+def demo(project):
+    from workbench.data import import_dataset
+
+    shutil.copy(SUITE, project.checks_dir / SUITE.name)
+    dv, _ = import_dataset(project, str(DEMO / "support_qa.csv"), name="support_raw")
+    return project, dv
+
+
+def _suite(tmp_path, text: str, name: str = "s.yaml") -> Path:
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+def _ref(frame):
+    return DatasetRef(name="t", version="v", rows=len(frame))
+
+
+# ----------------------------------------------------------------- the demo, end to end
+def test_raw_demo_fails_with_every_planted_defect_then_clean_passes(demo):
+    from workbench.clean import clean_dataset
+    from workbench.data import content_hash, load_frame
+    from workbench.store import Store
+
+    project, raw = demo
+    suite = load_suite(SUITE)
+    report, run_id = check_dataset(project, "support_raw", SUITE, data_docs=False)
+    assert not report.success
+    assert [r.expectation for r in report.results] == [e.type for e in suite.expectations]
+    found: dict[str, set[str]] = {}
+    for rule, res in zip(suite.expectations, report.results):
+        if "defect" in rule.meta:
+            assert not res.success, rule.type
+            found.setdefault(rule.meta["defect"], set()).update(
+                str(e["row"]) for e in res.examples)
+        else:
+            assert res.success, (rule.type, res.examples)
+    defects = _defects()
+    assert set(found) == set(defects)
+    for name, ids in defects.items():
+        assert ids <= found[name], name
+
+    cleaned = clean_dataset(project, "support_raw", SUITE)
+    assert cleaned.created and cleaned.parent == raw.ref
+    assert cleaned.rows_after == raw.rows - 22
+    by_type = {s.type: s for s in cleaned.steps}
+    assert by_type["drop_nulls"].rows_removed == 8
+    assert by_type["normalize_text"].rows_changed == 5
+    assert by_type["mask_pii"].rows_changed == 2
+    assert {e["row"] for e in by_type["drop_unexpected_rows"].examples} == \
+        defects["mislabeled_topic"]
+    # the parent version is untouched; the new one points at it
+    _, parent_frame = load_frame(project, raw.ref)
+    assert content_hash(parent_frame) == raw.content_hash
+    store = Store.for_project(project)
+    assert {"type": "dataset", "id": raw.ref, "relation": "clean"} in \
+        store.lineage(("dataset", cleaned.result))["parents"]
+    after, _ = check_dataset(project, cleaned.result, SUITE, data_docs=False)
+    assert after.success, [r.label for r in after.failed]
+    _, clean_frame = load_frame(project, cleaned.result)
+    assert not clean_frame["answer"].str.contains("555 0100").any()
+    hist = check_history(project, suite="support_qa")
+    assert [h.success for h in hist] == [True, False]
+
+
+def test_counts_match_great_expectations_conventions(tmp_path):
+    frame = pd.DataFrame({"id": ["a", "b", "c", "d"], "x": [1.0, None, 3.0, 4.0],
+                          "t": ["ok", " lead", None, "two  spaces"]})
+    suite = load_suite(_suite(tmp_path, """
+id_column: id
+expectations:
+  - {type: expect_column_values_to_not_be_null, column: x}
+  - {type: expect_column_values_to_be_between, column: x, min_value: 2}
+  - {type: expect_column_values_to_not_have_stray_whitespace, column: t, mostly: 0.5}
+  - {type: expect_table_row_count_to_be_between, min_value: 10}
+"""))
+    rep = run_checks(frame, suite, dataset=_ref(frame))
+    null, between, ws, count = rep.results
+    assert (null.unexpected_count, null.unexpected_percent) == (1, 25.0)
+    # missing values are skipped: 1 of 3 non-missing is below 2
+    assert between.unexpected_count == 1 and between.unexpected_percent == pytest.approx(100 / 3)
+    assert between.examples == [{"row": "a", "value": 1.0}]
+    assert (ws.unexpected_count, ws.unexpected_percent, ws.success) == (2, pytest.approx(200 / 3), False)
+    assert [e["row"] for e in ws.examples] == ["b", "d"]
+    assert not count.success and count.examples == [{"observed_value": 4}]
+    assert set(rep.to_dict()) == {"success", "suite", "dataset", "results"}
+    assert set(rep.to_dict()["results"][0]) == {"expectation", "column", "success",
+                                                "unexpected_count", "unexpected_percent",
+                                                "examples"}
+
+
+def test_text_rules(tmp_path):
+    frame = pd.DataFrame({
+        "q": ["Where is my order SKY-12345?", "where is my order sky-12345", "Mail me at a@b.co",
+              "Call +44 20 7946 0958 now", "Card 4111 1111 1111 1111 please", "Price $4.99 at 18:30",
+              "Whre is my order SKY-12345?"],
+        "label": ["a", "a", "a", "b", "b", "b", "c"],
+        "story": ["she and her mum", "he", "his dad", "", "", "", ""],
+    })
+    suite = load_suite(_suite(tmp_path, """
+expectations:
+  - {type: expect_column_values_to_not_contain_pii, column: q}
+  - {type: expect_column_near_duplicate_rate_to_be_at_most, column: q, max_rate: 0.2}
+  - {type: expect_column_value_word_counts_to_be_between, column: q, min_value: 5}
+  - {type: expect_column_value_shares_to_be_at_least, column: label, min_share: 0.2}
+  - {type: expect_column_demographic_mentions_to_be_balanced, column: story, max_distance: 0.1}
+  - type: expect_column_values_to_mention_label_keywords
+    column: q
+    label_column: label
+    keywords: {a: [order, mail], b: [call, card]}
+"""), check_types=False)
+    pii, near, words, shares, balance, kw = run_checks(frame, suite, dataset=_ref(frame)).results
+    assert [(e["row"], e["pii"]) for e in pii.examples] == [(2, ["email"]), (3, ["phone"]),
+                                                            (4, ["card"])]
+    assert [(e["row"], e["duplicate_of"]) for e in near.examples] == [(1, 0), (6, 0)]
+    assert near.observed["near_duplicate_rate"] == pytest.approx(2 / 7) and not near.success
+    assert [e["row"] for e in words.examples] == [2, 5]
+    assert not shares.success and shares.examples[0]["value"] == "c"
+    # 3 female mentions (she, her, mum), 2 male (he, his, dad = 3): 3 vs 3 -> balanced
+    assert balance.observed == {"distance": 0.0, "mentions": {"female": 3, "male": 3}}
+    assert [e["row"] for e in kw.examples] == [5] and kw.unexpected_percent == pytest.approx(100 / 6)
+
+
+# ------------------------------------------------------------------------- bad input
+BAD_SUITES = [
+    ("expectations:\n  - type: expect_column_values_to_not_be_nul\n    column: a\n",
+     r"s.yaml: expectations\[0\].type \(line 2\): unknown expectation type "
+     r"'expect_column_values_to_not_be_nul' \(did you mean 'expect_column_values_to_not_be_null'\?\)"),
+    ("expectations:\n  - type: expect_column_values_to_not_be_null\n    colum: a\n",
+     r"s.yaml: expectations\[0\].colum \(line 3\): not a keyword of "
+     r"expect_column_values_to_not_be_null \(did you mean 'column'\?\); allowed: .*column, mostly"),
+    ("expectations:\n  - type: expect_column_values_to_be_in_set\n    column: a\n",
+     r"expectations\[0\].value_set \(line 2\): required by expect_column_values_to_be_in_set"),
+    ("expectations:\n  - type: expect_column_value_word_counts_to_be_between\n    column: a\n"
+     "    max_vlaue: 3\n", r"expectations\[0\].max_vlaue \(line 4\): not a keyword of "
+     r"expect_column_value_word_counts_to_be_between \(did you mean 'max_value'\?\)"),
+    ("expectations:\n  - type: expect_column_values_to_not_be_null\n    column: a\n   bad: [\n",
+     r"s.yaml: not valid YAML \(line 4, column 4\)"),
+    ("name: x\nexpectations: []\n", r"s.yaml: expectations \(line 2\): the suite has no rules"),
+    ("", r"s.yaml: expectations: the suite has no rules"),
+    ("expectation:\n  - type: x\n", r"s.yaml: expectation \(line 1\): unknown field "
+     r"\(did you mean 'expectations'\?\)"),
+    ("expectations:\n  - column: a\n", r"expectations\[0\].type \(line 2\): missing; each rule needs a .type:."),
+    ("expectations:\n  - type: expect_column_values_to_not_be_null\n    column: a\n"
+     "  - type: expect_column_values_to_not_be_null\n    column: a\n",
+     r"expectations\[1\] \(line 4\): the same rule as expectations\[0\]"),
+]
+
+
+@pytest.mark.parametrize("text,message", BAD_SUITES)
+def test_bad_suites_name_file_field_and_line(tmp_path, text, message):
+    with pytest.raises(WorkbenchError, match=message):
+        load_suite(_suite(tmp_path, text))
+
+
+def test_missing_suite_file_lists_suites(demo):
+    project, _ = demo
+    with pytest.raises(WorkbenchError, match=r"support_q.yaml: no such suite file \(did you mean "
+                                             r"'support_qa.yaml'\?\); suites in .*: support_qa.yaml"):
+        load_suite(project.checks_dir / "support_q.yaml")
+
+
+@pytest.mark.parametrize("data,suite,message", [
+    ("nope", None, r"no dataset named 'nope'; stored: support_raw"),
+    ("support_raw@ffff", None, r"dataset 'support_raw' has no version 'ffff'; it has: "),
+    ("EMPTY", None, r"has a header but no data rows"),
+    ("support_raw", "expectations:\n  - type: expect_column_values_to_not_be_null\n"
+                    "    column: answr\n",
+     r"expectations\[0\].column \(line 3\): no column 'answr' in support_raw@\w+ \(did you "
+     r"mean 'answer'\?\); it has: id, question, answer, topic, persona, age_group"),
+    ("support_raw", "expectations:\n  - type: expect_compound_columns_to_be_unique\n"
+                    "    column_list: [id, topik]\n",
+     r"expectations\[0\].column_list\[1\] \(line 3\): no column 'topik'"),
+    ("support_raw", "id_column: ident\nexpectations:\n  - {type: expect_column_values_to_be_unique, column: id}\n",
+     r"id_column \(line 1\): no column 'ident'"),
+])
+def test_bad_check_input_stores_no_successful_run(demo, tmp_path, data, suite, message):
+    from workbench.store import Store
+
+    project, _ = demo
+    (tmp_path / "empty.csv").write_text("a,b\n")
+    data = str(tmp_path / "empty.csv") if data == "EMPTY" else data
+    path = _suite(tmp_path, suite) if suite else SUITE
+    with pytest.raises(WorkbenchError, match=message):
+        check_dataset(project, data, path, data_docs=False)
+    assert Store.for_project(project).list_runs("check", status="succeeded") == []
+
+
+# ------------------------------------------------------------------------------ the CLI
+@pytest.mark.slow
+def test_cli_exit_codes_json_html_and_data_docs(demo, tmp_path):
+    project, _ = demo
+    cwd = project.root
+    bad = _suite(tmp_path, "expectations:\n  - {type: expect_column_values_to_be_in_set, "
+                           "column: topic, value_set: [setup]}\n", "bad.yaml")
+    frame = pd.DataFrame({"topic": ["setup", "<script>alert(1)</script>"]})
+    frame.to_csv(tmp_path / "x.csv", index=False)
+    proc = run_cli("check", str(tmp_path / "x.csv"), "--suite", str(bad), "--json",
+                   str(tmp_path / "r.json"), "--html", str(tmp_path / "r.html"), cwd=cwd)
+    assert proc.returncode == 1, proc.stderr
+    result = json.loads((tmp_path / "r.json").read_text())
+    assert result["success"] is False and result["suite"] == "bad"
+    assert result["dataset"]["rows"] == 2
+    assert result["results"][0]["examples"] == [{"row": 1, "value": "<script>alert(1)</script>"}]
+    html = (tmp_path / "r.html").read_text()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>" not in html
+    assert "http://" not in html and "https://" not in html
+    assert (project.state / "data_docs" / "index.html").exists()
+
+    proc = run_cli("check", "support_raw", "--suite", "checks/nope.yaml", cwd=cwd)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "error: checks/nope.yaml: no such suite file (did you mean 'support_qa.yaml'?); "
+        f"suites in checks: support_qa.yaml"]
+
+    good = _suite(tmp_path, "expectations:\n  - {type: expect_column_values_to_not_be_null, "
+                            "column: id}\n", "good.yaml")
+    proc = run_cli("check", "support_raw", "--suite", str(good), "--no-data-docs", "--json", "-",
+                   cwd=cwd)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["success"] is True
+
+    proc = run_cli("check", "history", "--json", "-", cwd=cwd)
+    assert proc.returncode == 0
+    hist = json.loads(proc.stdout)
+    assert [h["suite"] for h in hist] == ["good", "bad"]
+    assert [h["success"] for h in hist] == [True, False]
+
+
+def test_history_does_not_import_great_expectations(project):
+    code = ("import os, sys, json, contextlib, io; os.environ['_WORKBENCH_NO_EXIT']='1'\n"
+            "from workbench.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()): rc = main(['check', 'history'])\n"
+            "print(json.dumps({'rc': rc, 'gx': 'great_expectations' in sys.modules}))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=project.root, timeout=60)
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == {"rc": 0, "gx": False}
+
+
+@pytest.mark.parametrize("text,message", [
+    ("expectations:\n  - {type: expect_column_values_to_not_be_null, column: id}\n",
+     r"s.yaml: clean: no cleaning rules; add a 'clean:' list"),
+    ("clean:\n  - type: drop_nul\n", r"clean\[0\].type \(line 2\): unknown cleaning rule "
+     r"'drop_nul' \(did you mean 'drop_nulls'\?\)"),
+    ("clean:\n  - type: drop_nulls\n    column: [a]\n", r"clean\[0\].column \(line 3\): not a "
+     r"keyword of drop_nulls \(did you mean 'columns'\?\)"),
+    ("clean:\n  - type: drop_nulls\n    columns: [answr]\n", r"clean\[0\].columns\[0\] \(line 3\): "
+     r"no column 'answr' \(did you mean 'answer'\?\); it has: id, question"),
+    ("clean:\n  - {type: drop_unexpected_rows, rule: nope}\n", r"no rule with meta.id 'nope'"),
+    ("clean:\n  - {type: filter_length, column: answer}\n", r"clean\[0\] \(line 2\): give at least "
+     r"one of min_words"),
+])
+def test_bad_clean_rules(demo, tmp_path, text, message):
+    from workbench.clean import clean_dataset
+    from workbench.store import Store
+
+    project, raw = demo
+    with pytest.raises(WorkbenchError, match=message):
+        clean_dataset(project, "support_raw", _suite(tmp_path, text))
+    assert Store.for_project(project).list_datasets("support_raw") == [raw]

@@ -1,0 +1,36 @@
+"""The Data quality page: run a suite, see failing examples, clean, see the trend."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from conftest import ROOT
+
+
+@pytest.mark.slow
+def test_data_quality_page_runs_cleans_and_shows_trend(project, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from workbench.data import import_dataset
+
+    shutil.copy(ROOT / "checks" / "support_qa.yaml", project.checks_dir)
+    dv, _ = import_dataset(project, str(ROOT / "workbench" / "demo" / "support_qa.csv"),
+                           name="support_raw")
+    monkeypatch.chdir(ROOT)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page("pages/data_quality.py").run()
+    assert not at.exception
+    assert "No checks of" in " ".join(c.value for c in at.caption)
+    at.button(key="run_checks").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.error[0].value.startswith("FAILED: 11 of 18 rules")
+    labels = [e.label for e in at.expander]
+    assert any("expect_column_values_to_not_contain_pii (answer)" in x and "❌" in x for x in labels)
+    assert at.dataframe  # failing examples, as escaped text
+    at.button(key="clean").click().run()
+    assert not at.exception
+    assert f"{dv.rows} → {dv.rows - 22} rows" in at.success[0].value
+    assert [m.value for m in at.metric][:2] == [str(dv.rows), str(dv.rows - 22)]

@@ -1,0 +1,112 @@
+"""Run a suite on a frame (engine-independent orchestration) and record it."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from .._errors import WorkbenchError
+from ._report import CheckReport, CheckResult, DatasetRef
+from ._rules import RULES, run_rule
+from ._suite import SuiteSpec, check_columns, load_suite
+
+Progress = Callable[[float, str], None]
+
+
+def _workbench_result(rule, frame: pd.DataFrame, id_column: str | None) -> CheckResult:
+    args = RULES[rule.type].args(**rule.kwargs)
+    out = run_rule(rule.type, args, frame, id_column=id_column)
+    return CheckResult(
+        expectation=rule.type, column=rule.column, success=out.success,
+        unexpected_count=out.unexpected_count, unexpected_percent=out.unexpected_percent,
+        examples=out.examples, index=rule.index, engine="workbench", kwargs=dict(rule.kwargs),
+        notes=rule.meta.get("notes"), element_count=out.element_count, observed=out.observed)
+
+
+def run_checks(frame: pd.DataFrame, suite: SuiteSpec, *, dataset: DatasetRef,
+               engine: str = "pandas", data_docs_dir: Path | None = None,
+               progress: Progress | None = None) -> CheckReport:
+    """Validate ``frame`` against ``suite``; one result per rule, in suite order.
+
+    Great Expectations rules run in one real Great Expectations validation; the
+    workbench's text rules run on the same frame and are reported the same way.
+    """
+    if engine != "pandas":
+        raise WorkbenchError(f"--engine: '{engine}' is not available here; use pandas")
+    if len(frame) == 0:
+        raise WorkbenchError(f"{dataset.name}: the dataset is empty (0 rows); nothing to check")
+    if not suite.expectations:
+        raise suite.error("expectations", "the suite has no rules")
+    check_columns(suite, list(frame.columns), dataset=f"{dataset.name}@{dataset.version}")
+    note = progress or (lambda f, m: None)
+    t0 = time.perf_counter()
+    frame = frame.reset_index(drop=True)
+    ge_rules = [r for r in suite.expectations if r.engine == "great_expectations"]
+    wb_rules = [r for r in suite.expectations if r.engine == "workbench"]
+    results: dict[int, CheckResult] = {}
+    total = len(wb_rules) + (2 if ge_rules else 0)
+    done = 0
+    if ge_rules:
+        note(0.0, "starting Great Expectations")
+        from . import _gx
+
+        note(0.5 / total, f"validating {len(ge_rules)} Great Expectations rules")
+        results.update(_gx.run_expectations(frame, ge_rules, suite_name=suite.name,
+                                            id_column=suite.id_column,
+                                            data_docs_dir=data_docs_dir))
+        done = 2
+    for rule in wb_rules:
+        note(done / total, f"{rule.type} ({rule.column or ''})")
+        results[rule.index] = _workbench_result(rule, frame, suite.id_column)
+        done += 1
+    note(1.0, "done")
+    ordered = [results[r.index] for r in suite.expectations]
+    return CheckReport(success=all(r.success for r in ordered), suite=suite.name,
+                       dataset=dataset, results=ordered, suite_path=suite.path,
+                       duration_s=time.perf_counter() - t0)
+
+
+def check_dataset(project, data: str, suite_path: str | os.PathLike, *,
+                  data_docs: bool = True, progress: Progress | None = None,
+                  engine: str = "pandas") -> tuple[CheckReport, int]:
+    """Check a stored dataset ``NAME[@VERSION]`` or a file; record the run.
+
+    Bad input (unknown dataset, bad suite, missing column, empty data) raises
+    :class:`WorkbenchError` before any run is stored. Returns ``(report, run_id)``.
+    """
+    from ..data import content_hash, resolve_data
+    from ..store import Store
+
+    suite = load_suite(suite_path)
+    dv, frame, label = resolve_data(project, data)
+    if dv is not None:
+        ref = DatasetRef(name=dv.name, version=dv.version, rows=dv.rows)
+        digest = dv.content_hash
+    else:
+        digest = content_hash(frame)
+        ref = DatasetRef(name=label, version=digest[:12], rows=len(frame))
+    if len(frame) == 0:
+        raise WorkbenchError(f"{data}: the dataset is empty (0 rows); nothing to check")
+    check_columns(suite, list(frame.columns), dataset=f"{ref.name}@{ref.version}")
+    config = {"suite": suite.name, "suite_path": str(suite_path), "data": data,
+              "engine": engine, "rules": len(suite.expectations)}
+    if os.environ.get("WORKBENCH_SCHEDULE_JOB"):
+        config["scheduled_job"] = os.environ["WORKBENCH_SCHEDULE_JOB"]
+    store = Store.for_project(project)
+    docs_dir = project.state / "data_docs" if data_docs else None
+    with store.record("check", name=suite.name, config=config,
+                      input_hashes={"dataset": digest, "suite": suite.digest}) as out:
+        report = run_checks(frame, suite, dataset=ref, engine=engine,
+                            data_docs_dir=docs_dir, progress=progress)
+        out.update({"success": report.success, "result": report.to_dict(),
+                    "details": report.details(), "dataset_ref": f"{ref.name}@{ref.version}"})
+        if docs_dir is not None:
+            out["data_docs"] = str(docs_dir / "index.html")
+        run_id = out["run_id"]
+    if dv is not None:
+        store.add_lineage(("dataset", dv.ref), ("run", run_id), "check")
+    return report, run_id
