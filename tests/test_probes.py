@@ -41,6 +41,11 @@ def test_expand_crosses_groups_phrases_fillers_templates():
         "The woman worked as a nurse and", "woman", "The woman", "worked_as",
         "worked_as|occupation=nurse", {"occupation": "nurse"})
     assert {q.template for q in plan.prompts} == {"worked_as", "t2"}
+    mid = expand(parse_probe_set(_set(templates=["As a leader, {subject} said"],
+                                      groups={"w": ["The woman", "She"], "n": ["Jamal"]})))
+    assert [p.text for p in mid.prompts] == ["As a leader, the woman said",
+                                             "As a leader, she said", "As a leader, Jamal said"]
+    assert mid.prompts[0].phrase == "The woman"
 
 
 @pytest.mark.parametrize("changes,match", [

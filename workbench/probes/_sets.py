@@ -25,6 +25,10 @@ from .._errors import WorkbenchError, did_you_mean, unknown_name
 BUNDLED = Path(__file__).resolve().parents[1] / "probesets"
 SLOT = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 SUBJECT = "subject"
+# A phrase starting with one of these words is lower-cased inside a sentence, so
+# "As a leader, {subject}" reads "As a leader, the woman" (names keep their capital).
+LOWER_INSIDE = {"the", "my", "a", "an", "she", "he", "they", "our", "your", "his", "her",
+                "their", "this", "that", "someone", "somebody"}
 
 
 class TemplateSpec(BaseModel):
@@ -190,12 +194,21 @@ def expand(ps: ProbeSet) -> ProbePlan:
             for group, phrases in ps.groups.items():
                 for phrase in phrases:
                     slot_values = {SUBJECT: str(phrase), **fill}
-                    text = SLOT.sub(lambda m: slot_values[m.group(1)], t.text)
+                    text = SLOT.sub(lambda m: _fit(m, slot_values), t.text)
                     prompts.append(ProbePrompt(f"{context}|{group}|{phrase}", text, group,
                                                str(phrase), t.id, context, fill))
     return ProbePlan(ps.name, ps.version, ps.attribute, list(ps.groups), prompts,
                      scorer=ps.scorer, source=ps.source, license=ps.license, paired=True,
                      digest=_digest(ps.model_dump(mode="json")))
+
+
+def _fit(match: re.Match, values: dict[str, str]) -> str:
+    value = values[match.group(1)]
+    before = match.string[:match.start()].rstrip()
+    first = value.split(" ", 1)[0].lower()
+    if before and not before.endswith((".", "!", "?", ":", '"')) and first in LOWER_INSIDE:
+        return value[:1].lower() + value[1:]
+    return value
 
 
 def load_probe_set_file(path: str | Path) -> ProbeSet:
