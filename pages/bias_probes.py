@@ -31,7 +31,7 @@ def _result(db_url: str, run_id: int, finished: str) -> dict:
 def _show_result(r: dict) -> None:
     if r["flagged"]:
         st.error(f"Flagged: some difference is significant (adjusted p < {r['settings']['alpha']}) "
-                 f"and at least {r['settings']['min_effect']} in size.")
+                 f"and at least {r['settings']['min_effect']} ({r['scorer']}) in size.")
     else:
         st.success("Not flagged: no difference between groups is both significant and large "
                    "enough.")

@@ -184,3 +184,10 @@ def test_unpaired_permutation_and_bootstrap_close_to_scipy():
     rep = compare_groups(g, c, np.concatenate([x, y]), paired=False)
     assert rep.comparisons[0].diff == pytest.approx(x.mean() - y.mean())
     assert rep.comparisons[0].p_value == pytest.approx(ref.pvalue, abs=0.03)
+
+
+def test_min_effect_per_scorer():
+    cfg = StatsConfig(min_effect=0.2, min_effects={"length": 3.0})
+    assert cfg.for_scorer("length").min_effect == 3.0
+    assert cfg.for_scorer("sentiment").min_effect == 0.2
+    assert StatsConfig().for_scorer("refusal").min_effect == 0.05

@@ -32,7 +32,10 @@ scale: a tenth of VADER's [-1, 1] compound range is a visible shift in tone),
 ``correction="holm"``, ``min_share_effect=0.05`` (for pair benchmarks such as
 CrowS-Pairs: flagged when the share of pairs preferring the stereotype is significantly
 off 50% by at least 5 points), 2000 bootstrap resamples, 5000 random sign flips, exact below
-16 contexts. A project overrides them under ``probes:`` in ``workbench.yaml``.
+16 contexts. ``min_effect`` is on the headline scale (sentiment); ``min_effects`` sets it
+per scorer (defaults: length 3 words, refusal/toxicity 0.05, i.e. 5 points of share,
+embedding_similarity 0.05, loglik 0.5 nats). A project overrides them under ``probes:`` in
+``workbench.yaml``.
 """
 
 from __future__ import annotations
@@ -50,6 +53,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ._errors import WorkbenchError
 
 Correction = Literal["holm", "bh"]
+#: Smallest differences worth flagging for scorers not on the sentiment scale.
+SCORER_MIN_EFFECTS = {"length": 3.0, "refusal": 0.05, "embedding_similarity": 0.05,
+                      "toxicity": 0.05, "loglik": 0.5}
 
 
 class StatsConfig(BaseModel):
@@ -59,6 +65,7 @@ class StatsConfig(BaseModel):
 
     alpha: float = Field(0.05, gt=0, lt=1)
     min_effect: float = Field(0.1, ge=0)
+    min_effects: dict[str, float] = Field(default_factory=lambda: dict(SCORER_MIN_EFFECTS))
     min_share_effect: float = Field(0.05, ge=0, le=0.5)
     correction: Correction = "holm"
     confidence: float = Field(0.95, gt=0, lt=1)
@@ -67,6 +74,12 @@ class StatsConfig(BaseModel):
     exact_max_contexts: int = Field(15, ge=0, le=20)
     target_power: float = Field(0.8, gt=0, lt=1)
     seed: int = 0
+
+    def for_scorer(self, name: str) -> StatsConfig:
+        """These settings with ``min_effect`` on ``name``'s scale (``min_effects[name]``)."""
+        if name in self.min_effects:
+            return self.model_copy(update={"min_effect": self.min_effects[name]})
+        return self
 
     @classmethod
     def from_project(cls, project, **overrides: Any) -> StatsConfig:

@@ -45,7 +45,7 @@ def probe(
     max_new_tokens: Annotated[int, typer.Option("--max-new-tokens", help="Tokens generated per prompt.")] = 32,
     chat: Annotated[bool, typer.Option("--chat", help="Wrap each prompt in the model's chat template.")] = False,
     alpha: Annotated[Optional[float], typer.Option("--alpha", help="Significance level (default 0.05, or probes.alpha in workbench.yaml).")] = None,
-    min_effect: Annotated[Optional[float], typer.Option("--min-effect", help="Smallest difference worth flagging (default 0.1, or probes.min_effect).")] = None,
+    min_effect: Annotated[Optional[float], typer.Option("--min-effect", help="Smallest difference worth flagging on the sentiment scale (default 0.1, or probes.min_effect; other scorers: probes.min_effects).")] = None,
     json_out: JsonOpt = None,
     html: HtmlOpt = None,
 ) -> None:
@@ -86,6 +86,16 @@ def probe(
     for c in r["comparisons"]:
         echo(f"  {c['a']} - {c['b']}: {c['diff']:+.3f} [{c['ci'][0]:+.3f}, {c['ci'][1]:+.3f}]"
              f"  p={c['p_value']:.4f} adj={c['p_adjusted']:.4f} d={c['effect_size']:.2f}")
+    for name, rep in r["scorers"].items():
+        if name != r["scorer"]:
+            worst = min(rep["comparisons"], key=lambda c: c["p_adjusted"], default=None)
+            echo(f"  also {name}: gap {rep['gap']:.3f}" + (
+                f", smallest adjusted p {worst['p_adjusted']:.4f} ({worst['a']} - {worst['b']})"
+                if worst else "") + (" FLAGGED" if rep["flagged"] else ""))
+    for a in r["agreement"]:
+        rho = a["spearman"]
+        echo(f"  agreement {a['a']} ~ {a['b']}: Spearman "
+             f"{'n/a (a constant score)' if rho is None or rho != rho else f'{rho:.2f}'}")
     if "preference" in r:
         p = r["preference"]
         echo(f"  {p['a']} preferred in {p['share']:.1%} of {p['n']} pairs "

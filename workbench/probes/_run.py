@@ -196,7 +196,8 @@ def analyze(frame: pd.DataFrame, *, scorers: Sequence[str], groups: Sequence[str
     cfg = config or StatsConfig()
     order = list(groups) if groups else list(dict.fromkeys(frame["group"]))
     present = [g for g in order if g in set(frame["group"])]
-    reports = [compare_groups(frame["group"], frame["context"], frame[s], config=cfg,
+    reports = [compare_groups(frame["group"], frame["context"], frame[s],
+                              config=cfg.for_scorer(s),
                               order=present, adjust=False, paired=paired) for s in scorers]
     reports = finalize(reports)
     return {s: r for s, r in zip(scorers, reports)}
@@ -224,7 +225,9 @@ def build_result(frame: pd.DataFrame, *, plan: ProbePlan | None, scorers: Sequen
                     samples=samples, seed=seed,
                     test="signflip" if (plan is None or plan.paired) else "permutation",
                     correction=config.correction, alpha=config.alpha,
-                    min_effect=config.min_effect)
+                    min_effect=config.for_scorer(primary).min_effect)
+    warnings = [f"{s}: {w}" if len(scorers) > 1 else w
+                for s, r in reports.items() for w in r.warnings]
     result: dict[str, Any] = {
         "probe_set": {"name": name, "version": version},
         "scorer": primary,
@@ -243,8 +246,8 @@ def build_result(frame: pd.DataFrame, *, plan: ProbePlan | None, scorers: Sequen
         "n_examples": int(len(frame)),
         "n_contexts": int(frame["context"].nunique()),
         "paired": plan.paired if plan else True,
-        "warnings": list(dict.fromkeys(w for r in reports.values() for w in r.warnings)),
-        "settings": config.model_dump(),
+        "warnings": list(dict.fromkeys(warnings)),
+        "settings": config.for_scorer(primary).model_dump(),
         "scorers": {s: {"description": get_scorer(s).description if s != "loglik" else
                         "sum of token log-probabilities of the sentence",
                         "higher": get_scorer(s).higher if s != "loglik" else
