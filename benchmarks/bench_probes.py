@@ -3,21 +3,9 @@ and a whole probe report's statistics against one scipy test."""
 
 from __future__ import annotations
 
-import statistics
-import time
-
 import numpy as np
 
-from run import Row
-
-
-def _median_time(fn, repeat: int = 5) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+from run import Row, time_call
 
 
 def sign_flip_vs_scipy():
@@ -26,8 +14,8 @@ def sign_flip_vs_scipy():
     from workbench.stats import sign_flip_test
 
     d = np.random.default_rng(0).normal(0.3, 1, 30)
-    ours = _median_time(lambda: sign_flip_test(d, n_permutations=50000))
-    ref = _median_time(lambda: scipy.stats.permutation_test(
+    ours = time_call(lambda: sign_flip_test(d, n_permutations=50000))
+    ref = time_call(lambda: scipy.stats.permutation_test(
         (d, np.zeros_like(d)), lambda x, y, axis: np.mean(x - y, axis=axis),
         permutation_type="samples", vectorized=True, n_resamples=50000, random_state=0))
     return [Row("probes: sign-flip test (30 ctx)", "workbench sign_flip_test",
@@ -45,9 +33,9 @@ def report_stats_vs_scipy():
     g = [x for _ in range(n_ctx) for x in groups for _ in range(phrases)]
     c = [k for k in range(n_ctx) for _ in groups for _ in range(phrases)]
     s = rng.normal(0, 1, len(g))
-    ours = _median_time(lambda: compare_groups(g, c, s), repeat=3)
+    ours = time_call(lambda: compare_groups(g, c, s), repeat=3)
     d = rng.normal(0, 1, n_ctx)
-    ref = _median_time(lambda: scipy.stats.permutation_test(
+    ref = time_call(lambda: scipy.stats.permutation_test(
         (d, np.zeros_like(d)), lambda x, y, axis: np.mean(x - y, axis=axis),
         permutation_type="samples", vectorized=True, n_resamples=5000, random_state=0))
     return [Row("probes: full report stats", "compare_groups, 6 groups x 30 ctx (15 pairs)",
