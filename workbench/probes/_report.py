@@ -18,7 +18,8 @@ def _examples(frame, scorer: str, *, contexts: int = 8) -> list[dict[str, Any]]:
     """The contexts whose groups got the most different scores, one output per group."""
     if frame is None or frame.empty or scorer not in frame:
         return []
-    spread = frame.groupby("context")[scorer].agg(lambda s: s.max() - s.min())
+    means = frame.groupby(["context", "group"])[scorer].mean()
+    spread = means.groupby(level=0).agg(lambda s: s.max() - s.min())
     top = spread.sort_values(ascending=False).head(contexts).index
     rows = []
     for c in top:
