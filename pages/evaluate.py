@@ -1,4 +1,195 @@
-from pages._ui import header, placeholder
+"""Evaluate: run a model on a split in the background; read metrics with intervals,
+slices, worst examples; compare two evaluations (base vs fine-tuned) side by side."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pandas as pd
+import streamlit as st
+
+from pages._ui import dataset_refs, header, project, run_errors, store
+from workbench._errors import WorkbenchError
 
 header("Evaluate", "Score a model on a split: accuracy, BLEU and ROUGE with confidence intervals.")
-placeholder("evaluation.")
+P = project()
+
+
+@st.cache_resource
+def _jobs() -> dict:
+    """Background evaluations of this server process: id -> state."""
+    return {}
+
+
+def _start(job_id: str, **kwargs) -> None:
+    from workbench.evaluation import evaluate_model
+
+    state = _jobs()[job_id] = {"done": 0, "total": 0, "status": "running", "error": None,
+                               "run_id": None, "label": f"{kwargs['model']} on {kwargs['data']}"}
+
+    def progress(done: int, total: int) -> None:
+        state["done"], state["total"] = done, total
+
+    def work() -> None:
+        try:
+            rep = evaluate_model(P, progress=progress, **kwargs)
+            state.update(status="finished", run_id=rep.run_id)
+        except WorkbenchError as exc:
+            state.update(status="failed", error=str(exc))
+        except Exception as exc:  # noqa: BLE001 - shown to the user, recorded in the store
+            state.update(status="failed", error=f"{type(exc).__name__}: {exc}")
+
+    threading.Thread(target=work, daemon=True, name=f"evaluate-{job_id}").start()
+
+
+def _model_choices() -> list[str]:
+    from workbench.models import list_models
+
+    return [m.spec for m in list_models(P) if m.kind != "packaged" or "minilm" not in m.spec]
+
+
+def _data_choices() -> list[str]:
+    from workbench.splits import list_splits
+
+    splits = [f"split:{r.id}:{part}" for r in list_splits(P)
+              for part in ("test", "validation") if part in r.outputs.get("manifest", {})
+              .get("counts", {"test": 1})]
+    return splits + dataset_refs()
+
+
+@st.cache_data(show_spinner=False)
+def _columns(ref: str) -> list[str]:
+    from workbench.evaluation import load_eval_data
+
+    frame, *_ = load_eval_data(P, ref)
+    return [str(c) for c in frame.columns]
+
+
+@st.cache_data(show_spinner=False)
+def _report(run_id: int):
+    from workbench.evaluation import report_from_run
+
+    return report_from_run(P, run_id)
+
+
+def _metrics_frame(metrics: dict, ci: dict) -> pd.DataFrame:
+    return pd.DataFrame([{"metric": m, "value": v, "95% low": ci.get(m, [None, None])[0],
+                          "95% high": ci.get(m, [None, None])[1]} for m, v in metrics.items()])
+
+
+# ----------------------------------------------------------------------------- run
+st.subheader("Run an evaluation")
+models, datas = _model_choices(), _data_choices()
+if not datas:
+    st.info("No data to evaluate on yet: import a dataset on **Home**, then make a split on "
+            "**Splits** (or score a predictions file below).")
+else:
+    with st.form("run_eval"):
+        c1, c2 = st.columns(2)
+        model = c1.selectbox("Model", models, key="eval_model",
+                             help="Base models, the tiny test model, or a fine-tuned run:ID.")
+        data = c2.selectbox("Data", datas, key="eval_data",
+                            help="A split part (split:ID:PART) or a stored dataset.")
+        cols = run_errors(_columns, data) or []
+        c1, c2, c3 = st.columns(3)
+        prompt_col = c1.selectbox("Prompt column", cols, key="eval_prompt",
+                                  index=cols.index("question") if "question" in cols else 0)
+        ref_col = c2.selectbox("Reference column", cols, key="eval_ref",
+                               index=cols.index("answer") if "answer" in cols else 0)
+        metrics = c3.multiselect("Metrics", ["accuracy", "bleu", "rouge"],
+                                 default=["accuracy", "bleu", "rouge"], key="eval_metrics")
+        slices = st.multiselect("Slice by", [c for c in cols if c not in (prompt_col, ref_col)],
+                                key="eval_slices")
+        c1, c2, c3 = st.columns(3)
+        max_new = c1.number_input("New tokens", 1, 512, 32, key="eval_max_new")
+        chat = c2.checkbox("Use the chat template", key="eval_chat")
+        template = c3.text_input("Prompt template (optional)", key="eval_template",
+                                 placeholder="Q: {question}\\nA:")
+        go = st.form_submit_button("Evaluate", type="primary")
+    if go:
+        from workbench.generate import GenerationSettings
+
+        job_id = f"{time.time():.6f}"
+        _start(job_id, model=model, data=data, metrics=metrics or None, prompt_col=prompt_col,
+               reference_col=ref_col, slices=slices, template=template or None,
+               settings=GenerationSettings(max_new_tokens=int(max_new), chat=chat))
+        st.session_state["eval_job"] = job_id
+
+
+@st.fragment(run_every=1.0)
+def _job_status() -> None:
+    job = _jobs().get(st.session_state.get("eval_job", ""))
+    if not job:
+        return
+    if job["status"] == "running":
+        frac = job["done"] / job["total"] if job["total"] else 0.0
+        st.progress(frac, text=f"{job['label']}: {job['done']}/{job['total'] or '?'} prompts")
+    elif job["status"] == "failed":
+        st.error(job["error"])
+    else:
+        st.success(f"Evaluation finished: run {job['run_id']} ({job['label']}).")
+        if st.session_state.get("eval_shown") != job["run_id"]:
+            st.session_state["eval_shown"] = job["run_id"]
+            st.rerun()
+
+
+_job_status()
+
+# ----------------------------------------------------------------------------- results
+st.subheader("Results")
+runs = store().list_runs("evaluate", status="succeeded", limit=100)
+if not runs:
+    st.info("No evaluations yet. Run one above, or from the command line: "
+            "`workbench evaluate --model tiny:gpt2 --data split:ID` or "
+            "`workbench evaluate --predictions FILE`.")
+    st.stop()
+labels = {r.id: f"run {r.id}: {r.name}" for r in runs}
+run_id = st.selectbox("Evaluation", list(labels), format_func=labels.get, key="eval_run")
+rep = run_errors(_report, run_id)
+if rep is not None:
+    st.dataframe(_metrics_frame(rep.metrics, rep.ci), hide_index=True)
+    st.code(rep.signature, language=None)
+    for w in rep.warnings:
+        st.warning(w)
+    if rep.slices:
+        st.markdown("**Slices**")
+        st.dataframe(pd.DataFrame([{"slice": k, "n": s["n"], **s["metrics"]}
+                                   for k, s in rep.slices.items()]), hide_index=True)
+    worst = rep.worst()
+    if worst:
+        st.markdown("**Worst examples**")
+        st.dataframe(pd.DataFrame(worst).drop(columns=["_bleu_stats"], errors="ignore"),
+                     hide_index=True)
+    from workbench.evaluation import render_html
+
+    st.download_button("Download HTML report", render_html(rep), file_name=f"evaluate-{run_id}.html",
+                       mime="text/html", key="eval_download")
+
+# ----------------------------------------------------------------------------- compare
+st.subheader("Compare two evaluations (base vs fine-tuned)")
+if len(runs) < 2:
+    st.info("Run a second evaluation on the same data (for example the fine-tuned model) to "
+            "compare them here.")
+    st.stop()
+c1, c2 = st.columns(2)
+a = c1.selectbox("A (base)", list(labels), index=1, format_func=labels.get, key="cmp_a")
+b = c2.selectbox("B (fine-tuned)", list(labels), index=0, format_func=labels.get, key="cmp_b")
+if st.button("Compare", key="cmp_go"):
+    from workbench.evaluation import compare
+
+    st.session_state["cmp_result"] = run_errors(compare, P, str(a), str(b))
+cmp = st.session_state.get("cmp_result")
+if cmp is not None:
+    st.caption(f"A = {cmp.a}; B = {cmp.b}; {cmp.n} paired examples")
+    st.dataframe(pd.DataFrame([{"metric": m, "A": d["a"], "B": d["b"], "B - A": d["diff"],
+                                "95% low": d["ci"][0], "95% high": d["ci"][1],
+                                "p-value": d["p_value"],
+                                "verdict": "B better" if d["ci"][0] > 0 else
+                                "B worse" if d["ci"][1] < 0 else "no clear change"}
+                               for m, d in cmp.differences.items()]), hide_index=True)
+    for w in cmp.warnings:
+        st.warning(w)
+    if cmp.changed:
+        st.markdown(f"**Side by side: examples that changed most ({cmp.key})**")
+        st.dataframe(pd.DataFrame(cmp.changed), hide_index=True)

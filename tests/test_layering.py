@@ -42,8 +42,23 @@ def _imports(path: Path):
                 yield name.split(".")[0], id(node) in top_level
 
 
+# Local `evaluate` metric modules are scripts that only `evaluate.load(path)` runs (from
+# workbench/metrics/_evaluate.py); evaluate requires them to import it at the top.
+METRIC_MODULES = LIB / "metrics" / "modules"
+
+
 def _lib_files():
-    return sorted(LIB.rglob("*.py"))
+    return sorted(p for p in LIB.rglob("*.py") if METRIC_MODULES not in p.parents)
+
+
+def test_metric_modules_are_only_loaded_through_evaluate():
+    modules = sorted(METRIC_MODULES.glob("*/*.py"))
+    assert [p.stem for p in modules] == [p.parent.name for p in modules] != []
+    for path in _lib_files():
+        text = path.read_text(encoding="utf-8")
+        assert "metrics.modules" not in text and "from .modules" not in text, path
+    for path in modules:
+        assert {m for m, _top in _imports(path)} <= {"datasets", "evaluate", "workbench"}, path
 
 
 @pytest.mark.parametrize("path", _lib_files(), ids=lambda p: str(p.relative_to(ROOT)))

@@ -72,3 +72,54 @@ def test_upload_names_never_escape(project):
 
     with pytest.raises(WorkbenchError, match="unsupported file type '.sh'"):
         save_upload(project, "x.sh", b"rm -rf /")
+
+
+def _eval_runs(project, tmp_path):
+    import pandas as pd
+
+    from workbench.evaluation import evaluate_predictions
+
+    refs = ["Hold the button.", "It ships today.", "Light rain.", "Use a card."] * 3
+    runs = []
+    for name, preds in (("base", ["No idea."] * 12), ("tuned", refs[:-1] + ["<script>x</script>"])):
+        pd.DataFrame({"id": range(12), "prediction": preds, "reference": refs,
+                      "topic": ["a", "b"] * 6}).to_csv(tmp_path / f"{name}.csv", index=False)
+        runs.append(evaluate_predictions(project, tmp_path / f"{name}.csv", slices=["topic"]))
+    return runs
+
+
+@pytest.mark.slow
+def test_evaluate_page_shows_results_and_compares(app_project, tmp_path):
+    base, tuned = _eval_runs(app_project, tmp_path)
+    at = _run("evaluate.py")
+    assert not at.exception, [e.value for e in at.exception]
+    metrics = at.dataframe[0].value
+    assert metrics["metric"].tolist() == ["accuracy", "bleu", "rouge1", "rouge2", "rougeL",
+                                          "rougeLsum"]
+    assert metrics["95% low"].notna().all()
+    assert any("slice topic=a has only 6 examples" in w.value for w in at.warning)
+    assert at.selectbox(key="cmp_a").value == base.run_id
+    at.button(key="cmp_go").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    diffs = at.dataframe[-2].value
+    assert diffs.set_index("metric").loc["accuracy", "verdict"] == "B better"
+    side = at.dataframe[-1].value
+    assert {"a", "b", "delta"} <= set(side.columns)
+
+
+@pytest.mark.slow
+def test_evaluate_page_runs_a_model_in_the_background(app_project):
+    import time
+
+    at = _run("evaluate.py")
+    assert "No evaluations yet" in " ".join(i.value for i in at.info)
+    at.selectbox(key="eval_model").set_value("tiny:gpt2")
+    at.number_input(key="eval_max_new").set_value(4)
+    at.button[0].click().run()
+    deadline = time.time() + 240
+    while time.time() < deadline and not at.success:
+        time.sleep(2)
+        at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert "Evaluation finished: run" in at.success[0].value
+    assert at.dataframe[0].value["metric"].tolist()[0] == "accuracy"

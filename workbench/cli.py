@@ -83,13 +83,23 @@ def data_import(
     url: Annotated[Optional[str], typer.Option(help="SQLAlchemy URL for a SQL import.")] = None,
     sql: Annotated[Optional[str], typer.Option(help="SELECT query for a SQL import.")] = None,
     encoding: Annotated[str, typer.Option(help="Text encoding of CSV/JSONL files.")] = "utf-8",
+    engine: Annotated[str, typer.Option(help="pandas, or spark for a Parquet/CSV file or folder too big for one process (stored as partitioned Parquet).")] = "pandas",
+    spark_master: Annotated[Optional[str], typer.Option("--spark-master", help="Spark master URL (default local[*]).")] = None,
     json_out: JsonOpt = None,
 ) -> None:
     """Import data as an immutable, content-addressed dataset version."""
     from .data import import_dataset
+    from .engines import check_engine
 
-    dv, created = import_dataset(get_project(), source, name=name, encoding=encoding,
-                                 url=url, sql=sql)
+    if check_engine(engine) == "spark":
+        from .spark_data import import_spark
+
+        if url or sql:
+            raise WorkbenchError("--engine spark: imports a Parquet/CSV file or folder, not --url/--sql")
+        dv, created = import_spark(get_project(), source, name=name, master=spark_master)
+    else:
+        dv, created = import_dataset(get_project(), source, name=name, encoding=encoding,
+                                     url=url, sql=sql)
     what = "imported" if created else "unchanged: already stored as"
     echo(f"{what} {dv.ref} ({dv.rows} rows, {len(dv.columns)} columns)")
     write_json(json_out, {**dv.to_dict(), "created": created})

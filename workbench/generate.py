@@ -311,7 +311,7 @@ def _tqdm_progress(total: int):
 def generate(project, model: str, prompts: Sequence[str], *,
              settings: GenerationSettings = GenerationSettings(),
              progress: Callable[[int, int], None] | None = None,
-             use_cache: bool = True) -> list[str]:
+             use_cache: bool = True, across_processes: bool = False) -> list[str]:
     """One completion (without the prompt) per prompt, in input order.
 
     Parameters
@@ -328,6 +328,10 @@ def generate(project, model: str, prompts: Sequence[str], *,
         ``progress(done, total)`` over prompts; default a tqdm bar on a terminal.
     use_cache
         Read and write the on-disk cache.
+    across_processes
+        Inside an ``accelerate launch`` / ``torchrun`` run: share the prompts among the
+        processes (every process calls with the same prompts and gets every completion);
+        see :mod:`workbench.distributed`.
 
     Examples
     --------
@@ -339,6 +343,11 @@ def generate(project, model: str, prompts: Sequence[str], *,
     >>> len(out), out[0] == out[1]
     (2, True)
     """
+    if across_processes:
+        from .distributed import generate_across_processes
+
+        return generate_across_processes(project, model, prompts, settings=settings,
+                                         progress=progress, use_cache=use_cache)
     from .models import model_fingerprint, prepare_model
 
     prompts = ["" if p is None else str(p) for p in prompts]

@@ -123,18 +123,20 @@ def _to_result(vr, rule, id_column: str | None) -> CheckResult:
 
 def run_expectations(frame: pd.DataFrame, rules, *, suite_name: str,
                      id_column: str | None = None,
-                     data_docs_dir: Path | None = None) -> dict[int, CheckResult]:
+                     data_docs_dir: Path | None = None,
+                     datasource: str = "pandas") -> dict[int, CheckResult]:
     """Validate ``frame`` against the Great Expectations ``rules``; results by rule index.
 
     With ``data_docs_dir`` the run goes through a Checkpoint whose
     ``UpdateDataDocsAction`` builds Data Docs there (they need a network for styling).
+    ``datasource="spark"`` validates a Spark DataFrame on Spark (see ``_spark``).
     """
     import great_expectations as gx
 
     if not rules:
         return {}
     ctx = _quiet_context()
-    batch = (ctx.data_sources.add_pandas("workbench").add_dataframe_asset("frame")
+    batch = (getattr(ctx.data_sources, f"add_{datasource}")("workbench").add_dataframe_asset("frame")
              .add_batch_definition_whole_dataframe("whole"))
     suite = ctx.suites.add(gx.ExpectationSuite(name=suite_name))
     for rule in rules:

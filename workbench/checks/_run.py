@@ -72,7 +72,8 @@ def run_checks(frame: pd.DataFrame, suite: SuiteSpec, *, dataset: DatasetRef,
 
 def check_dataset(project, data: str, suite_path: str | os.PathLike, *,
                   data_docs: bool = True, progress: Progress | None = None,
-                  engine: str = "pandas") -> tuple[CheckReport, int]:
+                  engine: str = "pandas",
+                  spark_master: str | None = None) -> tuple[CheckReport, int]:
     """Check a stored dataset ``NAME[@VERSION]`` or a file; record the run.
 
     Bad input (unknown dataset, bad suite, missing column, empty data) raises
@@ -81,6 +82,11 @@ def check_dataset(project, data: str, suite_path: str | os.PathLike, *,
     from ..data import content_hash, resolve_data
     from ..store import Store
 
+    if engine == "spark":
+        from ._spark import check_dataset_spark
+
+        return check_dataset_spark(project, data, suite_path, master=spark_master,
+                                   data_docs=data_docs, progress=progress)
     suite = load_suite(suite_path)
     dv, frame, label = resolve_data(project, data)
     if dv is not None:

@@ -38,17 +38,23 @@ def run(
     json_out: Annotated[Optional[str], typer.Option("--json", metavar="PATH", help="Write the result as JSON to PATH ('-' for stdout).")] = None,
     html_out: Annotated[Optional[str], typer.Option("--html", metavar="PATH", help="Write the HTML report to PATH (default: reports/check-RUN-TIME.html).")] = None,
     data_docs: Annotated[bool, typer.Option("--data-docs/--no-data-docs", help="Also build Great Expectations Data Docs in the state folder.")] = True,
+    engine: Annotated[str, typer.Option(help="pandas, or spark: Great Expectations' Spark engine on a Parquet/CSV path or folder (Great Expectations rules only).")] = "pandas",
+    spark_master: Annotated[Optional[str], typer.Option("--spark-master", help="Spark master URL (default local[*]).")] = None,
 ) -> None:
     """Check DATA against a suite. Exit 0 if every rule passes, 1 if any fails, 2 on bad input."""
     from .._cli_util import write_json
     from ..checks import check_dataset, find_suite, write_check_html
     from ..cli import echo, get_project
 
+    from ..engines import check_engine
+
     project = get_project()
+    check_engine(engine)
     bar, progress = _progress_bar()
     try:
         report, run_id = check_dataset(project, data, find_suite(project, suite),
-                                       data_docs=data_docs, progress=progress)
+                                       data_docs=data_docs, progress=progress,
+                                       engine=engine, spark_master=spark_master)
     finally:
         bar.close()
     docs = str(project.state / "data_docs" / "index.html") if data_docs else None

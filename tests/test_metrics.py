@@ -1,0 +1,115 @@
+"""Metrics through the local evaluate modules equal sacrebleu and rouge-score called
+directly; bootstrap intervals are seeded; the paired test sees real differences."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from workbench._errors import WorkbenchError
+from workbench.metrics import (
+    ROUGE_TYPES, Scores, bootstrap_ci, compute_scores, normalize_answer, paired_bootstrap,
+    parse_metrics,
+)
+
+PREDS = ["Hold the button for 10 s.", "It ships tomorrow", "Light rain after 3 pm.",
+         "Use a card in the app", "Restart the station.\nReplace the batteries.",
+         "No.", "", "Open Settings and change the email address."]
+REFS = ["Hold the button for 10 s.", "It ships today.", "Light rain after 3 pm.",
+        "Use a card in the app.", "Replace the batteries.\nRestart the station.",
+        "Yes, in Settings.", "Charge it overnight.", "Yes, in Settings."]
+
+
+@pytest.fixture(scope="module")
+def scores():
+    return compute_scores(PREDS, REFS)
+
+
+def test_bleu_equals_sacrebleu(scores):
+    import sacrebleu
+
+    direct = sacrebleu.metrics.BLEU()
+    res = direct.corpus_score(PREDS, [REFS])
+    assert scores.values()["bleu"] == pytest.approx(res.score, abs=1e-9)
+    assert scores.bleu_signature == str(direct.get_signature())
+    # any subset's BLEU from summed statistics is that subset's corpus BLEU
+    sub = [0, 2, 2, 5, 7]
+    assert scores.values(np.array(sub))["bleu"] == pytest.approx(
+        sacrebleu.corpus_bleu([PREDS[i] for i in sub], [[REFS[i] for i in sub]]).score)
+
+
+def test_bleu_with_several_references_equals_sacrebleu():
+    import sacrebleu
+
+    refs = [[r, "something else entirely"] if i % 2 else [r] for i, r in enumerate(REFS)]
+    s = compute_scores(PREDS, refs, metrics="bleu")
+    streams = [[r[k] if k < len(r) else None for r in refs] for k in range(2)]
+    direct = sacrebleu.metrics.BLEU()
+    assert s.values()["bleu"] == pytest.approx(direct.corpus_score(PREDS, streams).score)
+    assert s.bleu_signature.startswith("nrefs:var|")
+
+
+def test_rouge_equals_rouge_score(scores):
+    from rouge_score import rouge_scorer
+
+    sc = rouge_scorer.RougeScorer(list(ROUGE_TYPES), use_stemmer=False)
+    direct = [sc.score(r, p) for p, r in zip(PREDS, REFS)]
+    for t in ROUGE_TYPES:
+        want = [d[t].fmeasure for d in direct]
+        assert scores.per_example[t].tolist() == pytest.approx(want)
+        assert scores.values()[t] == pytest.approx(float(np.mean(want)))
+    # rougeLsum splits on newlines: it differs from rougeL on the two-line example
+    assert scores.per_example["rougeLsum"][4] != scores.per_example["rougeL"][4]
+
+
+def test_accuracy_is_normalised_exact_match(scores):
+    assert scores.per_example["accuracy"].tolist() == [1, 0, 1, 1, 0, 0, 0, 0]
+    assert normalize_answer("  The  Battery, obviously! ") == "battery obviously"
+    raw = compute_scores(["Positive", "negative "], ["positive", "negative"],
+                         metrics="accuracy", normalize=False)
+    assert raw.per_example["accuracy"].tolist() == [0, 1]
+
+
+def test_parallel_scoring_equals_serial():
+    from workbench.metrics._text import bleu_stats, rouge_scores
+
+    preds, refs = PREDS * 3, REFS * 3
+    assert bleu_stats(preds, refs, n_jobs=2) == bleu_stats(preds, refs, n_jobs=1)
+    assert rouge_scores(preds, refs, n_jobs=2) == rouge_scores(preds, refs, n_jobs=1)
+
+
+def test_bootstrap_is_seeded_and_brackets_the_estimate(scores):
+    ci = bootstrap_ci(scores, resamples=1000, seed=3)
+    assert ci == bootstrap_ci(scores, resamples=1000, seed=3)
+    assert ci != bootstrap_ci(scores, resamples=1000, seed=4)
+    vals = scores.values()
+    assert set(ci) == set(vals) == {"accuracy", "bleu", *ROUGE_TYPES}
+    for k, (lo, hi) in ci.items():
+        assert lo <= vals[k] <= hi, k
+
+
+def test_paired_bootstrap_finds_a_real_difference():
+    rng = np.random.default_rng(0)
+    a = Scores(200, {"accuracy": (rng.random(200) < 0.4).astype(float)})
+    b = Scores(200, {"accuracy": np.maximum(a.per_example["accuracy"],
+                                            (rng.random(200) < 0.3).astype(float))})
+    diff = paired_bootstrap(a, b, seed=0)["accuracy"]
+    assert diff.diff > 0.1 and diff.ci[0] > 0 and diff.p_value < 0.01
+    same = paired_bootstrap(a, a, seed=0)["accuracy"]
+    assert same.diff == 0 and same.ci == (0.0, 0.0) and same.p_value == 1.0
+
+
+@pytest.mark.parametrize("metrics, match", [
+    ("blue", r"--metrics: unknown metric 'blue' \(did you mean 'bleu'\?\); known: accuracy, "
+             "bleu, rouge"),
+    ("accuracy,rogue", r"unknown metric 'rogue' \(did you mean 'rouge'\?\)"),
+    (",", "--metrics: no metric named; choose from accuracy, bleu, rouge"),
+])
+def test_unknown_metric(metrics, match):
+    with pytest.raises(WorkbenchError, match=match):
+        parse_metrics(metrics)
+
+
+def test_too_few_resamples(scores):
+    with pytest.raises(WorkbenchError, match="--resamples: must be an integer >= 1000; got 50"):
+        bootstrap_ci(scores, resamples=50)
