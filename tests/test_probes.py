@@ -312,7 +312,8 @@ def test_probe_tiny_model_through_engine_and_crows_pairs(shared_project, tiny_mo
     ex = res.examples
     assert len(ex) == 2 * len(plan.prompts) and set(ex["sample"]) == {0, 1}
     assert ex["output"].map(type).eq(str).all() and "sentiment" in ex
-    assert "model:tiny:gpt2" in res.result["signature"] and "samples:2" in res.result["signature"]
+    sig = res.result["signature"]
+    assert "model:tiny:gpt2" in sig and "samples:2" in sig and "gen:completion-sampled-6tok" in sig
     again = run_probe(shared_project, plan=plan, model="tiny:gpt2", samples=2, seed=3,
                       max_new_tokens=6, html=False)
     assert again.examples["output"].tolist() == ex["output"].tolist()  # cached, same text

@@ -209,7 +209,8 @@ def _sha(obj: Any) -> str:
 
 def build_result(frame: pd.DataFrame, *, plan: ProbePlan | None, scorers: Sequence[str],
                  config: StatsConfig, model: str | None, source: str, samples: int = 1,
-                 seed: int = 0, probe_name: str | None = None) -> dict[str, Any]:
+                 seed: int = 0, probe_name: str | None = None,
+                 generation: str | None = None) -> dict[str, Any]:
     """The result JSON: the issue's schema first, then the details reports need."""
     from ..report import signature
 
@@ -221,7 +222,8 @@ def build_result(frame: pd.DataFrame, *, plan: ProbePlan | None, scorers: Sequen
     version = plan.version if plan else 0
     data_hash = _sha(frame[["group", "context", "output"]].to_dict("list"))
     sig = signature(probes=f"{name}@v{version}", digest=plan.digest if plan else None,
-                    model=model, outputs=None if model else data_hash, scorer=primary,
+                    model=model, gen=generation, outputs=None if model else data_hash,
+                    scorer=primary,
                     samples=samples, seed=seed,
                     test="signflip" if (plan is None or plan.paired) else "permutation",
                     correction=config.correction, alpha=config.alpha,
@@ -319,8 +321,13 @@ def run_probe(project, *, plan: ProbePlan | None = None, outputs: str | Path | N
                                                  frame["context"].tolist(), project))
         for n, vals in scores.items():
             frame[n] = vals
+    generation = None
+    if model is not None and plan.kind == "generate":
+        generation = f"{'chat' if chat else 'completion'}-greedy" if samples == 1 else \
+            f"{'chat' if chat else 'completion'}-sampled"
+        generation += f"-{max_new_tokens}tok"
     result = build_result(frame, plan=plan, scorers=names, config=cfg, model=model,
-                          source=source, samples=samples, seed=seed,
+                          source=source, samples=samples, seed=seed, generation=generation,
                           probe_name=Path(str(outputs)).stem if outputs else None)
     res = ProbeResult(result, frame, plan)
     if record:
