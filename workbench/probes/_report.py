@@ -42,7 +42,7 @@ def probe_html(result: dict[str, Any], examples=None) -> str:
                                    " bootstrap intervals", xlabel=rep["higher"])
         sections.append({"name": name, "rep": rep, "chart": chart,
                          "examples": _examples(examples, name)})
-    licenses = [result["license"]] if result.get("license") else []
+    licenses = [f"Probe set: {result['license']}"] if result.get("license") else []
     licenses += [SCORER_LICENSES[s] for s in result["scorers"] if s in SCORER_LICENSES]
     ps = result["probe_set"]
     return render("probe_report.html", title=f"Bias probe: {ps['name']} v{ps['version']}",
