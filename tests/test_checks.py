@@ -287,3 +287,18 @@ def test_bad_clean_rules(demo, tmp_path, text, message):
     with pytest.raises(WorkbenchError, match=message):
         clean_dataset(project, "support_raw", _suite(tmp_path, text))
     assert Store.for_project(project).list_datasets("support_raw") == [raw]
+
+
+def test_integer_ids_in_examples_are_stored(project, tmp_path):
+    """Failing examples keyed by an integer id column store as plain JSON (no int64)."""
+    from workbench.checks import check_dataset
+    from workbench.store import Store
+
+    suite = _suite(tmp_path, "id_column: id\nexpectations:\n  - {type: "
+                             "expect_column_values_to_not_be_null, column: answer}\n")
+    pd.DataFrame({"id": [1, 2, 3], "answer": ["a", None, "c"]}).to_parquet(tmp_path / "i.parquet")
+    report, run_id = check_dataset(project, str(tmp_path / "i.parquet"), suite, data_docs=False)
+    assert not report.success
+    run = Store.for_project(project).get_run(run_id)
+    assert run.status == "succeeded"
+    assert run.outputs["result"]["results"][0]["unexpected_count"] == 1

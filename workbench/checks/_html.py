@@ -18,7 +18,7 @@ def _text(value) -> str:
 
 def _signature(report: CheckReport, digest: str | None = None) -> str:
     return signature(data=f"{report.dataset.name}@{report.dataset.version}",
-                     suite=report.suite, suite_hash=(digest or "")[:12], engine="pandas")
+                     suite=report.suite, suite_hash=(digest or "")[:12], engine=report.engine)
 
 
 def render_check_html(report: CheckReport, *, run_id: int | None = None,

@@ -64,6 +64,7 @@ class CheckReport(BaseModel):
     results: list[CheckResult]
     suite_path: str | None = None
     duration_s: float | None = None
+    engine: str = "pandas"
 
     @property
     def failed(self) -> list[CheckResult]:

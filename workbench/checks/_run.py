@@ -80,7 +80,6 @@ def check_dataset(project, data: str, suite_path: str | os.PathLike, *,
     :class:`WorkbenchError` before any run is stored. Returns ``(report, run_id)``.
     """
     from ..data import content_hash, resolve_data
-    from ..store import Store
 
     if engine == "spark":
         from ._spark import check_dataset_spark
@@ -98,18 +97,33 @@ def check_dataset(project, data: str, suite_path: str | os.PathLike, *,
     if len(frame) == 0:
         raise WorkbenchError(f"{data}: the dataset is empty (0 rows); nothing to check")
     check_columns(suite, list(frame.columns), dataset=f"{ref.name}@{ref.version}")
+    return record_check(
+        project, suite, suite_path, data=data, ref=ref, digest=digest, dv=dv, engine=engine,
+        data_docs=data_docs,
+        run=lambda docs_dir: run_checks(frame, suite, dataset=ref, engine=engine,
+                                        data_docs_dir=docs_dir, progress=progress))
+
+
+def record_check(project, suite, suite_path, *, data: str, ref: DatasetRef, digest: str,
+                 dv, engine: str, run, data_docs: bool = True,
+                 extra_config: dict | None = None) -> tuple[CheckReport, int]:
+    """Run ``run(data_docs_dir)`` inside a stored "check" run (any engine) and link lineage."""
+    from .._cli_util import to_jsonable
+    from ..store import Store
+
     config = {"suite": suite.name, "suite_path": str(suite_path), "data": data,
-              "engine": engine, "rules": len(suite.expectations)}
+              "engine": engine, "rules": len(suite.expectations), **(extra_config or {})}
     if os.environ.get("WORKBENCH_SCHEDULE_JOB"):
         config["scheduled_job"] = os.environ["WORKBENCH_SCHEDULE_JOB"]
     store = Store.for_project(project)
     docs_dir = project.state / "data_docs" if data_docs else None
     with store.record("check", name=suite.name, config=config,
                       input_hashes={"dataset": digest, "suite": suite.digest}) as out:
-        report = run_checks(frame, suite, dataset=ref, engine=engine,
-                            data_docs_dir=docs_dir, progress=progress)
-        out.update({"success": report.success, "result": report.to_dict(),
-                    "details": report.details(), "dataset_ref": f"{ref.name}@{ref.version}"})
+        report = run(docs_dir)
+        # observed values and examples can hold numpy scalars (int64 ids, Spark values)
+        out.update(to_jsonable({"success": report.success, "result": report.to_dict(),
+                                "details": report.details(),
+                                "dataset_ref": f"{ref.name}@{ref.version}"}))
         if docs_dir is not None:
             out["data_docs"] = str(docs_dir / "index.html")
         run_id = out["run_id"]

@@ -53,18 +53,17 @@ def run_checks_spark(df, suite: SuiteSpec, *, dataset: DatasetRef,
     ordered = [results[r.index] for r in suite.expectations]
     return CheckReport(success=all(r.success for r in ordered), suite=suite.name,
                        dataset=dataset, results=ordered, suite_path=suite.path,
-                       duration_s=time.perf_counter() - t0)
+                       duration_s=time.perf_counter() - t0, engine="spark")
 
 
 def check_dataset_spark(project, data: str, suite_path: str | os.PathLike, *,
                         master: str | None = None, data_docs: bool = True,
                         progress=None) -> tuple[CheckReport, int]:
     """Check a Parquet/CSV path or folder (or a stored dataset) on Spark; record the run."""
-    from .._cli_util import to_jsonable
     from ..data import get_version
     from ..engines import spark_session
     from ..spark_data import read_spark, spark_stats
-    from ..store import Store
+    from ._run import record_check
 
     suite = load_suite(suite_path)
     refuse_pandas_only(suite)
@@ -83,22 +82,10 @@ def check_dataset_spark(project, data: str, suite_path: str | os.PathLike, *,
     if rows == 0:
         raise WorkbenchError(f"{data}: the dataset is empty (0 rows); nothing to check")
     check_columns(suite, list(df.columns), dataset=f"{ref.name}@{ref.version}")
-    config = {"suite": suite.name, "suite_path": str(suite_path), "data": data,
-              "engine": "spark", "spark_master": spark.sparkContext.master,
-              "rules": len(suite.expectations)}
-    store = Store.for_project(project)
-    docs_dir = project.state / "data_docs" if data_docs else None
-    with store.record("check", name=suite.name, config=config,
-                      input_hashes={"dataset": digest, "suite": suite.digest}) as out:
-        report = run_checks_spark(df, suite, dataset=ref, data_docs_dir=docs_dir,
-                                  progress=progress)
-        # Spark hands back numpy scalars in observed values and examples
-        out.update(to_jsonable({"success": report.success, "result": report.to_dict(),
-                                "details": report.details(),
-                                "dataset_ref": f"{ref.name}@{ref.version}"}))
-        if docs_dir is not None:
-            out["data_docs"] = str(docs_dir / "index.html")
-        run_id = out["run_id"]
-    if dv is not None:
-        store.add_lineage(("dataset", dv.ref), ("run", run_id), "check")
+    extra = {"spark_master": spark.sparkContext.master}
+    report, run_id = record_check(
+        project, suite, suite_path, data=data, ref=ref, digest=digest, dv=dv, engine="spark",
+        extra_config=extra, data_docs=data_docs,
+        run=lambda docs_dir: run_checks_spark(df, suite, dataset=ref, data_docs_dir=docs_dir,
+                                              progress=progress))
     return report, run_id
