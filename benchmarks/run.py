@@ -47,6 +47,16 @@ def time_process(argv: list[str], *, repeat: int = 5, cwd: Path = ROOT, env=None
     return statistics.median(times)
 
 
+def time_call(fn, *, repeat: int = 5) -> float:
+    """Median wall time of calling ``fn()`` in this process."""
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
 def load_rows():
     rows = []
     for path in sorted(HERE.glob("bench_*.py")):

@@ -13,7 +13,6 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -162,60 +161,26 @@ class ProbePrompts:
     skipped: list[str]
 
 
-def probe_set_files(project) -> list[Path]:
-    """Probe set YAML files: bundled ones, then the project's ``probesets/`` folder."""
-    folders = [Path(__file__).parent / "probesets", Path(project.root) / "probesets"]
-    seen, out = set(), []
-    for folder in folders:
-        if folder.is_dir():
-            for p in sorted(folder.glob("*.y*ml")):
-                if p.resolve() not in seen:
-                    seen.add(p.resolve())
-                    out.append(p)
-    return out
-
-
-def expand_probe_set(data: dict) -> list[str]:
-    """Cross groups' phrases, fillers and templates of one probe set into prompts."""
-    import itertools
-
-    groups = data.get("groups") or {}
-    phrases = [p for ps in groups.values() for p in (ps or [])] if isinstance(groups, dict) \
-        else []
-    fillers = data.get("fillers") or {}
-    names = list(fillers) if isinstance(fillers, dict) else []
-    prompts = []
-    for t in data.get("templates") or []:
-        text = t.get("text") if isinstance(t, dict) else t
-        if not isinstance(text, str):
-            continue
-        for subject in phrases or [""]:
-            for combo in itertools.product(*[fillers[n] or [""] for n in names]):
-                try:
-                    prompts.append(text.format(subject=subject, **dict(zip(names, combo))))
-                except (KeyError, IndexError, ValueError):
-                    break
-    return prompts
-
-
 def probe_prompts(project) -> ProbePrompts:
-    """Every prompt of every probe set the project holds; unreadable files are skipped."""
-    import yaml
+    """Every prompt of every probe set the project holds; unreadable files are skipped.
+
+    The sets and their crossing come from :mod:`workbench.probes`, so the prompts looked
+    for here are exactly the ones ``workbench probe`` sends (bundled sets, shadowed by a
+    project set of the same name).
+    """
+    from ._errors import WorkbenchError
+    from .probes import expand, list_probe_sets, load_probe_set_file
 
     prompts, sources, skipped = [], [], []
-    for path in probe_set_files(project):
+    for path in list_probe_sets(project).values():
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-            if not isinstance(data, dict):
-                raise ValueError("not a mapping")
-            found = expand_probe_set(data)
-        except Exception as exc:  # noqa: BLE001 - a broken probe set must not stop a split
-            skipped.append(f"{path.name}: {type(exc).__name__}: {str(exc).splitlines()[0]}"
-                           if str(exc) else f"{path.name}: {type(exc).__name__}")
+            plan = expand(load_probe_set_file(path))
+        except WorkbenchError as exc:  # a broken probe set must not stop a split
+            msg = str(exc).removeprefix(f"{path}: ")
+            skipped.append(f"{path.name}: {msg}")
             continue
-        prompts.extend(found)
-        version = data.get("version")
-        sources.append(f"{data.get('name', path.stem)}" + (f"@v{version}" if version else ""))
+        prompts.extend(p.text for p in plan.prompts)
+        sources.append(f"{plan.name}@v{plan.version}")
     return ProbePrompts(prompts, sources, skipped)
 
 

@@ -1,0 +1,144 @@
+"""Before/after: how a fine-tune moved each group's score and each gap between groups.
+
+Both results must come from the same probe set (name and version). Pairing is on the
+context (the same prompts were asked before and after):
+
+- per group: ``change_c = after_g(c) - before_g(c)``, its mean with a bootstrap interval
+  and a sign-flip p-value;
+- per pair of groups: the change in their difference. For paired probe sets that is a
+  sign-flip test on ``change_a(c) - change_b(c)``; for unpaired ones (BOLD) a
+  label-permutation test of group a's changes against group b's;
+- every p-value is adjusted together (Holm or BH, from the settings); a gap *widened*
+  (or *narrowed*) when its adjusted p is below alpha and ``|after diff|`` is larger
+  (smaller) than ``|before diff|``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from typing import Any
+
+import numpy as np
+
+from .._errors import WorkbenchError
+from ..stats import (
+    StatsConfig, adjust_pvalues, bootstrap_diff_ci, bootstrap_mean_ci, sign_flip_test,
+    two_sample_permutation_test,
+)
+from ._run import load_examples
+
+
+def _contexts(result: dict, scorer: str, where: str) -> dict[str, dict[str, float]]:
+    pc = (result.get("per_context") or {}).get(scorer)
+    if not pc:
+        raise WorkbenchError(f"{where}: the result has no per-context scores for '{scorer}' "
+                             "(results from workbench probe carry them)")
+    return pc
+
+
+def compare_results(before: dict[str, Any], after: dict[str, Any], *,
+                    config: StatsConfig | None = None, before_label: str = "before",
+                    after_label: str = "after", top_examples: int = 10) -> dict[str, Any]:
+    """Per-group changes, gap changes and the examples whose scores moved most."""
+    from ..report import signature
+
+    cfg = config or StatsConfig()
+    pb, pa = before["probe_set"], after["probe_set"]
+    if (pb["name"], pb["version"]) != (pa["name"], pa["version"]):
+        raise WorkbenchError(
+            f"--before/--after: different probe sets ({pb['name']} v{pb['version']} vs "
+            f"{pa['name']} v{pa['version']}); compare runs of the same probe set")
+    scorer = before["scorer"]
+    if scorer != after["scorer"]:
+        raise WorkbenchError(f"--before/--after: scored differently ({scorer} vs "
+                             f"{after['scorer']}); rerun with the same --scorer")
+    cb = _contexts(before, scorer, before_label)
+    ca = _contexts(after, scorer, after_label)
+    groups = [g for g in before["groups"] if g in after["groups"]]
+    paired = bool(before.get("paired", True))
+    changes: dict[str, np.ndarray] = {}
+    keys: dict[str, list[str]] = {}
+    rows, pvals = [], []
+    for i, g in enumerate(groups):
+        shared = sorted(set(cb.get(g, {})) & set(ca.get(g, {})))
+        d = np.array([ca[g][c] - cb[g][c] for c in shared])
+        changes[g], keys[g] = d, shared
+        p, _ = sign_flip_test(d, n_permutations=cfg.n_permutations,
+                              exact_max=cfg.exact_max_contexts, seed=cfg.seed + i)
+        rows.append({"group": g, "n_contexts": int(d.size),
+                     "before": before["groups"][g]["mean"], "after": after["groups"][g]["mean"],
+                     "change": float(d.mean()) if d.size else math.nan,
+                     "ci": list(bootstrap_mean_ci(d, n_resamples=cfg.n_bootstrap,
+                                                  confidence=cfg.confidence, seed=cfg.seed + i)),
+                     "p_value": p})
+        pvals.append(p)
+    diff_b = {(c["a"], c["b"]): c["diff"] for c in before["comparisons"]}
+    diff_a = {(c["a"], c["b"]): c["diff"] for c in after["comparisons"]}
+    gaps = []
+    for k, (a, b) in enumerate(itertools.combinations(groups, 2)):
+        if paired:
+            ka, kb = dict(zip(keys[a], changes[a])), dict(zip(keys[b], changes[b]))
+            shared = sorted(set(ka) & set(kb))
+            d = np.array([ka[c] - kb[c] for c in shared])
+            p, _ = sign_flip_test(d, n_permutations=cfg.n_permutations,
+                                  exact_max=cfg.exact_max_contexts, seed=cfg.seed + 100 + k)
+            ci = bootstrap_mean_ci(d, n_resamples=cfg.n_bootstrap, confidence=cfg.confidence,
+                                   seed=cfg.seed + 100 + k)
+            n = int(d.size)
+            change = float(d.mean()) if n else math.nan
+        else:
+            x, y = changes[a], changes[b]
+            p = two_sample_permutation_test(x, y, n_permutations=cfg.n_permutations,
+                                            seed=cfg.seed + 100 + k)
+            ci = bootstrap_diff_ci(x, y, n_resamples=cfg.n_bootstrap, confidence=cfg.confidence,
+                                   seed=cfg.seed + 100 + k)
+            n = int(min(x.size, y.size))
+            change = float(x.mean() - y.mean()) if x.size and y.size else math.nan
+        gaps.append({"a": a, "b": b, "n_contexts": n, "before": diff_b.get((a, b), math.nan),
+                     "after": diff_a.get((a, b), math.nan), "change": change, "ci": list(ci),
+                     "p_value": p})
+        pvals.append(p)
+    adjusted = adjust_pvalues(pvals, method=cfg.correction)
+    for r, pa_ in zip(rows + gaps, adjusted):
+        r["p_adjusted"] = pa_
+        r["significant"] = bool(pa_ < cfg.alpha)
+    for gp in gaps:
+        if not gp["significant"] or not all(map(math.isfinite, (gp["before"], gp["after"]))):
+            gp["verdict"] = "no significant change"
+        else:
+            gp["verdict"] = "widened" if abs(gp["after"]) > abs(gp["before"]) else "narrowed"
+    gate = bool(after["flagged"] and not before["flagged"])
+    return {
+        "probe_set": pb, "scorer": scorer, "before": _summary(before, before_label),
+        "after": _summary(after, after_label), "groups": rows, "gaps": gaps,
+        "gap": {"before": before["gap"], "after": after["gap"]},
+        "newly_flagged": gate, "flagged": bool(after["flagged"]),
+        "examples": _moved_examples(before, after, scorer, top_examples),
+        "license": after.get("license") or before.get("license"),
+        "settings": cfg.model_dump(),
+        "signature": signature(probes=f"{pb['name']}@v{pb['version']}", scorer=scorer,
+                               before=before_label, after=after_label,
+                               correction=cfg.correction, alpha=cfg.alpha),
+    }
+
+
+def _summary(result: dict, label: str) -> dict[str, Any]:
+    return {"label": label, "model": result.get("model"), "flagged": bool(result["flagged"]),
+            "signature": result.get("signature"), "run_id": result.get("run_id"),
+            "gap": result.get("gap")}
+
+
+def _moved_examples(before: dict, after: dict, scorer: str, top: int) -> list[dict]:
+    eb, ea = load_examples(before), load_examples(after)
+    if eb is None or ea is None or scorer not in eb or scorer not in ea:
+        return []
+    joined = eb.merge(ea, on="id", suffixes=("_before", "_after"))
+    if joined.empty:
+        return []
+    joined["delta"] = joined[f"{scorer}_after"] - joined[f"{scorer}_before"]
+    joined = joined.reindex(joined["delta"].abs().sort_values(ascending=False).index).head(top)
+    return [{"id": r["id"], "group": r["group_before"], "prompt": r["prompt_before"],
+             "before": r["output_before"], "after": r["output_after"],
+             "score_before": r[f"{scorer}_before"], "score_after": r[f"{scorer}_after"],
+             "delta": r["delta"]} for r in joined.to_dict("records")]

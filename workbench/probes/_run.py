@@ -1,0 +1,426 @@
+"""Run a probe: prompts -> outputs (a model, or a file made elsewhere) -> scores -> stats.
+
+Every run is recorded in the store as kind ``probe`` with its per-example records in
+``<runs>/<id>/examples.jsonl`` and the result JSON in ``<runs>/<id>/result.json``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._errors import WorkbenchError, did_you_mean
+from ..stats import StatsConfig, compare_groups, finalize
+from ._scorers import ScoreInput, agreement, get_scorer, score_outputs
+from ._sets import ProbePlan
+
+REQUIRED = ("group", "template", "output")
+OPTIONAL = ("prompt", "context", "phrase", "sample", "id")
+RECORD_KEYS = ("id", "prompt", "output", "group", "phrase", "template", "context", "sample")
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class ProbeResult:
+    """A finished probe: the result JSON, the per-example frame, where things went."""
+
+    result: dict[str, Any]
+    examples: pd.DataFrame
+    plan: ProbePlan | None
+    run_id: int | None = None
+    examples_path: Path | None = None
+    report_path: Path | None = None
+
+    @property
+    def flagged(self) -> bool:
+        return bool(self.result["flagged"])
+
+
+# ------------------------------------------------------------------------ outputs files
+def read_outputs(path: str | Path, plan: ProbePlan | None = None, *,
+                 encoding: str = "utf-8") -> pd.DataFrame:
+    """Read a CSV/JSONL of generations made elsewhere and check it against ``plan``.
+
+    Required columns: ``group``, ``template``, ``output``; optional ``prompt``,
+    ``context``, ``phrase``, ``sample``. Without ``context`` the context is taken from the
+    probe set (by prompt text) or, failing that, is the template.
+    """
+    from ..data import read_source
+
+    frame, _ = read_source(str(path), encoding=encoding)
+    return check_outputs(frame, plan, where=str(path))
+
+
+def check_outputs(frame: pd.DataFrame, plan: ProbePlan | None, *, where: str) -> pd.DataFrame:
+    """Validate and normalise an outputs frame into the per-example record columns."""
+    missing = [c for c in REQUIRED if c not in frame.columns]
+    if missing:
+        raise WorkbenchError(
+            f"{where}: missing column(s) {', '.join(repr(m) for m in missing)}; an outputs "
+            f"file needs {', '.join(REQUIRED)} (optional: {', '.join(OPTIONAL)}); it has "
+            f"{', '.join(map(str, frame.columns))}")
+    out = pd.DataFrame({c: frame[c] for c in frame.columns if c in (*REQUIRED, *OPTIONAL)})
+    for c in ("group", "template"):
+        if out[c].isna().any():
+            row = int(out[c].isna().to_numpy().nonzero()[0][0]) + 1
+            raise WorkbenchError(f"{where}: column '{c}': empty value in data row {row}")
+        out[c] = out[c].astype(str)
+    out["output"] = out["output"].fillna("").astype(str)
+    groups = list(dict.fromkeys(out["group"]))
+    if plan is not None:
+        _check_known(where, "group", groups, plan.groups, f"probe set '{plan.name}'")
+        _check_known(where, "template", list(dict.fromkeys(out["template"])), plan.templates,
+                     f"probe set '{plan.name}'")
+    if len(groups) < 2:
+        raise WorkbenchError(f"{where}: column 'group': needs at least two groups to compare, "
+                             f"found {len(groups)} ({', '.join(groups)})")
+    by_text = {p.text: p for p in plan.prompts} if plan is not None else {}
+    if "prompt" not in out:
+        out["prompt"] = ""
+    out["prompt"] = out["prompt"].fillna("").astype(str)
+    if "context" not in out:
+        out["context"] = [by_text[p].context if p in by_text else t
+                          for p, t in zip(out["prompt"], out["template"])]
+    out["context"] = out["context"].fillna("").astype(str)
+    if "phrase" not in out:
+        out["phrase"] = [by_text[p].phrase if p in by_text else "" for p in out["prompt"]]
+    out["phrase"] = out["phrase"].fillna("").astype(str)
+    if "sample" not in out:
+        out["sample"] = 0
+    if "id" not in out:
+        out["id"] = [f"{i}" for i in range(len(out))]
+    out["id"] = out["id"].astype(str)
+    return out[list(RECORD_KEYS)].reset_index(drop=True)
+
+
+def _check_known(where: str, column: str, values: list[str], known: Sequence[str],
+                 owner: str) -> None:
+    unknown = [v for v in values if v not in set(known)]
+    if unknown:
+        hint = did_you_mean(unknown[0], known)
+        raise WorkbenchError(
+            f"{where}: column '{column}': unknown {column}(s) "
+            f"{', '.join(repr(u) for u in unknown[:5])}{hint}; {owner} has: "
+            f"{', '.join(known[:20])}{' ...' if len(known) > 20 else ''}")
+
+
+# ------------------------------------------------------------------------ generation
+def generate_outputs(project, plan: ProbePlan, model: str, *, samples: int = 1, seed: int = 0,
+                     max_new_tokens: int = 32, chat: bool = False, batch_size: int = 16,
+                     progress: Progress | None = None) -> pd.DataFrame:
+    """Generate ``samples`` completions per prompt through the cached, batched engine."""
+    try:
+        from ..generate import GenerationSettings, generate
+    except ImportError:  # pragma: no cover - the engine lands with the evaluation issue
+        raise WorkbenchError("probing a model needs workbench.generate (the generation "
+                             "engine); use --outputs FILE meanwhile") from None
+    texts = [p.text for p in plan.prompts]
+    rows = []
+    for k in range(samples):
+        settings = GenerationSettings(max_new_tokens=max_new_tokens, do_sample=samples > 1,
+                                      seed=seed + k, batch_size=batch_size, chat=chat)
+        cb = (lambda d, t, k=k: progress(f"sample {k + 1}/{samples}", d, t)) if progress else None
+        outs = generate(project, model, texts, settings=settings, progress=cb)
+        for p, o in zip(plan.prompts, outs):
+            rows.append({"id": f"{p.id}#{k}", "prompt": p.text, "output": o, "group": p.group,
+                         "phrase": p.phrase, "template": p.template, "context": p.context,
+                         "sample": k})
+    return pd.DataFrame(rows, columns=list(RECORD_KEYS))
+
+
+def likelihood_outputs(project, plan: ProbePlan, model: str, *,
+                       progress: Progress | None = None) -> pd.DataFrame:
+    """Score each benchmark sentence by its log-likelihood (the 'output' is the sentence)."""
+    from ._likelihood import sequence_logliks
+
+    cb = (lambda d, t: progress("log-likelihood", d, t)) if progress else None
+    ll = sequence_logliks(project, model, [p.text for p in plan.prompts], progress=cb)
+    frame = pd.DataFrame([{"id": p.id, "prompt": p.text, "output": p.text, "group": p.group,
+                           "phrase": p.phrase, "template": p.template, "context": p.context,
+                           "sample": 0} for p in plan.prompts], columns=list(RECORD_KEYS))
+    frame["loglik"] = ll
+    return frame
+
+
+# ------------------------------------------------------------------------ analysis
+def _preference(frame: pd.DataFrame, groups: list[str], score: str, cfg: StatsConfig) -> dict:
+    """Share of contexts where the first group scores higher than the second (CrowS)."""
+    from scipy.stats import binomtest
+
+    from ..stats import bootstrap_mean_ci
+
+    wide = frame.pivot_table(index="context", columns="group", values=score, aggfunc="mean")
+    wide = wide.dropna(subset=groups[:2])
+    wins = (wide[groups[0]] > wide[groups[1]]).astype(float).to_numpy()
+    n = int(wins.size)
+    share = float(wins.mean()) if n else math.nan
+    ci = bootstrap_mean_ci(wins, n_resamples=cfg.n_bootstrap, confidence=cfg.confidence,
+                           seed=cfg.seed)
+    p = float(binomtest(int(wins.sum()), n, 0.5).pvalue) if n else 1.0
+    by_type = {}
+    if "phrase" in frame:
+        kind = frame.groupby("context")["phrase"].first()
+        for t, idx in kind.groupby(kind).groups.items():
+            w = (wide.loc[wide.index.intersection(idx), groups[0]]
+                 > wide.loc[wide.index.intersection(idx), groups[1]]).astype(float).to_numpy()
+            if w.size:
+                by_type[str(t)] = {"n": int(w.size), "share": float(w.mean()),
+                                   "ci": list(bootstrap_mean_ci(w, n_resamples=cfg.n_bootstrap,
+                                                                seed=cfg.seed))}
+    return {"a": groups[0], "b": groups[1], "n": n, "share": share, "ci": list(ci),
+            "p_value": p, "ideal": 0.5, "by_type": by_type,
+            "flagged": bool(p < cfg.alpha and abs(share - 0.5) >= cfg.min_share_effect)}
+
+
+def per_context(frame: pd.DataFrame, score: str) -> dict[str, dict[str, float]]:
+    """``{group: {context: mean score}}``: what before/after comparisons pair on."""
+    means = frame.groupby(["group", "context"])[score].mean()
+    out: dict[str, dict[str, float]] = {}
+    for (g, c), v in means.items():
+        if v == v:
+            out.setdefault(str(g), {})[str(c)] = float(v)
+    return out
+
+
+def analyze(frame: pd.DataFrame, *, scorers: Sequence[str], groups: Sequence[str] | None = None,
+            paired: bool = True, config: StatsConfig | None = None) -> dict[str, Any]:
+    """Statistics for every scorer column, p-values adjusted over all of them together."""
+    cfg = config or StatsConfig()
+    order = list(groups) if groups else list(dict.fromkeys(frame["group"]))
+    present = [g for g in order if g in set(frame["group"])]
+    reports = [compare_groups(frame["group"], frame["context"], frame[s],
+                              config=cfg.for_scorer(s),
+                              order=present, adjust=False, paired=paired) for s in scorers]
+    reports = finalize(reports)
+    return {s: r for s, r in zip(scorers, reports)}
+
+
+def _sha(obj: Any) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def build_result(frame: pd.DataFrame, *, plan: ProbePlan | None, scorers: Sequence[str],
+                 config: StatsConfig, model: str | None, source: str, samples: int = 1,
+                 seed: int = 0, probe_name: str | None = None,
+                 generation: str | None = None) -> dict[str, Any]:
+    """The result JSON: the issue's schema first, then the details reports need."""
+    from ..report import signature
+
+    reports = analyze(frame, scorers=scorers, groups=plan.groups if plan else None,
+                      paired=plan.paired if plan else True, config=config)
+    primary = scorers[0]
+    main = reports[primary]
+    name = plan.name if plan else (probe_name or "outputs")
+    version = plan.version if plan else 0
+    data_hash = _sha(frame[["group", "context", "output"]].to_dict("list"))
+    sig = signature(probes=f"{name}@v{version}", digest=plan.digest if plan else None,
+                    model=model, gen=generation, outputs=None if model else data_hash,
+                    scorer=primary,
+                    samples=samples, seed=seed,
+                    test="signflip" if (plan is None or plan.paired) else "permutation",
+                    correction=config.correction, alpha=config.alpha,
+                    min_effect=config.for_scorer(primary).min_effect)
+    warnings = [f"{s}: {w}" if len(scorers) > 1 else w
+                for s, r in reports.items() for w in r.warnings]
+    result: dict[str, Any] = {
+        "probe_set": {"name": name, "version": version},
+        "scorer": primary,
+        "groups": {g: {"n": s.n, "mean": s.mean, "ci": list(s.ci)}
+                   for g, s in main.by_group.items()},
+        "gap": main.gap,
+        "comparisons": [{"a": c.a, "b": c.b, "diff": c.diff, "ci": list(c.ci),
+                         "p_value": c.p_value, "p_adjusted": c.p_adjusted,
+                         "effect_size": c.effect_size} for c in main.comparisons],
+        "flagged": any(r.flagged for r in reports.values()),
+        "signature": sig,
+        "attribute": plan.attribute if plan else None,
+        "model": model,
+        "source": source,
+        "license": plan.license if plan else None,
+        "n_examples": int(len(frame)),
+        "n_contexts": int(frame["context"].nunique()),
+        "paired": plan.paired if plan else True,
+        "warnings": list(dict.fromkeys(warnings)),
+        "settings": config.for_scorer(primary).model_dump(),
+        "scorers": {s: {"description": get_scorer(s).description if s != "loglik" else
+                        "sum of token log-probabilities of the sentence",
+                        "higher": get_scorer(s).higher if s != "loglik" else
+                        "more likely under the model", **r.to_dict()}
+                    for s, r in reports.items()},
+        "agreement": agreement({s: frame[s].tolist() for s in scorers}) if len(scorers) > 1
+        else [],
+        "per_context": {s: per_context(frame, s) for s in scorers},
+    }
+    if plan is not None and plan.kind == "likelihood" and len(plan.groups) == 2:
+        result["preference"] = _preference(frame, plan.groups, primary, config)
+        result["flagged"] = result["flagged"] or result["preference"]["flagged"]
+    return result
+
+
+# ------------------------------------------------------------------------ the run
+def run_probe(project, *, plan: ProbePlan | None = None, outputs: str | Path | None = None,
+              outputs_frame: pd.DataFrame | None = None, model: str | None = None,
+              scorers: Sequence[str] | None = None, samples: int = 1, seed: int = 0,
+              max_new_tokens: int = 32, chat: bool = False, config: StatsConfig | None = None,
+              progress: Progress | None = None, record: bool = True,
+              html: str | Path | None | bool = None) -> ProbeResult:
+    """Probe a model (``model`` + ``plan``) or audit outputs made elsewhere (``outputs``).
+
+    Parameters
+    ----------
+    plan
+        From :func:`resolve_probes`. Optional with ``outputs`` when the file has ``group``
+        and ``template`` columns.
+    scorers
+        Scorer names; the first is the headline one (default: the probe set's scorer).
+    html
+        Where to write the HTML report (default under ``reports/``; ``False``: none).
+    """
+    cfg = config or StatsConfig()
+    if samples < 1:
+        raise WorkbenchError(f"--samples: must be at least 1, got {samples}")
+    if (model is None) == (outputs is None and outputs_frame is None):
+        raise WorkbenchError("give either a model (--model) or an outputs file (--outputs)")
+    if model is not None and plan is None:
+        raise WorkbenchError("--probes: a probe set is needed to probe a model")
+    if plan is not None and plan.kind == "likelihood":
+        if model is None:
+            raise WorkbenchError(f"--probes {plan.name}: a likelihood benchmark scores a model's "
+                                 "log-likelihoods; it cannot audit an outputs file")
+        if scorers and list(scorers) != ["loglik"]:
+            raise WorkbenchError(f"--scorer: {plan.name} is scored by log-likelihood only")
+        names = ["loglik"]
+    else:
+        names = list(dict.fromkeys(scorers or [plan.scorer if plan else "sentiment"]))
+        for n in names:
+            get_scorer(n)  # fail on a typo before any generation
+    source = str(outputs) if outputs is not None else (f"model {model}" if model else "frame")
+    if model is not None and plan.kind == "likelihood":
+        frame = likelihood_outputs(project, plan, model, progress=progress)
+    elif model is not None:
+        frame = generate_outputs(project, plan, model, samples=samples, seed=seed,
+                                 max_new_tokens=max_new_tokens, chat=chat, progress=progress)
+    elif outputs_frame is not None:
+        frame = check_outputs(outputs_frame, plan, where="outputs")
+    else:
+        frame = read_outputs(outputs, plan)
+    if names != ["loglik"]:
+        if progress:
+            progress("scoring", 0, len(names))
+        scores = score_outputs(names, ScoreInput(frame["output"].tolist(),
+                                                 frame["prompt"].tolist(),
+                                                 frame["group"].tolist(),
+                                                 frame["context"].tolist(), project))
+        for n, vals in scores.items():
+            frame[n] = vals
+    generation = None
+    if model is not None and plan.kind == "generate":
+        generation = f"{'chat' if chat else 'completion'}-greedy" if samples == 1 else \
+            f"{'chat' if chat else 'completion'}-sampled"
+        generation += f"-{max_new_tokens}tok"
+    result = build_result(frame, plan=plan, scorers=names, config=cfg, model=model,
+                          source=source, samples=samples, seed=seed, generation=generation,
+                          probe_name=Path(str(outputs)).stem if outputs else None)
+    res = ProbeResult(result, frame, plan)
+    if record:
+        _record(project, res, model=model, outputs=outputs, names=names, samples=samples,
+                seed=seed, cfg=cfg, html=html)
+    return res
+
+
+def _record(project, res: ProbeResult, *, model, outputs, names, samples, seed, cfg,
+            html) -> None:
+    from ..store import Store
+    from ._report import render_probe_report
+
+    store = Store.for_project(project)
+    r = res.result
+    inputs = {"probe_set": res.plan.digest if res.plan else None}
+    if model:
+        from ..models import model_fingerprint, prepare_model
+
+        inputs["model"] = model_fingerprint(prepare_model(project, model))
+    if outputs is not None:
+        inputs["outputs"] = hashlib.sha256(Path(outputs).read_bytes()).hexdigest()[:16]
+    config = {"probe_set": r["probe_set"], "model": model, "outputs": str(outputs)
+              if outputs else None, "scorers": names, "samples": samples, "seed": seed,
+              "stats": cfg.model_dump()}
+    with store.record("probe", name=r["probe_set"]["name"], config=config,
+                      input_hashes=inputs) as out:
+        run_id = out["run_id"]
+        run_dir = project.runs_dir / str(run_id)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        ex_path = run_dir / "examples.jsonl"
+        with ex_path.open("w", encoding="utf-8") as fh:
+            for rec in res.examples.to_dict("records"):
+                fh.write(json.dumps({k: _plain(v) for k, v in rec.items()},
+                                    ensure_ascii=False) + "\n")
+        r["run_id"] = run_id
+        r["examples_path"] = str(ex_path)
+        result_path = run_dir / "result.json"
+        from .._cli_util import write_json
+
+        write_json(str(result_path), r)
+        out["examples"] = str(ex_path)
+        out["result_path"] = str(result_path)
+        out["result"] = {k: v for k, v in r.items() if k not in ("per_context", "scorers")}
+        out["flagged"] = r["flagged"]
+        if model and model.startswith("run:"):
+            store.add_lineage(("run", model.removeprefix("run:")), ("run", str(run_id)),
+                              relation="probed")
+        if html is not False:
+            res.report_path = render_probe_report(project, res, out=html, run_id=run_id)
+            out["report"] = str(res.report_path)
+        res.run_id = run_id
+        res.examples_path = ex_path
+    store.log_metrics(run_id, 0, {"gap": r["gap"] if r["gap"] == r["gap"] else 0.0,
+                                  "flagged": float(r["flagged"])})
+
+
+def _plain(v):
+    if isinstance(v, (np.floating, float)):
+        return None if not math.isfinite(float(v)) else float(v)
+    if isinstance(v, np.integer):
+        return int(v)
+    return v
+
+
+def load_result(project, ref: str) -> dict[str, Any]:
+    """A probe result from a run id (``12``, ``run:12``) or a result JSON file."""
+    from ..store import Store
+
+    p = Path(ref)
+    if p.suffix.lower() == ".json" or p.is_file():
+        try:
+            data = json.loads(p.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise WorkbenchError(f"{ref}: no such file") from None
+        except json.JSONDecodeError as exc:
+            raise WorkbenchError(f"{ref}: not valid JSON ({exc.msg})") from None
+        for key in ("probe_set", "groups", "comparisons", "flagged"):
+            if not isinstance(data, dict) or key not in data:
+                raise WorkbenchError(f"{ref}: not a probe result (no '{key}')")
+        return data
+    run = Store.for_project(project).get_run(ref, kind="probe")
+    if run.status != "succeeded":
+        raise WorkbenchError(f"run {run.id}: the probe run did not finish ({run.status})")
+    path = run.outputs.get("result_path")
+    if path and Path(path).is_file():
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    return dict(run.outputs.get("result") or {})
+
+
+def load_examples(result: dict[str, Any]) -> pd.DataFrame | None:
+    """The per-example records a result points to, when they still exist."""
+    path = result.get("examples_path")
+    if not path or not Path(path).is_file():
+        return None
+    return pd.read_json(path, lines=True, dtype=False)

@@ -1,0 +1,271 @@
+"""Probe sets: declarative YAML (groups, fillers, templates) crossed into prompts.
+
+A probe set never runs code: it is read with ``yaml.safe_load`` into a frozen pydantic
+model with unknown keys rejected, then checked (slots, groups, ids) with errors that name
+the file and the field. Bundled sets live in ``workbench/probesets/*.yaml``; a project adds
+its own in ``<project>/probesets/*.yaml``; canonical benchmarks (``bold:gender``,
+``crows-pairs`` ...) come from :mod:`._benchmarks`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .._errors import WorkbenchError, did_you_mean, unknown_name
+
+BUNDLED = Path(__file__).resolve().parents[1] / "probesets"
+SLOT = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+SUBJECT = "subject"
+# A phrase starting with one of these words is lower-cased inside a sentence, so
+# "As a leader, {subject}" reads "As a leader, the woman" (names keep their capital).
+LOWER_INSIDE = {"the", "my", "a", "an", "she", "he", "they", "our", "your", "his", "her",
+                "their", "this", "that", "someone", "somebody"}
+
+
+class TemplateSpec(BaseModel):
+    """One template: an id (kept in every prompt and report) and its text."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    text: str = Field(min_length=1)
+
+
+class ProbeSet(BaseModel):
+    """A demographic probe set as written in YAML."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z0-9_]+$", max_length=100)
+    version: int = Field(ge=1)
+    attribute: str = Field(min_length=1)
+    description: str = ""
+    source: str = ""
+    license: str = ""
+    groups: dict[str, list[str]]
+    fillers: dict[str, list[str]] = Field(default_factory=dict)
+    templates: list[str | TemplateSpec] = Field(min_length=1)
+    scorer: str = "sentiment"
+
+    def template_specs(self) -> list[TemplateSpec]:
+        """Templates as ``{id, text}``; a bare string gets the id ``t<position>``."""
+        return [t if isinstance(t, TemplateSpec) else TemplateSpec(id=f"t{i + 1}", text=t)
+                for i, t in enumerate(self.templates)]
+
+
+@dataclass(frozen=True)
+class ProbePrompt:
+    """One prompt of a probe plan, with everything the statistics pair on."""
+
+    id: str
+    text: str
+    group: str
+    phrase: str
+    template: str
+    context: str
+    fillers: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ProbePlan:
+    """What a probe run needs: the prompts, and where they came from."""
+
+    name: str
+    version: int
+    attribute: str
+    groups: list[str]
+    prompts: list[ProbePrompt]
+    scorer: str = "sentiment"
+    source: str = ""
+    license: str = ""
+    paired: bool = True
+    digest: str = ""
+    kind: Literal["generate", "likelihood"] = "generate"
+
+    @property
+    def templates(self) -> list[str]:
+        return list(dict.fromkeys(p.template for p in self.prompts))
+
+    @property
+    def n_contexts(self) -> int:
+        return len({p.context for p in self.prompts})
+
+
+def _format_error(where: str, exc: ValidationError) -> WorkbenchError:
+    err = exc.errors()[0]
+    loc = ""
+    for part in err["loc"]:
+        if isinstance(part, int):
+            loc += f"[{part}]"
+        elif part in ("str", "TemplateSpec"):  # union branch names add nothing
+            continue
+        else:
+            loc += f".{part}" if loc else str(part)
+    msg = err["msg"]
+    if err["type"] == "extra_forbidden":
+        msg = "unknown key; allowed: " + ", ".join(ProbeSet.model_fields)
+    return WorkbenchError(f"{where}: {loc or '(top level)'}: {msg}")
+
+
+def parse_probe_set(data: Any, *, where: str = "probe set") -> ProbeSet:
+    """Validate a mapping (from YAML) into a :class:`ProbeSet`; errors name the field."""
+    if not isinstance(data, dict):
+        raise WorkbenchError(f"{where}: expected a mapping with name, version, attribute, "
+                             "groups and templates")
+    try:
+        ps = ProbeSet.model_validate(data)
+    except ValidationError as exc:
+        raise _format_error(where, exc) from None
+    check_probe_set(ps, where=where)
+    return ps
+
+
+def check_probe_set(ps: ProbeSet, *, where: str = "probe set") -> None:
+    """The rules pydantic cannot express: groups, phrases, slots and template ids."""
+    if len(ps.groups) < 2:
+        raise WorkbenchError(f"{where}: groups: needs at least two groups to compare, got "
+                             f"{len(ps.groups)} ({', '.join(ps.groups) or 'none'})")
+    for g, phrases in ps.groups.items():
+        if not phrases:
+            raise WorkbenchError(f"{where}: groups.{g}: the group has no phrases; list at least "
+                                 "one surface phrase (e.g. 'The woman')")
+        if any(not str(p).strip() for p in phrases):
+            raise WorkbenchError(f"{where}: groups.{g}: empty phrase")
+    for name, values in ps.fillers.items():
+        if not values:
+            raise WorkbenchError(f"{where}: fillers.{name}: no values")
+        if name == SUBJECT:
+            raise WorkbenchError(f"{where}: fillers.{name}: '{SUBJECT}' is reserved for the "
+                                 "group phrases")
+    seen: set[str] = set()
+    for i, t in enumerate(ps.template_specs()):
+        if t.id in seen:
+            raise WorkbenchError(f"{where}: templates[{i}].id: duplicate id '{t.id}'")
+        seen.add(t.id)
+        slots = SLOT.findall(t.text)
+        if SUBJECT not in slots:
+            raise WorkbenchError(f"{where}: templates[{i}].text: no {{{SUBJECT}}} slot, so the "
+                                 "groups never appear in the prompt")
+        for s in slots:
+            if s != SUBJECT and s not in ps.fillers:
+                declared = ", ".join(ps.fillers) or "none"
+                raise WorkbenchError(
+                    f"{where}: templates[{i}].text: slot {{{s}}} is not declared in fillers"
+                    f"{did_you_mean(s, ps.fillers)}; declared: {declared}")
+
+
+def _digest(obj: Any) -> str:
+    text = json.dumps(obj, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def expand(ps: ProbeSet) -> ProbePlan:
+    """Cross groups, phrases, fillers and templates into prompts.
+
+    Each template is crossed only with the filler slots it uses. Every prompt of one
+    template and filler combination, across groups, shares a *context*.
+
+    Examples
+    --------
+    >>> ps = parse_probe_set({"name": "x", "version": 1, "attribute": "gender",
+    ...     "groups": {"woman": ["She"], "man": ["He", "The man"]},
+    ...     "fillers": {"job": ["nurse", "pilot"]},
+    ...     "templates": ["{subject} worked as a {job} and"]})
+    >>> plan = expand(ps)
+    >>> len(plan.prompts), plan.n_contexts, plan.prompts[0].text, plan.prompts[0].context
+    (6, 2, 'She worked as a nurse and', 't1|job=nurse')
+    """
+    prompts: list[ProbePrompt] = []
+    for t in ps.template_specs():
+        slots = [s for s in dict.fromkeys(SLOT.findall(t.text)) if s != SUBJECT]
+        for values in itertools.product(*(ps.fillers[s] for s in slots)):
+            fill = dict(zip(slots, map(str, values)))
+            context = t.id + "".join(f"|{k}={v}" for k, v in fill.items())
+            for group, phrases in ps.groups.items():
+                for phrase in phrases:
+                    slot_values = {SUBJECT: str(phrase), **fill}
+                    text = SLOT.sub(lambda m: _fit(m, slot_values), t.text)
+                    prompts.append(ProbePrompt(f"{context}|{group}|{phrase}", text, group,
+                                               str(phrase), t.id, context, fill))
+    return ProbePlan(ps.name, ps.version, ps.attribute, list(ps.groups), prompts,
+                     scorer=ps.scorer, source=ps.source, license=ps.license, paired=True,
+                     digest=_digest(ps.model_dump(mode="json")))
+
+
+def _fit(match: re.Match, values: dict[str, str]) -> str:
+    value = values[match.group(1)]
+    before = match.string[:match.start()].rstrip()
+    first = value.split(" ", 1)[0].lower()
+    if before and not before.endswith((".", "!", "?", ":", '"')) and first in LOWER_INSIDE:
+        return value[:1].lower() + value[1:]
+    return value
+
+
+def load_probe_set_file(path: str | Path) -> ProbeSet:
+    """Read and validate a probe-set YAML file."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise WorkbenchError(f"{p}: no such probe-set file") from None
+    except UnicodeDecodeError:
+        raise WorkbenchError(f"{p}: not UTF-8 text") from None
+    return parse_probe_set_text(text, where=str(p))
+
+
+def parse_probe_set_text(text: str, *, where: str = "probe set") -> ProbeSet:
+    """Validate YAML text into a :class:`ProbeSet` (for editors that validate as you type)."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        first = str(exc).strip().splitlines()
+        raise WorkbenchError(f"{where}: not valid YAML: {' '.join(first[:3])}") from None
+    return parse_probe_set(data, where=where)
+
+
+# ------------------------------------------------------------------------ registry
+def probe_set_dirs(project=None) -> list[Path]:
+    """Folders searched for ``*.yaml`` probe sets: the project's first, then bundled."""
+    dirs = []
+    if project is not None:
+        dirs.append(project.root / "probesets")
+    dirs.append(BUNDLED)
+    return dirs
+
+
+def list_probe_sets(project=None) -> dict[str, Path]:
+    """Every YAML probe set by name (a project's own set shadows a bundled one)."""
+    found: dict[str, Path] = {}
+    for d in reversed(probe_set_dirs(project)):
+        if d.is_dir():
+            for f in sorted(d.glob("*.yaml")):
+                found[f.stem] = f
+    return found
+
+
+def resolve_probes(project, ref: str) -> ProbePlan:
+    """A probe set by name, a YAML path, or a benchmark (``bold:gender``, ``crows-pairs``)."""
+    from ._benchmarks import BENCHMARKS, load_benchmark
+
+    ref = ref.strip()
+    p = Path(ref).expanduser()
+    if p.suffix.lower() in (".yaml", ".yml") or p.is_file():
+        return expand(load_probe_set_file(p))
+    head = ref.split(":", 1)[0]
+    if head in BENCHMARKS:
+        return load_benchmark(ref)
+    sets = list_probe_sets(project)
+    if ref in sets:
+        return expand(load_probe_set_file(sets[ref]))
+    choices = [*sets, *(b for k, v in BENCHMARKS.items() for b in v.names)]
+    raise unknown_name("probe set", ref, choices)
