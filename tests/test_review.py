@@ -127,3 +127,30 @@ def test_reports_page_lists_and_opens(project, monkeypatch):
     assert not at.exception
     assert at.dataframe[0].value["title"].tolist() == ["demo check"]
     assert "&lt;b&gt;t&lt;/b&gt;" in html_text
+
+
+@pytest.mark.slow
+def test_next_comparison_report_includes_human_verdicts(project, tmp_path):
+    """Verdicts recorded on two evaluation runs appear in the comparison built from them."""
+    import pandas as pd
+
+    from workbench.evaluation import compare, evaluate_predictions, render_compare_html
+
+    refs = ["reset the station", "it ships today", "light rain later", "pay in the app"]
+    pd.DataFrame({"id": list("abcd"), "prediction": ["no", "it ships", "rain", "app"],
+                  "reference": refs}).to_csv(tmp_path / "a.csv", index=False)
+    pd.DataFrame({"id": list("abcd"), "prediction": refs,
+                  "reference": refs}).to_csv(tmp_path / "b.csv", index=False)
+    ra = evaluate_predictions(project, tmp_path / "a.csv", metrics="rouge", resamples=1000)
+    rb = evaluate_predictions(project, tmp_path / "b.csv", metrics="rouge", resamples=1000)
+    before = render_compare_html(compare(project, f"run:{ra.run_id}", f"run:{rb.run_id}",
+                                         metrics="rouge"))
+    assert "Human review" not in before
+    review.record_verdict(project, run_a=ra.run_id, run_b=rb.run_id, item="a",
+                          verdict="b_better", reviewer="ana", note="<b>much</b> better")
+    review.record_verdict(project, run_a=rb.run_id, run_b=ra.run_id, item="b",
+                          verdict="b_better", reviewer="bo")  # recorded the other way round
+    cmp = compare(project, f"run:{ra.run_id}", f"run:{rb.run_id}", metrics="rouge")
+    assert cmp.verdicts["counts"] == {"a_better": 1, "b_better": 1, "tie": 0, "flag": 0}
+    html_text = render_compare_html(cmp)
+    assert "Human review" in html_text and "&lt;b&gt;much&lt;/b&gt; better" in html_text

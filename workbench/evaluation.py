@@ -72,6 +72,7 @@ class CompareReport:
     changed: list[dict] = field(default_factory=list)
     key: str | None = None
     run_id: int | None = None
+    verdicts: dict | None = None   # human review of the two runs (Review page), if any
 
     def to_dict(self) -> dict[str, Any]:
         return {"a": self.a, "b": self.b, "n": self.n, "metrics": self.differences,
@@ -537,8 +538,11 @@ def compare(project, a: str, b: str, *, metrics: str | Sequence[str] | None = No
         changed = [c for c in changed if c["delta"] != 0][:top]
     sig = signature(a=la, b=lb, n=len(pairs), boot=f"paired,{resamples},seed:{seed}",
                     p="two-sided,centred")
+    from .review import human_review
+
     report = CompareReport(la, lb, len(pairs), {k: v.to_dict() for k, v in diffs.items()},
-                           sig, warnings, changed, key)
+                           sig, warnings, changed, key,
+                           verdicts=human_review(project, ida, idb))
     store = Store.for_project(project)
     with store.record("compare", name=f"{la} vs {lb}",
                       config={"a": a, "b": b, "resamples": resamples, "seed": seed}) as out:
@@ -587,7 +591,8 @@ def render_compare_html(report: CompareReport, *, title: str | None = None) -> s
                                title="B - A with 95% paired bootstrap interval",
                                xlabel="difference (BLEU in points, others in 0-1 units)")
     return render("evaluate_compare.html", title=title or "Comparison", report=report,
-                  names=names, chart=chart, subtitle=f"A: {report.a}  B: {report.b}")
+                  names=names, chart=chart, subtitle=f"A: {report.a}  B: {report.b}",
+                  verdicts=report.verdicts)
 
 
 __all__ = ["EvalReport", "CompareReport", "evaluate_model", "evaluate_predictions",

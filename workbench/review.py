@@ -227,3 +227,30 @@ def export_csv(project, run_a: int, run_b: int) -> str:
         w.writerow([run_a, run_b, r.item, r.verdict, r.reviewer, r.note or "",
                     pd.Timestamp(r.time).isoformat()])
     return buf.getvalue()
+
+
+def human_review(project, run_a: int | None, run_b: int | None) -> dict | None:
+    """Reviewers' verdicts on a pair of runs, for reports built from those runs.
+
+    Verdicts recorded with the runs the other way round are swapped (A better <-> B
+    better). Returns None when nobody has reviewed the pair.
+    """
+    if run_a is None or run_b is None:
+        return None
+    swap = {"a_better": "b_better", "b_better": "a_better"}
+    v = verdicts(project, run_a, run_b)
+    flipped = verdicts(project, run_b, run_a)
+    if not flipped.empty:
+        flipped = flipped.assign(verdict=flipped["verdict"].map(lambda x: swap.get(x, x)))
+        v = pd.concat([v, flipped], ignore_index=True) if not v.empty else flipped
+    if v.empty:
+        return None
+    if len(flipped):  # summarize() reads the store, so count a merged frame here
+        counts = {k: int((v["verdict"] == k).sum()) for k in VERDICTS}
+        summary = {"counts": counts, "reviewers": sorted(v["reviewer"].unique()),
+                   "items": int(v["item"].nunique()), "agreement": None, "kappa": None}
+    else:
+        summary = summarize(project, run_a, run_b).to_dict()
+    notes = [{"item": r.item, "reviewer": r.reviewer, "verdict": VERDICTS[r.verdict],
+              "note": r.note} for r in v.itertuples() if r.note][:10]
+    return {**summary, "labels": VERDICTS, "notes": notes}

@@ -71,10 +71,14 @@ def compare_html(cmp: dict[str, Any]) -> str:
     ps = cmp["probe_set"]
     return render("bias_compare.html", title=f"Before/after: {ps['name']} v{ps['version']}",
                   subtitle=f"{cmp['before']['label']} → {cmp['after']['label']}", c=cmp,
-                  chart=chart)
+                  chart=chart, verdicts=cmp.get("human_review"))
 
 
 def write_compare_report(project, cmp: dict[str, Any], out: str | Path | None = None) -> Path:
+    from ..review import human_review
+
+    cmp.setdefault("human_review", human_review(project, cmp["before"].get("run_id"),
+                                                cmp["after"].get("run_id")))
     ps = cmp["probe_set"]
     return write_report(project, compare_html(cmp), out, kind="bias-compare",
                         title=f"Before/after: {ps['name']} v{ps['version']}",
