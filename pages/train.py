@@ -30,9 +30,11 @@ with form_tab:
                              key="split")
         _, dd = run_errors(load_split, proj, split) or (None, None)
         columns = [c for c in dd["train"].column_names if c != "_row_id"] if dd else []
-        task = st.radio("Task", ["causal-lm", "classification"], horizontal=True, key="task")
+        task = st.radio("Task", ["causal-lm", "classification", "seq2seq"], horizontal=True,
+                        key="task", help="seq2seq: an encoder-decoder base, or one built from "
+                                         "an encoder such as packaged:minilm-l6 (full only)")
         c1, c2 = st.columns(2)
-        if task == "causal-lm":
+        if task in ("causal-lm", "seq2seq"):
             first = c1.selectbox("Prompt column", columns, key="col_in",
                                  index=columns.index("question") if "question" in columns else 0)
             second = c2.selectbox("Response column", columns, key="col_out",
@@ -57,7 +59,7 @@ with form_tab:
             name = st.text_input("Run name", value="app-run", key="run_name")
             submitted = st.form_submit_button("Start training")
         if submitted:
-            keys = ("prompt", "response") if task == "causal-lm" else ("text", "label")
+            keys = ("text", "label") if task == "classification" else ("prompt", "response")
             data = {"name": name, "model": model, "task": task, "method": method,
                     "data": {"split": split, keys[0]: first, keys[1]: second,
                              "max_eval_rows": 16},
