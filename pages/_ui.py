@@ -10,6 +10,24 @@ from workbench.project import find_project
 from workbench.store import Store
 
 
+def _ensure_app_navigation() -> None:
+    """Always run pages through app.py's ``st.navigation``.
+
+    Streamlit still treats a ``pages/`` folder beside the entry script as a v1 multipage
+    app until some run calls ``st.navigation``: a deep link opened first on a fresh server
+    (``/review``) would run that page file alone with a file-named sidebar. Turn the v1
+    mode off and rerun, so app.py handles the URL.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+_ensure_app_navigation()
+
+
 def project():
     """The project the app serves (``$WORKBENCH_PROJECT`` or the current folder)."""
     try:

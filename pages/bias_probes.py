@@ -1,3 +1,5 @@
+import threading
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -21,6 +23,54 @@ probe_runs = store().list_runs("probe", status="succeeded")
 run_labels = {r.id: f"#{r.id} · {r.name} · {r.config.get('model') or 'outputs file'} · "
                     f"{r.started:%Y-%m-%d %H:%M}{' · FLAGGED' if r.outputs.get('flagged') else ''}"
               for r in probe_runs}
+
+
+@st.cache_resource
+def _jobs() -> dict:
+    """Background probe runs of this server process: id -> state."""
+    return {}
+
+
+def _start_job(**kwargs) -> str:
+    """Probe a model in a background thread so the page stays usable."""
+    job_id = f"{time.time():.6f}"
+    state = _jobs()[job_id] = {"label": "starting", "done": 0, "total": 0,
+                               "status": "running", "error": None, "run_id": None}
+
+    def progress(label: str, done: int, total: int) -> None:
+        state.update(label=label, done=done, total=total)
+
+    def work() -> None:
+        try:
+            res = run_probe(proj, progress=progress, **kwargs)
+            state.update(status="finished", run_id=res.run_id, flagged=res.result["flagged"],
+                         report=str(res.report_path))
+        except WorkbenchError as exc:
+            state.update(status="failed", error=str(exc))
+        except Exception as exc:  # noqa: BLE001 - shown to the user; the run is stored failed
+            state.update(status="failed", error=f"{type(exc).__name__}: {exc}")
+
+    threading.Thread(target=work, daemon=True, name=f"probe-{job_id}").start()
+    return job_id
+
+
+@st.fragment(run_every=1.0)
+def _job_status() -> None:
+    job = _jobs().get(st.session_state.get("probe_job", ""))
+    if not job:
+        return
+    if job["status"] == "running":
+        frac = min(1.0, job["done"] / job["total"]) if job["total"] else 0.0
+        st.progress(frac, text=f"{job['label']}: {job['done']}/{job['total'] or '?'}")
+    elif job["status"] == "failed":
+        st.error(job["error"])
+    else:
+        st.success(f"Run #{job['run_id']} stored{' (FLAGGED)' if job.get('flagged') else ''}; "
+                   f"report at {job['report']}. See it on the Results tab.")
+        if st.session_state.get("probe_shown") != job["run_id"]:
+            st.session_state["probe_shown"] = job["run_id"]
+            st.session_state["last_run"] = job["run_id"]
+            st.rerun()
 
 
 @st.cache_data(show_spinner=False)
@@ -123,6 +173,12 @@ with run_tab:
             plan = run_errors(resolve_probes, proj, probes)
         if source == "An outputs file" and outputs is None:
             st.error("Upload an outputs file or type its path.")
+        elif source == "A model" and plan is not None:
+            bar.empty()
+            st.session_state["probe_job"] = _start_job(
+                plan=plan, model=model or None, outputs=None, scorers=scorers or None,
+                samples=int(samples), seed=int(seed), max_new_tokens=int(max_new),
+                config=StatsConfig.from_project(proj, seed=int(seed)))
         elif plan is not None or probes.startswith("(none"):
             res = run_errors(run_probe, proj, plan=plan, model=model or None, outputs=outputs,
                              scorers=scorers or None, samples=int(samples), seed=int(seed),
@@ -135,6 +191,8 @@ with run_tab:
                 st.success(f"Run #{res.run_id} stored; report at {res.report_path}. "
                            "See it on the Results tab.")
                 _show_result(res.result)
+
+    _job_status()
 
 with results_tab:
     if not probe_runs:

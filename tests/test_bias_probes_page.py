@@ -56,3 +56,27 @@ def test_bias_probes_page_flow(page, tmp_path):
     at.button(key="compare").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("flagged and the before-model was not" in e.value for e in at.error)
+
+
+@pytest.mark.slow
+def test_model_probe_runs_in_the_background(page):
+    """Probing a model starts a background thread; the page keeps answering and shows the
+    stored run when it finishes."""
+    import time
+
+    at = page
+    at.radio(key="source").set_value("A model").run()
+    at.selectbox(key="run_probes_A model").select("gender").run()
+    at.text_input(key="model").input("tiny:gpt2").run()
+    at.number_input(key="max_new_tokens").set_value(4).run()
+    at.button(key="run_probe").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    deadline = time.time() + 240
+    while time.time() < deadline:
+        at.run()  # a rerun while the probe is running: the page is not blocked
+        done = [s.value for s in at.success if "stored" in s.value]
+        if done or at.error:
+            break
+        time.sleep(1)
+    assert not at.error, [e.value for e in at.error]
+    assert done and done[0].startswith("Run #1 stored")

@@ -77,6 +77,15 @@ def test_review_verdict_survives_reload(server, project):
                   "--disable-background-networking", "--disable-component-update",
                   "--disable-sync"])
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        # A deep link as the server's very first request still goes through app.py's
+        # navigation (lifecycle order, page titles), not a file-named sidebar.
+        page.goto(f"{server}/review")
+        page.wait_for_selector("h1", timeout=30_000)
+        nav = page.locator("[data-testid='stSidebarNav'] a")
+        expect(nav).to_have_count(9, timeout=15_000)
+        labels = [t.split("\n")[-1] for t in nav.all_inner_texts()]
+        assert labels == ["Home", "Data", "Data quality", "Splits", "Train", "Evaluate",
+                          "Bias probes", "Review", "Reports"]
         for name in PAGES:
             page.goto(f"{server}/{name}")
             page.wait_for_selector("h1", timeout=30_000)

@@ -97,6 +97,8 @@ def write_cfg(tmp_path: Path, cfg: dict, name: str = "cfg.yaml") -> Path:
     ({"training.early_stopping_patience": 2, "training.save_steps": 3},
      r"training\.save_steps: must be a multiple of training\.eval_steps \(2\)"),
     ({"lr_search.max_lr": 1e-7}, r"^c\.yaml: lr_search: max_lr must be greater than min_lr"),
+    ({"task": "seq2seq", "method": "lora"},
+     r"^c\.yaml: method: 'lora' is not supported for task 'seq2seq'; use method: full$"),
 ])
 def test_config_errors_name_file_and_key(over, message):
     from workbench.train import parse_config
@@ -151,7 +153,6 @@ def test_write_learning_rate_keeps_comments(tmp_path):
                                  r"tokenisation \((\d+) rows in split:\d+:train; 0 with an empty "
                                  r"question/answer, \1 whose prompt alone fills "
                                  r"training\.max_length=8\)"),
-    ({"task": "seq2seq"}, r"^c\.yaml: task: 'seq2seq' is not supported yet"),
 ])
 def test_bad_inputs_fail_before_training(tproj, over, message):
     from workbench.data import save_version
@@ -267,6 +268,37 @@ def test_classification_saves_label_mapping(tproj):
     conf = json.loads((Path(res.checkpoint) / "config.json").read_text())
     assert conf["id2label"] == {"0": "neg", "1": "pos"} and conf["label2id"] == {"neg": 0, "pos": 1}
     assert res.example["after"] in ("neg", "pos")
+
+
+@pytest.mark.slow
+def test_seq2seq_from_the_packaged_encoder(tproj):
+    """MiniLM (a BERT encoder) becomes an encoder-decoder; it trains, saves and generates."""
+    import torch
+    from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+
+    from workbench.train import parse_config, train
+
+    cfg = base_config(**{"model": "packaged:minilm-l6", "task": "seq2seq",
+                         "data.max_train_rows": 8, "data.max_eval_rows": 4,
+                         "training.batch_size": 2, "training.max_length": 32,
+                         "card.max_new_tokens": 4})
+    res = train(tproj, parse_config(cfg))
+    assert res.steps == 4 and math.isfinite(res.train_loss) and math.isfinite(res.eval_loss_end)
+    ck = Path(res.checkpoint)
+    files = {p.name for p in ck.iterdir()}
+    assert {"model.safetensors", "config.json", "tokenizer.json", "README.md"} <= files
+    assert not [f for f in files if f.endswith((".bin", ".pt", ".pth", ".pkl"))]
+    card = (ck / "README.md").read_text()
+    assert "task `seq2seq`" in card and "EncoderDecoderModel" in card and "Fine-tuned:" in card
+    model = AutoModelForSeq2SeqLM.from_pretrained(str(ck))
+    tok = AutoTokenizer.from_pretrained(str(ck))
+    assert type(model).__name__ == "EncoderDecoderModel"
+    assert model.config.decoder.is_decoder and model.config.decoder.add_cross_attention
+    assert model.config.decoder_start_token_id == tok.cls_token_id
+    enc = tok(["Question 1 about billing: how do I fix item 1?"], return_tensors="pt")
+    with torch.no_grad():
+        out = model.generate(**enc, max_new_tokens=3, do_sample=False)
+    assert out.shape[1] >= 2 and out[0, 0] == tok.cls_token_id
 
 
 def test_model_card_escapes_outputs(tproj):

@@ -75,6 +75,10 @@ def render_model_card(plan, res, metrics: list[dict]) -> tuple[str, str]:
     if cfg.task == "classification":
         lines.append(f"- columns: `{cfg.data.text}` -> `{cfg.data.label}`; labels: "
                      + ", ".join(f"`{lab}`" for lab in (plan.tokenised.labels or [])))
+    elif cfg.task == "seq2seq":
+        arch = type(getattr(plan, "model", None)).__name__
+        lines.append(f"- columns: `{cfg.data.prompt}` (encoder input) -> "
+                     f"`{cfg.data.response}` (decoder labels); model: `{arch}`")
     else:
         lines.append(f"- columns: `{cfg.data.prompt}` -> `{cfg.data.response}` (loss on the "
                      "response tokens only; chat template: "

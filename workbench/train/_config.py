@@ -122,6 +122,9 @@ class TrainConfig(_Strict):
             if not getattr(self.data, key):
                 raise _KeyError(f"data.{key}", f"required for task '{self.task}' (the "
                                 f"{'input' if key in ('prompt', 'text') else 'target'} column)")
+        if self.task == "seq2seq" and self.method == "lora":
+            raise _KeyError("method", "'lora' is not supported for task 'seq2seq'; use "
+                            "method: full")
         t = self.training
         if t.early_stopping_patience and self.data.eval_part == "none":
             raise _KeyError("training.early_stopping_patience",

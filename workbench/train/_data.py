@@ -2,7 +2,9 @@
 
 Causal-LM examples use the tokenizer's chat template when it has one (the prompt as a
 user turn, the response as the assistant turn) and mask the prompt tokens out of the
-loss (label -100). Packing is off: one example per sequence.
+loss (label -100). Packing is off: one example per sequence. Seq2seq examples feed the
+prompt to the encoder and use the response token ids as labels (the collator pads them
+with -100).
 """
 
 from __future__ import annotations
@@ -181,19 +183,49 @@ def _causal(tok, prompts: list[str], responses: list[str], max_length: int):
     return out, too_long
 
 
-def tokenise(tok, config: TrainConfig, data: SplitData) -> Tokenised:
-    """Turn the split's frames into model inputs; raise if nothing is left to train on."""
+def _seq2seq(tok, prompts: list[str], responses: list[str], max_length: int,
+             start: int | None):
+    """Encoder input = the prompt; labels = the response ids (a leading ``start`` dropped:
+    the model puts the decoder start token in front itself)."""
+    if not prompts:
+        return [], 0
+    x = tok(prompts, truncation=True, max_length=max_length)["input_ids"]
+    y = tok(text_target=responses, truncation=True, max_length=max_length)["input_ids"]
+    out, empty = [], 0
+    for xi, yi in zip(x, y):
+        if start is not None and yi and yi[0] == start:
+            yi = yi[1:]
+        if not xi or not yi:
+            empty += 1
+            continue
+        out.append({"input_ids": xi, "attention_mask": [1] * len(xi), "labels": yi})
+    return out, empty
+
+
+def tokenise(tok, config: TrainConfig, data: SplitData, *,
+             decoder_start: int | None = None) -> Tokenised:
+    """Turn the split's frames into model inputs; raise if nothing is left to train on.
+
+    ``decoder_start`` (seq2seq built from an encoder): a token id dropped from the front
+    of each response, since the model prepends it as the decoder start.
+    """
     d, max_len = config.data, config.training.max_length
     dropped: dict[str, int] = {}
     if config.task == "classification":
         return _classification(tok, config, data)
+    if config.task == "seq2seq":
+        def pairs_to_rows(ps, rs):
+            return _seq2seq(tok, ps, rs, max_len, decoder_start)
+    else:
+        def pairs_to_rows(ps, rs):
+            return _causal(tok, ps, rs, max_len)
     tp, tr, n_empty = _pairs(data.train, d.prompt, d.response)
-    train, n_long = _causal(tok, tp, tr, max_len)
+    train, n_long = pairs_to_rows(tp, tr)
     dropped.update(train_empty=n_empty, train_too_long=n_long)
     ev, eval_prompts = [], []
     if data.eval is not None:
         ep, er, e_empty = _pairs(data.eval, d.prompt, d.response)
-        ev, e_long = _causal(tok, ep, er, max_len)
+        ev, e_long = pairs_to_rows(ep, er)
         dropped.update(eval_empty=e_empty, eval_too_long=e_long)
         eval_prompts = ep
     if not train:

@@ -118,7 +118,9 @@ def _load_model(config: TrainConfig, path: Path, tok, labels: list[str] | None):
 
     spec = config.model
     try:
-        if config.task == "classification":
+        if config.task == "seq2seq":
+            model = _seq2seq_model(path, tok)
+        elif config.task == "classification":
             model = AutoModelForSequenceClassification.from_pretrained(
                 str(path), trust_remote_code=False, dtype=torch.float32,
                 num_labels=len(labels), id2label=dict(enumerate(labels)),
@@ -134,6 +136,43 @@ def _load_model(config: TrainConfig, path: Path, tok, labels: list[str] | None):
     gen = getattr(model, "generation_config", None) if config.task != "classification" else None
     if gen is not None and getattr(gen, "pad_token_id", None) is None:
         gen.pad_token_id = tok.pad_token_id
+    return model
+
+
+def seq2seq_base(path: Path) -> bool:
+    """True when the model at ``path`` is already an encoder-decoder (T5, BART, ...)."""
+    from transformers import AutoConfig
+
+    return bool(getattr(AutoConfig.from_pretrained(str(path), trust_remote_code=False),
+                        "is_encoder_decoder", False))
+
+
+def seq2seq_start(tok) -> int | None:
+    """The decoder start token when an encoder is turned into an encoder-decoder."""
+    return tok.cls_token_id if tok.cls_token_id is not None else tok.bos_token_id
+
+
+def _seq2seq_model(path: Path, tok):
+    """``AutoModelForSeq2SeqLM`` for an encoder-decoder base; otherwise an
+    ``EncoderDecoderModel`` with the base as encoder and as decoder (cross-attention added,
+    decoder start = CLS/BOS, end = SEP/EOS)."""
+    import torch
+    from transformers import AutoModelForSeq2SeqLM, EncoderDecoderModel
+
+    if seq2seq_base(path):
+        return AutoModelForSeq2SeqLM.from_pretrained(str(path), trust_remote_code=False,
+                                                     dtype=torch.float32)
+    start = seq2seq_start(tok)
+    eos = tok.sep_token_id if tok.sep_token_id is not None else tok.eos_token_id
+    if start is None or eos is None:
+        raise ValueError("its tokenizer has no CLS/BOS or SEP/EOS token to start and end "
+                         "the decoder with")
+    model = EncoderDecoderModel.from_encoder_decoder_pretrained(str(path), str(path))
+    for cfg in (model.config, model.generation_config):
+        cfg.decoder_start_token_id = start
+        cfg.pad_token_id = tok.pad_token_id
+        cfg.eos_token_id = eos
+    model.config.decoder.eos_token_id = eos
     return model
 
 
@@ -277,9 +316,6 @@ def plan_training(project, config: TrainConfig, *, resume: bool = False,
 def _plan(project, config: TrainConfig, *, resume: bool, say) -> TrainPlan:
     from ..models import model_fingerprint, prepare_model
 
-    if config.task == "seq2seq":
-        raise WorkbenchError("task: 'seq2seq' is not supported yet; use 'causal-lm' (prompt "
-                             "-> response with a decoder model) or 'classification'")
     data = load_split_data(project, config)
     say(f"data: {data.ref} ({len(data.train)} train rows, "
         f"{0 if data.eval is None else len(data.eval)} eval rows)")
@@ -288,7 +324,14 @@ def _plan(project, config: TrainConfig, *, resume: bool, say) -> TrainPlan:
     except WorkbenchError as exc:
         raise type(exc)(f"model: {exc}") from None
     tok = _load_tokenizer(model_path, config.model)
-    tokenised = tokenise(tok, config, data)
+    start = None
+    if config.task == "seq2seq":
+        try:
+            start = None if seq2seq_base(model_path) else seq2seq_start(tok)
+        except Exception as exc:  # noqa: BLE001 - unreadable config.json
+            raise WorkbenchError(f"model '{config.model}': could not read its config: "
+                                 f"{_first_line(exc)}") from None
+    tokenised = tokenise(tok, config, data, decoder_start=start)
     resume_from = None
     if resume:
         found = find_resumable(project, config)
@@ -405,7 +448,7 @@ def _accuracy(pred) -> dict:
 
 
 def example_answer(model, tok, config: TrainConfig, text: str) -> str:
-    """Greedy answer (causal-lm) or predicted label (classification) for one example."""
+    """Greedy answer (causal-lm, seq2seq) or predicted label (classification)."""
     import torch
 
     was_training = model.training
@@ -417,6 +460,12 @@ def example_answer(model, tok, config: TrainConfig, text: str) -> str:
                           max_length=config.training.max_length).to(model.device)
                 idx = int(model(**enc).logits[0].argmax())
                 return str(model.config.id2label.get(idx, idx))
+            if config.task == "seq2seq":
+                enc = tok(text, return_tensors="pt", truncation=True,
+                          max_length=config.training.max_length).to(model.device)
+                out = model.generate(**enc, max_new_tokens=config.card.max_new_tokens,
+                                     do_sample=False)
+                return tok.decode(out[0], skip_special_tokens=True).strip()
             enc = tok(prompt_text(tok, text), return_tensors="pt",
                       add_special_tokens=False).to(model.device)
             out = model.generate(**enc, max_new_tokens=config.card.max_new_tokens,
