@@ -129,9 +129,21 @@ def import_spark(project, source: str, *, name: str | None = None,
     name = check_name(name or default_name(str(source).rstrip("/")))
     spark = spark_session(master)
     df = read_spark(spark, source)
+    src = str(Path(source).expanduser().resolve())
+    return store_spark_version(project, df, name=name, source=src, empty=f"{source}: no rows")
+
+
+def store_spark_version(project, df, *, name: str, source: str,
+                        empty: str = "no rows") -> tuple[DatasetVersion, bool]:
+    """Write the Spark DataFrame ``df`` as version ``datasets/NAME/HASH12/`` (partitioned).
+
+    The version is named by :func:`spark_stats`'s hash; storing the same rows again
+    returns the existing version. Raises ``WorkbenchError(empty)`` when ``df`` has no rows.
+    Returns ``(version, created)``.
+    """
     digest, rows, nulls = spark_stats(df)
     if rows == 0:
-        raise WorkbenchError(f"{source}: no rows")
+        raise WorkbenchError(empty)
     version = digest[:12]
     rel = Path("datasets") / name / version
     dest = project.state / rel
@@ -152,11 +164,10 @@ def import_spark(project, source: str, *, name: str | None = None,
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
-    src = str(Path(source).expanduser().resolve())
     return Store.for_project(project).add_dataset(
-        name=name, version=version, content_hash=digest, source=src, rows=rows,
+        name=name, version=version, content_hash=digest, source=source, rows=rows,
         columns=spark_schema(df, nulls), path=str(rel))
 
 
 __all__ = ["HASH_SCHEME", "import_spark", "read_spark", "spark_content_hash", "spark_schema",
-           "spark_stats"]
+           "spark_stats", "store_spark_version"]

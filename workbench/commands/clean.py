@@ -12,6 +12,8 @@ def clean(
     rules: Annotated[str, typer.Option("--rules", "-r", help="YAML with a 'clean:' list (a suite file or its own file).")],
     name: Annotated[Optional[str], typer.Option(help="Dataset name for the result (default: the same name, a new version).")] = None,
     json_out: Annotated[Optional[str], typer.Option("--json", metavar="PATH", help="Write the summary as JSON to PATH ('-' for stdout).")] = None,
+    engine: Annotated[str, typer.Option(help="pandas, or spark: the row-local rules on Spark for a Parquet folder or stored dataset (result stored as partitioned Parquet).")] = "pandas",
+    spark_master: Annotated[Optional[str], typer.Option("--spark-master", help="Spark master URL (default local[*]).")] = None,
 ) -> None:
     """Apply declared cleaning rules; write the result as a NEW dataset version."""
     from tqdm import tqdm
@@ -20,8 +22,10 @@ def clean(
     from ..checks import find_suite
     from ..clean import clean_dataset
     from ..cli import _table, echo, get_project
+    from ..engines import check_engine
 
     project = get_project()
+    check_engine(engine)
     bar = tqdm(total=1, desc="clean", disable=not show_progress(), leave=False)
 
     def progress(done: int, total: int, step: str) -> None:
@@ -32,7 +36,7 @@ def clean(
 
     try:
         report = clean_dataset(project, data, find_suite(project, rules), name=name,
-                               progress=progress)
+                               progress=progress, engine=engine, spark_master=spark_master)
     finally:
         bar.close()
     what = "wrote" if report.created else "unchanged: identical content already stored as"
