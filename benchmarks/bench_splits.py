@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import statistics
-import time
-
 import numpy as np
 import pandas as pd
+from run import time_call
 
 ROWS_N = 100_000
 TEXT_N = 5_000
@@ -23,15 +21,6 @@ def _frame(n: int, seed: int = 0) -> pd.DataFrame:
     })
 
 
-def _median(fn, repeat: int = 3) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
-
-
 def split_vs_sklearn():
     from sklearn.model_selection import train_test_split
 
@@ -45,18 +34,18 @@ def split_vs_sklearn():
                                        random_state=0)
         train_test_split(rest, test_size=0.5, stratify=strata.iloc[rest], random_state=0)
 
-    ours = _median(lambda: plan_split(frame, label="y", stratify=["g"], seed=0,
-                                      leakage=False))
+    ours = time_call(lambda: plan_split(frame, label="y", stratify=["g"], seed=0,
+                                        leakage=False), repeat=3)
     return [run_row("splits: 100k rows, 12 strata", "plan_split (exact, no leakage)",
-                    "sklearn train_test_split x2 (stratified)", ours, _median(sk))]
+                    "sklearn train_test_split x2 (stratified)", ours, time_call(sk, repeat=3))]
 
 
 def leakage_vs_split():
     from workbench.splits import plan_split
 
     frame = _frame(TEXT_N)
-    with_leak = _median(lambda: plan_split(frame, label="y", seed=0), repeat=1)
-    without = _median(lambda: plan_split(frame, label="y", seed=0, leakage=False))
+    with_leak = time_call(lambda: plan_split(frame, label="y", seed=0), repeat=1)
+    without = time_call(lambda: plan_split(frame, label="y", seed=0, leakage=False), repeat=3)
     return [run_row("splits: leakage checks, 5k texts", "plan_split with leakage checks",
                     "plan_split without", with_leak, without)]
 
