@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from ._errors import WorkbenchError, did_you_mean
 from .checks._report import EXAMPLES
-from .checks._rules import RULES, run_rule
+from .checks._rules import RULES, ColumnOrList, run_rule
 from .checks._suite import SuiteSpec, load_suite
 from .checks._text import PII_KINDS, joined_text, mask_pii, near_duplicate_of, tidy_text
 
@@ -49,16 +49,8 @@ class DuplicatesArgs(StepArgs):
     columns: list[str] | None = None
 
 
-class NearDuplicatesArgs(StepArgs):
-    column: str | None = None
-    column_list: list[str] | None = None
+class NearDuplicatesArgs(StepArgs, ColumnOrList):
     max_edits: int = Field(2, ge=0, le=5)
-
-    @model_validator(mode="after")
-    def _one(self):
-        if (self.column is None) == (self.column_list is None):
-            raise ValueError("give either column or column_list")
-        return self
 
 
 class LengthArgs(StepArgs):
@@ -173,8 +165,7 @@ def _drop_duplicates(frame, a: DuplicatesArgs, ctx):
 
 
 def _drop_near(frame, a: NearDuplicatesArgs, ctx):
-    cols = [a.column] if a.column else list(a.column_list or [])
-    dup = near_duplicate_of(joined_text(frame, cols), max_edits=a.max_edits)
+    dup = near_duplicate_of(joined_text(frame, a.columns), max_edits=a.max_edits)
     return _drop(frame, sorted(dup), ctx,
                  lambda p: {"duplicate_of": _label(frame, dup[p], ctx)})
 

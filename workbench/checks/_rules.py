@@ -179,11 +179,11 @@ def _label_keywords(frame, args: LabelKeywordArgs, id_column=None) -> Outcome:
                         lambda p, v: {"label": str(labels.loc[p])})
 
 
-class NearDuplicateArgs(RuleArgs):
+class ColumnOrList(BaseModel):
+    """Arguments naming one ``column`` or a ``column_list`` (exactly one of them)."""
+
     column: str | None = None
     column_list: list[str] | None = None
-    max_rate: float = Field(0.0, ge=0.0, le=1.0)
-    max_edits: int = Field(2, ge=0, le=5)
 
     @model_validator(mode="after")
     def _one(self):
@@ -194,6 +194,11 @@ class NearDuplicateArgs(RuleArgs):
     @property
     def columns(self) -> list[str]:
         return [self.column] if self.column else list(self.column_list or [])
+
+
+class NearDuplicateArgs(RuleArgs, ColumnOrList):
+    max_rate: float = Field(0.0, ge=0.0, le=1.0)
+    max_edits: int = Field(2, ge=0, le=5)
 
 
 @register_rule("expect_column_near_duplicate_rate_to_be_at_most", NearDuplicateArgs)
