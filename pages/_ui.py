@@ -61,6 +61,17 @@ def pick_dataset(label: str = "Dataset", key: str = "dataset") -> str | None:
     return st.selectbox(label, refs, key=key)
 
 
+def model_choices() -> dict[str, str]:
+    """Models that can generate text: spec -> "spec · description" (fine-tuned runs first,
+    since after training they are the ones to evaluate and probe)."""
+    from workbench.models import list_models
+
+    infos = [m for m in list_models(project())
+             if not (m.kind == "packaged" and "minilm" in m.spec) and (m.kind != "trained" or m.prepared)]
+    infos.sort(key=lambda m: m.kind != "trained")
+    return {m.spec: f"{m.spec} · {m.description}" for m in infos}
+
+
 def run_errors(fn, *args, **kwargs):
     """Call ``fn``; show a WorkbenchError as ``st.error`` and return None."""
     try:

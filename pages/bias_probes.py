@@ -5,7 +5,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from pages._ui import header, project, run_errors, store
+from pages._ui import header, model_choices, project, run_errors, store
 from workbench._errors import WorkbenchError
 from workbench.probes import (
     BENCHMARKS, SCORERS, compare_results, expand, list_probe_sets, load_result,
@@ -107,6 +107,7 @@ def _show_result(r: dict) -> None:
         st.caption(f"License: {r['license']}")
 
 
+OTHER = "Another model (type its spec)"
 sets_tab, run_tab, results_tab, compare_tab = st.tabs(
     ["Probe sets", "Run a probe", "Results", "Before/after"])
 
@@ -146,14 +147,22 @@ with run_tab:
                              default=["sentiment"], key="scorers")
     model = outputs = None
     if source == "A model":
-        model = st.text_input("Model spec", value="tiny:gpt2", key="model",
-                              help="A folder, packaged:smollm2-135m-instruct, tiny:gpt2 or run:ID")
-        c1, c2, c3 = st.columns(3)
+        models = {**model_choices(), OTHER: OTHER}
+        model = st.selectbox("Model", list(models), format_func=models.get, key="model",
+                             help="Probe the base model and the fine-tuned run:ID, then compare "
+                                  "them on the Before/after tab.")
+        if model == OTHER:
+            model = st.text_input("Model spec", key="model_spec",
+                                  placeholder="a folder with a saved model, or run:ID").strip()
+        c1, c2, c3, c4 = st.columns(4)
         samples = c1.number_input("Samples per prompt", 1, 20, 1, key="samples")
         seed = c2.number_input("Seed", 0, 10**6, 0, key="seed")
         max_new = c3.number_input("New tokens", 1, 256, 32, key="max_new_tokens")
+        chat = c4.checkbox("Use the chat template", key="probe_chat",
+                           help="Wrap each prompt as a user turn (instruct models). Off: the "
+                                "prompt is continued as text, as the bundled sets expect.")
     else:
-        samples, seed, max_new = 1, 0, 32
+        samples, seed, max_new, chat = 1, 0, 32, False
         upload = st.file_uploader("CSV or JSONL with group, template, output (optional prompt, "
                                   "context)", type=["csv", "jsonl"], key="outputs_upload")
         path = st.text_input("...or a path on this machine", key="outputs_path")
@@ -177,7 +186,7 @@ with run_tab:
             bar.empty()
             st.session_state["probe_job"] = _start_job(
                 plan=plan, model=model or None, outputs=None, scorers=scorers or None,
-                samples=int(samples), seed=int(seed), max_new_tokens=int(max_new),
+                samples=int(samples), seed=int(seed), max_new_tokens=int(max_new), chat=chat,
                 config=StatsConfig.from_project(proj, seed=int(seed)))
         elif plan is not None or probes.startswith("(none"):
             res = run_errors(run_probe, proj, plan=plan, model=model or None, outputs=outputs,

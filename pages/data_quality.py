@@ -8,6 +8,9 @@ from workbench.clean import clean_dataset
 header("Data quality", "Run Great Expectations check suites on a dataset, clean it into a new version, and follow the trend.")
 proj = project()
 
+# After a clean, show the new version (set before the selectbox exists, as Streamlit needs).
+if "select_dataset" in st.session_state:
+    st.session_state["dataset"] = st.session_state.pop("select_dataset")
 ref = pick_dataset()
 suites = list_suites(proj)
 if ref is None:
@@ -55,10 +58,10 @@ else:
         st.error(f"FAILED: {len(latest.failed_rules)} of {len(result['results'])} rules "
                  f"(run {latest.run_id}, {latest.started:%Y-%m-%d %H:%M} UTC)")
     for i, r in enumerate(result.get("results", []), 1):
-        label = f"{'✅' if r['success'] else '❌'} {i}. {r['expectation']}" + \
-            (f" ({r['column']})" if r["column"] else "") + \
+        label = f"{i}. {r['expectation']}" + (f" ({r['column']})" if r["column"] else "") + \
             f": {r['unexpected_count']} unexpected ({r['unexpected_percent']:.2f}%)"
-        with st.expander(label, expanded=not r["success"]):
+        icon = ":material/check_circle:" if r["success"] else ":material/cancel:"
+        with st.expander(label, expanded=not r["success"], icon=icon):
             if r["examples"]:
                 st.dataframe(_examples_frame(r["examples"]), hide_index=True, width="stretch")
             else:
@@ -74,16 +77,23 @@ elif spec is not None:
         with st.spinner("cleaning"):
             report = run_errors(clean_dataset, proj, ref, suite_path)
         if report:
-            st.success(f"{report.result}: {report.rows_before} → {report.rows_after} rows"
-                       + ("" if report.created else " (identical content was already stored)"))
+            st.session_state["select_dataset"] = report.result
+            st.session_state["cleaned_note"] = (
+                f"Cleaned {ref}: {report.rows_before} → {report.rows_after} rows, stored as "
+                f"{report.result}" + ("" if report.created else
+                                      " (identical content was already stored)")
+                + ". It is selected above: press **Run checks** to prove it is clean.")
+            st.rerun()
+    if "cleaned_note" in st.session_state:
+        st.success(st.session_state.pop("cleaned_note"))
     cleans = [r for r in store().list_runs("clean", status="succeeded")
-              if r.outputs.get("parent") == ref]
+              if ref in (r.outputs.get("parent"), r.outputs.get("result"))]
     if cleans:
         out = cleans[0].outputs
         c1, c2 = st.columns(2)
         c1.metric("Rows before", out["rows_before"])
         c2.metric("Rows after", out["rows_after"], delta=out["rows_after"] - out["rows_before"])
-        st.text(f"Last clean of {ref}: new version {out['result']} (run {cleans[0].id})")
+        st.text(f"Last clean: {out['parent']} → {out['result']} (run {cleans[0].id})")
         st.dataframe(pd.DataFrame([{"#": s["index"], "rule": s["type"],
                                     "removed": s["rows_removed"], "changed": s["rows_changed"],
                                     "example rows": ", ".join(str(e.get("row")) for e in s["examples"][:5])}
@@ -95,14 +105,27 @@ runs = [h for h in (check_history(proj, suite=suite_name) if suite_name else [])
 if len(runs) < 1:
     st.caption("The pass/fail trend appears after the first check of this dataset.")
 else:
+    import altair as alt
+
     runs = runs[::-1]
-    st.caption(f"{len(runs)} checks of {name} (all versions) with suite {suite_name}")
-    st.line_chart(pd.DataFrame({"started (UTC)": [h.started for h in runs],
-                                "passed": [int(bool(h.success)) for h in runs]}),
-                  x="started (UTC)", y="passed", height=180)
-    per_rule = pd.DataFrame([{"started (UTC)": h.started,
-                              "rule": f"{i + 1}. {r['expectation']}" + (f" ({r['column']})" if r["column"] else ""),
+    st.caption(f"{len(runs)} checks of {name} (all versions) with suite {suite_name}: one point "
+               "per check, oldest first; hover for the version and time.")
+    overall = pd.DataFrame({"check": [h.run_id for h in runs],
+                            "version": [h.dataset.split("@")[-1] for h in runs],
+                            "started (UTC)": [f"{h.started:%Y-%m-%d %H:%M:%S}" for h in runs],
+                            "rules failed": [len(h.failed_rules) for h in runs]})
+    x = alt.X("check:O", title="check (run id)")
+    tips = ["check", "version", "started (UTC)", "rules failed"]
+    st.altair_chart(alt.Chart(overall).mark_line(point=True).encode(
+        x, alt.Y("rules failed:Q", title="rules failed"), tooltip=tips).properties(height=180),
+        width="stretch")
+    per_rule = pd.DataFrame([{"check": h.run_id, "version": h.dataset.split("@")[-1],
+                              "rule": f"{i + 1:02d}. {r['expectation']}"
+                                      + (f" ({r['column']})" if r["column"] else ""),
                               "unexpected %": r["unexpected_percent"]}
                              for h in runs for i, r in enumerate(h.results)])
-    wide = per_rule.pivot_table(index="started (UTC)", columns="rule", values="unexpected %")
-    st.line_chart(wide, height=300, y_label="unexpected %")
+    st.altair_chart(alt.Chart(per_rule).mark_line(point=True).encode(
+        x, alt.Y("unexpected %:Q"), alt.Color("rule:N", legend=alt.Legend(orient="bottom",
+                                                                          columns=2, labelLimit=400)),
+        tooltip=["check", "version", "rule", "unexpected %"]).properties(height=300),
+        width="stretch")

@@ -9,7 +9,7 @@ import time
 import pandas as pd
 import streamlit as st
 
-from pages._ui import dataset_refs, header, project, run_errors, store
+from pages._ui import dataset_refs, header, model_choices, project, run_errors, store
 from workbench._errors import WorkbenchError
 
 header("Evaluate", "Score a model on a split: accuracy, BLEU and ROUGE with confidence intervals.")
@@ -43,12 +43,6 @@ def _start(job_id: str, **kwargs) -> None:
     threading.Thread(target=work, daemon=True, name=f"evaluate-{job_id}").start()
 
 
-def _model_choices() -> list[str]:
-    from workbench.models import list_models
-
-    return [m.spec for m in list_models(P) if m.kind != "packaged" or "minilm" not in m.spec]
-
-
 def _data_choices() -> list[str]:
     from workbench.splits import list_splits
 
@@ -80,15 +74,15 @@ def _metrics_frame(metrics: dict, ci: dict) -> pd.DataFrame:
 
 # ----------------------------------------------------------------------------- run
 st.subheader("Run an evaluation")
-models, datas = _model_choices(), _data_choices()
+models, datas = model_choices(), _data_choices()
 if not datas:
     st.info("No data to evaluate on yet: import a dataset on **Home**, then make a split on "
             "**Splits** (or score a predictions file below).")
 else:
     with st.form("run_eval"):
         c1, c2 = st.columns(2)
-        model = c1.selectbox("Model", models, key="eval_model",
-                             help="Base models, the tiny test model, or a fine-tuned run:ID.")
+        model = c1.selectbox("Model", list(models), key="eval_model", format_func=models.get,
+                             help="A fine-tuned run:ID, a base model, or the tiny test model.")
         data = c2.selectbox("Data", datas, key="eval_data",
                             help="A split part (split:ID:PART) or a stored dataset.")
         cols = run_errors(_columns, data) or []
@@ -102,8 +96,11 @@ else:
         slices = st.multiselect("Slice by", [c for c in cols if c not in (prompt_col, ref_col)],
                                 key="eval_slices")
         c1, c2, c3 = st.columns(3)
-        max_new = c1.number_input("New tokens", 1, 512, 32, key="eval_max_new")
-        chat = c2.checkbox("Use the chat template", key="eval_chat")
+        max_new = c1.number_input("New tokens", 1, 512, 48, key="eval_max_new")
+        chat = c2.checkbox("Use the chat template", value=True, key="eval_chat",
+                           help="Ask each prompt as a user turn, as instruct models (and the "
+                                "demo's fine-tuned runs) expect. Off for plain models such as "
+                                "tiny:gpt2.")
         template = c3.text_input("Prompt template (optional)", key="eval_template",
                                  placeholder="Q: {question}\\nA:")
         go = st.form_submit_button("Evaluate", type="primary")

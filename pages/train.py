@@ -11,7 +11,7 @@ proj = project()
 splits = list_splits(proj)
 if not splits:
     st.info("Training needs a split. Make one on the **Splits** page first (for the demo: "
-            "dataset support_raw, label persona), then come back.")
+            "the cleaned support_raw, label topic, stratify persona), then come back.")
     st.page_link("pages/splits.py", label="Go to Splits", icon=":material/call_split:")
 
 # ------------------------------------------------------------------------ start a run
@@ -88,10 +88,22 @@ with file_tab:
 
 
 # ---------------------------------------------------------------------- live progress
-def curve_frame(rows: list[dict], keys: tuple[str, ...]) -> pd.DataFrame:
+def loss_chart(rows: list[dict]) -> None:
+    """Training loss as a line, evaluation loss as points joined by a line (it is logged
+    only every ``eval_steps``, so a plain line chart would leave it invisible)."""
+    import altair as alt
+
     frame = pd.DataFrame(rows)
-    cols = [k for k in keys if k in frame]
-    return frame.set_index("step")[cols] if cols else pd.DataFrame()
+    cols = [k for k in ("loss", "eval_loss") if k in frame]
+    if frame.empty or not cols:
+        return
+    long = frame.melt(id_vars="step", value_vars=cols, var_name="series",
+                      value_name="value").dropna()
+    long["series"] = long["series"].map({"loss": "training loss", "eval_loss": "eval loss"})
+    st.altair_chart(alt.Chart(long).mark_line(point=True).encode(
+        alt.X("step:Q"), alt.Y("value:Q", title="loss"), alt.Color("series:N", title=None),
+        tooltip=["series", "step", alt.Tooltip("value:Q", format=".4f")]).properties(height=260),
+        width="stretch")
 
 
 @st.fragment(run_every=2)
@@ -137,9 +149,7 @@ def _run_progress(run_id: int) -> None:
     if p["eval_loss"] is not None:
         text += f" · eval loss {p['eval_loss']:.4f}"
     st.progress(min(p["step"] / total, 1.0), text=text)
-    frame = curve_frame(p["curve"], ("loss", "eval_loss"))
-    if not frame.empty:
-        st.line_chart(frame, x_label="step", y_label="loss")
+    loss_chart(p["curve"])
 
 
 st.subheader("Now training")
@@ -187,12 +197,11 @@ if run.kind == "lr-search":
     if run.outputs.get("report"):
         st.caption(f"Report with the loss-versus-rate plot: {run.outputs['report']}")
 else:
-    frame = curve_frame(p["curve"], ("loss", "eval_loss"))
-    if not frame.empty:
-        st.line_chart(frame, x_label="step", y_label="loss")
+    loss_chart(p["curve"])
     c1, c2, c3 = st.columns(3)
     c1.metric("Steps", run.outputs.get("steps", p["step"]))
-    start, end = run.outputs.get("eval_loss_start"), run.outputs.get("eval_loss_end")
+    start = run.outputs.get("eval_loss_start")
+    end = run.outputs.get("eval_loss_end", p["eval_loss"])  # the latest while it runs
     c2.metric("Eval loss", f"{end:.4f}" if end is not None else "n/a",
               delta=f"{end - start:+.4f}" if end is not None and start is not None else None,
               delta_color="inverse")
@@ -209,6 +218,8 @@ else:
     if run.outputs.get("checkpoint"):
         st.caption(f"Checkpoint (use it as the model spec run:{run.id}): "
                    f"{run.outputs['checkpoint']}")
+        st.page_link("pages/evaluate.py", icon=":material/arrow_forward:",
+                     label=f"Next: evaluate run:{run.id} against its base model")
     if p["interrupted"] or run.status in ("cancelled", "failed"):
         cfg_file = run.config.get("config_path")
         if run.error:

@@ -67,7 +67,8 @@ def test_model_probe_runs_in_the_background(page):
     at = page
     at.radio(key="source").set_value("A model").run()
     at.selectbox(key="run_probes_A model").select("gender").run()
-    at.text_input(key="model").input("tiny:gpt2").run()
+    assert at.selectbox(key="model").options[0].startswith("packaged:smollm2-135m-instruct")
+    at.selectbox(key="model").set_value("tiny:gpt2").run()
     at.number_input(key="max_new_tokens").set_value(4).run()
     at.button(key="run_probe").click().run()
     assert not at.exception, [e.value for e in at.exception]

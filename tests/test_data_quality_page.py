@@ -27,10 +27,17 @@ def test_data_quality_page_runs_cleans_and_shows_trend(project, monkeypatch):
     at.button(key="run_checks").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.error[0].value.startswith("FAILED: 11 of 18 rules")
-    labels = [e.label for e in at.expander]
-    assert any("expect_column_values_to_not_contain_pii (answer)" in x and "❌" in x for x in labels)
+    failing = [e.label for e in at.expander if e.proto.icon == ":material/cancel:"]
+    assert len(failing) == 11
+    assert any("expect_column_values_to_not_contain_pii (answer)" in x for x in failing)
     assert at.dataframe  # failing examples, as escaped text
     at.button(key="clean").click().run()
     assert not at.exception
     assert f"{dv.rows} → {dv.rows - 22} rows" in at.success[0].value
     assert [m.value for m in at.metric][:2] == [str(dv.rows), str(dv.rows - 22)]
+    # the cleaned version is now selected: one press proves it clean, and the trend shows both
+    assert at.selectbox(key="dataset").value != dv.ref
+    at.button(key="run_checks").click().run()
+    assert not at.exception
+    assert at.success[0].value.startswith("PASSED: all 18 rules")
+    assert len(at.get("arrow_vega_lite_chart") + at.get("vega_lite_chart")) == 2
