@@ -212,9 +212,9 @@ else:
         st.text(f"Prompt: {example['prompt']}")
         c1, c2 = st.columns(2)
         c1.caption("Base model")
-        c1.code(example.get("before") or "(empty)", language=None)
+        c1.code(example.get("before") or "(empty)", language=None, wrap_lines=True)
         c2.caption("Fine-tuned")
-        c2.code(example.get("after") or "(empty)", language=None)
+        c2.code(example.get("after") or "(empty)", language=None, wrap_lines=True)
     if run.outputs.get("checkpoint"):
         st.caption(f"Checkpoint (use it as the model spec run:{run.id}): "
                    f"{run.outputs['checkpoint']}")
