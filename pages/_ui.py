@@ -72,6 +72,27 @@ def model_choices() -> dict[str, str]:
     return {m.spec: f"{m.spec} · {m.description}" for m in infos}
 
 
+def base_and_tuned(runs, same=lambda r: r.config.get("data")) -> tuple[int, int]:
+    """Default positions of (A, B) in ``runs`` (newest first) for a before/after view: B is
+    the newest run of a fine-tuned ``run:ID`` model, A the newest run of its base model
+    (else of any other model) with the same ``same(run)``; otherwise the two newest."""
+    for r in runs:
+        model = str(r.config.get("model") or "")
+        if not model.startswith("run:"):
+            continue
+        try:
+            base = store().get_run(int(model.split(":", 1)[1])).config.get("model")
+        except (ValueError, WorkbenchError):
+            base = None
+        peers = [o for o in runs if o.id != r.id and o.kind == r.kind and same(o) == same(r)
+                 and o.config.get("model") != model]
+        pick = next((o for o in peers if o.config.get("model") == base),
+                    peers[0] if peers else None)
+        if pick is not None:
+            return runs.index(pick), runs.index(r)
+    return min(1, len(runs) - 1), 0
+
+
 def run_errors(fn, *args, **kwargs):
     """Call ``fn``; show a WorkbenchError as ``st.error`` and return None."""
     try:

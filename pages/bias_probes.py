@@ -5,7 +5,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from pages._ui import header, model_choices, project, run_errors, store
+from pages._ui import base_and_tuned, header, model_choices, project, run_errors, store
 from workbench._errors import WorkbenchError
 from workbench.probes import (
     BENCHMARKS, SCORERS, compare_results, expand, list_probe_sets, load_result,
@@ -228,10 +228,12 @@ with compare_tab:
                 "model and the fine-tuned one (model spec run:ID).")
     else:
         ids = list(run_labels)
+        ia, ib = base_and_tuned(probe_runs,
+                                same=lambda r: (r.config.get("probe_set") or {}).get("name"))
         c1, c2 = st.columns(2)
-        before = c1.selectbox("Before (base)", ids, index=1, format_func=run_labels.get,
+        before = c1.selectbox("Before (base)", ids, index=ia, format_func=run_labels.get,
                               key="before_run")
-        after = c2.selectbox("After (fine-tuned)", ids, index=0, format_func=run_labels.get,
+        after = c2.selectbox("After (fine-tuned)", ids, index=ib, format_func=run_labels.get,
                              key="after_run")
         if st.button("Compare", key="compare", disabled=before == after):
             b = run_errors(load_result, proj, str(before))

@@ -9,7 +9,8 @@ import time
 import pandas as pd
 import streamlit as st
 
-from pages._ui import dataset_refs, header, model_choices, project, run_errors, store
+from pages._ui import (base_and_tuned, dataset_refs, header, model_choices, project, run_errors,
+                       store)
 from workbench._errors import WorkbenchError
 
 header("Evaluate", "Score a model on a split: accuracy, BLEU and ROUGE with confidence intervals.")
@@ -128,6 +129,7 @@ def _job_status() -> None:
         st.success(f"Evaluation finished: run {job['run_id']} ({job['label']}).")
         if st.session_state.get("eval_shown") != job["run_id"]:
             st.session_state["eval_shown"] = job["run_id"]
+            st.session_state["eval_select"] = job["run_id"]  # show it under Results
             st.rerun()
 
 
@@ -142,6 +144,8 @@ if not runs:
             "`workbench evaluate --predictions FILE`.")
     st.stop()
 labels = {r.id: f"run {r.id}: {r.name}" for r in runs}
+if st.session_state.get("eval_select") in labels:  # a finished job: show its run
+    st.session_state["eval_run"] = st.session_state.pop("eval_select")
 run_id = st.selectbox("Evaluation", list(labels), format_func=labels.get, key="eval_run")
 rep = run_errors(_report, run_id)
 if rep is not None:
@@ -169,9 +173,11 @@ if len(runs) < 2:
     st.info("Run a second evaluation on the same data (for example the fine-tuned model) to "
             "compare them here.")
     st.stop()
+
+ia, ib = base_and_tuned(runs)
 c1, c2 = st.columns(2)
-a = c1.selectbox("A (base)", list(labels), index=1, format_func=labels.get, key="cmp_a")
-b = c2.selectbox("B (fine-tuned)", list(labels), index=0, format_func=labels.get, key="cmp_b")
+a = c1.selectbox("A (base)", list(labels), index=ia, format_func=labels.get, key="cmp_a")
+b = c2.selectbox("B (fine-tuned)", list(labels), index=ib, format_func=labels.get, key="cmp_b")
 if st.button("Compare", key="cmp_go"):
     from workbench.evaluation import compare
 

@@ -1,7 +1,7 @@
 import pandas as pd
 import streamlit as st
 
-from pages._ui import header, project, run_errors
+from pages._ui import base_and_tuned, header, project, run_errors
 from workbench import review
 
 header("Review", "Compare two models' outputs side by side, record verdicts, and count them.")
@@ -25,10 +25,11 @@ mode = st.radio("Compare", ["Two runs", "Two groups in one probe run"], horizont
 
 if mode == "Two runs":
     ids = [r.id for r in runs]
+    ia, ib = base_and_tuned(runs, same=lambda r: r.config.get("data")
+                            or (r.config.get("probe_set") or {}).get("name"))
     c1, c2 = st.columns(2)
-    run_a = c1.selectbox("A (e.g. base)", ids, index=min(1, len(ids) - 1),
-                         format_func=labels.get, key="run_a")
-    run_b = c2.selectbox("B (e.g. fine-tuned)", ids, index=0, format_func=labels.get,
+    run_a = c1.selectbox("A (e.g. base)", ids, index=ia, format_func=labels.get, key="run_a")
+    run_b = c2.selectbox("B (e.g. fine-tuned)", ids, index=ib, format_func=labels.get,
                          key="run_b")
     pairs = run_errors(review.pair_runs, proj, run_a, run_b) if run_a != run_b else None
     if run_a == run_b:

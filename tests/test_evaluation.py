@@ -216,6 +216,9 @@ def test_evaluate_model_on_a_split_base_vs_other(project, tiny_model, qa_frame):
     parents = store.lineage(("run", base.run_id))["parents"]
     assert {"type": "run", "id": str(split.run_id), "relation": "evaluated-on"} in parents
     assert store.get_run(base.run_id).input_hashes["data"]
+    # the run's duration covers loading the model and generating, not only the scoring
+    bounds = store.get_run(base.run_id)
+    assert bounds.duration_s > 0.05 and bounds.started < bounds.finished
 
 
 def test_label_column_scores_accuracy_only(eval_data, project, tiny_model):

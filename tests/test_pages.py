@@ -124,3 +124,33 @@ def test_evaluate_page_runs_a_model_in_the_background(app_project):
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert "Evaluation finished: run" in at.success[0].value
     assert at.dataframe[0].value["metric"].tolist()[0] == "accuracy"
+
+
+def test_before_after_pickers_default_to_base_and_fine_tuned(app_project):
+    """Review and Evaluate preselect A = the base model's run and B = the fine-tuned
+    run:ID's run on the same data, whatever order they were made in."""
+    import json
+
+    from workbench.store import Store
+
+    store = Store.for_project(app_project)
+    with store.record("train", config={"model": "packaged:base"}) as out:
+        train = out["run_id"]
+
+    def evaluated(model: str, data: str) -> int:
+        with store.record("evaluate", name=model, config={"model": model, "data": data}) as o:
+            path = app_project.runs_dir / str(o["run_id"]) / "examples.jsonl"
+            path.parent.mkdir(parents=True)
+            path.write_text("".join(json.dumps({"id": str(i), "prompt": f"q{i}",
+                                                "prediction": f"{model} {i}"}) + "\n"
+                                    for i in range(3)))
+            o["examples"] = str(path)
+        return o["run_id"]
+
+    tuned = evaluated(f"run:{train}", "split:1:test")
+    base = evaluated("packaged:base", "split:1:test")
+    evaluated("packaged:base", "other-data")  # the newest, but not on the same data
+    evaluated("tiny:gpt2", "split:1:test")
+    at = _run("review.py")
+    assert not at.exception, [e.value for e in at.exception]
+    assert (at.selectbox(key="run_a").value, at.selectbox(key="run_b").value) == (base, tuned)

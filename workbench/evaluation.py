@@ -8,6 +8,7 @@ Every evaluation is a run of kind ``"evaluate"`` with its per-example records in
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import re
@@ -289,13 +290,16 @@ def score_examples(predictions: Sequence, references: Sequence, *,
 
 
 def _record_run(project, report: EvalReport, *, name: str, config: dict, input_hashes: dict,
-                parents: Sequence[tuple[tuple[str, Any], str]]) -> EvalReport:
-    """Store an evaluation run with its per-example records."""
+                parents: Sequence[tuple[tuple[str, Any], str]],
+                started: Any = None) -> EvalReport:
+    """Store an evaluation run with its per-example records (``started``: when generation
+    began, so the run's duration covers it)."""
     from ._cli_util import to_jsonable
     from .store import Store
 
     store = Store.for_project(project)
-    with store.record("evaluate", name=name, config=config, input_hashes=input_hashes) as out:
+    with store.record("evaluate", name=name, config=config, input_hashes=input_hashes,
+                      started=started) as out:
         run_id = out["run_id"]
         folder = project.runs_dir / str(run_id)
         folder.mkdir(parents=True, exist_ok=True)
@@ -336,6 +340,7 @@ def evaluate_model(project, *, model: str, data: str, metrics: str | Sequence[st
                       option="--label-col" if label_col else "--reference-col")
     slice_cols = _check_slices(frame, slices, label)
     prompts = build_prompts(frame, prompt_col=prompt_col, template=template, where=label)
+    started = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     path = prepare_model(project, model)
     fp = model_fingerprint(path)
     outputs = generate(project, model, prompts, settings=settings, progress=progress,
@@ -361,7 +366,8 @@ def evaluate_model(project, *, model: str, data: str, metrics: str | Sequence[st
     if model.startswith("run:"):
         parents.append((("run", int(model.split(":", 1)[1])), "evaluated"))
     return _record_run(project, report, name=f"{model} on {label}", config=config,
-                       input_hashes={"data": digest, "model": fp}, parents=parents)
+                       input_hashes={"data": digest, "model": fp}, parents=parents,
+                       started=started)
 
 
 def _cut(text: str, stop: Sequence[str]) -> str:

@@ -284,11 +284,13 @@ class Store:
 
     # -------------------------------------------------------------------- runs
     def start_run(self, kind: str, *, name: str | None = None, config: dict | None = None,
-                  input_hashes: dict | None = None) -> int:
+                  input_hashes: dict | None = None, started: dt.datetime | None = None) -> int:
+        """Open a run. ``started`` (naive UTC) backdates it, for work done before the run
+        could be named (an evaluation's generation), so its duration is the whole job."""
         with self.session() as s:
             row = RunRow(kind=kind, name=name, config=config or {},
                          input_hashes=input_hashes or {}, outputs={}, status="running",
-                         pid=os.getpid())
+                         pid=os.getpid(), **({"started": started} if started else {}))
             s.add(row)
             s.flush()
             return row.id
@@ -342,13 +344,15 @@ class Store:
 
     @contextmanager
     def record(self, kind: str, *, name: str | None = None, config: dict | None = None,
-               input_hashes: dict | None = None) -> Iterator[dict]:
+               input_hashes: dict | None = None,
+               started: dt.datetime | None = None) -> Iterator[dict]:
         """Record a run around a block: yields a dict to fill with outputs.
 
         The run is ``succeeded`` when the block finishes, ``failed`` (with the error
         text) when it raises, and ``cancelled`` on KeyboardInterrupt.
         """
-        run_id = self.start_run(kind, name=name, config=config, input_hashes=input_hashes)
+        run_id = self.start_run(kind, name=name, config=config, input_hashes=input_hashes,
+                                started=started)
         outputs: dict = {"run_id": run_id}
         try:
             yield outputs

@@ -6,6 +6,7 @@ Every run is recorded in the store as kind ``probe`` with its per-example record
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import math
@@ -303,6 +304,7 @@ def run_probe(project, *, plan: ProbePlan | None = None, outputs: str | Path | N
         for n in names:
             get_scorer(n)  # fail on a typo before any generation
     source = str(outputs) if outputs is not None else (f"model {model}" if model else "frame")
+    started = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)  # the run covers generation
     if model is not None and plan.kind == "likelihood":
         frame = likelihood_outputs(project, plan, model, progress=progress)
     elif model is not None:
@@ -332,12 +334,12 @@ def run_probe(project, *, plan: ProbePlan | None = None, outputs: str | Path | N
     res = ProbeResult(result, frame, plan)
     if record:
         _record(project, res, model=model, outputs=outputs, names=names, samples=samples,
-                seed=seed, cfg=cfg, html=html)
+                seed=seed, cfg=cfg, html=html, started=started)
     return res
 
 
 def _record(project, res: ProbeResult, *, model, outputs, names, samples, seed, cfg,
-            html) -> None:
+            html, started=None) -> None:
     from ..store import Store
     from ._report import render_probe_report
 
@@ -354,7 +356,7 @@ def _record(project, res: ProbeResult, *, model, outputs, names, samples, seed, 
               if outputs else None, "scorers": names, "samples": samples, "seed": seed,
               "stats": cfg.model_dump()}
     with store.record("probe", name=r["probe_set"]["name"], config=config,
-                      input_hashes=inputs) as out:
+                      input_hashes=inputs, started=started) as out:
         run_id = out["run_id"]
         run_dir = project.runs_dir / str(run_id)
         run_dir.mkdir(parents=True, exist_ok=True)
