@@ -37,7 +37,12 @@ if st.button("Run checks", key="run_checks", type="primary"):
                         progress=lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=msg))
     bar.empty()
     if result:
+        from workbench.checks import write_check_html
+
         st.session_state["last_check_run"] = result[1]
+        docs = proj.state / "data_docs" / "index.html"
+        write_check_html(proj, result[0], None, run_id=result[1],  # listed on Reports
+                         data_docs=str(docs) if docs.is_file() else None)
 
 # Results always come from the store, so a refresh loses nothing.
 suite_name = run_errors(lambda: load_suite(suite_path, check_types=False).name)

@@ -24,7 +24,7 @@ def _jobs() -> dict:
 
 
 def _start(job_id: str, **kwargs) -> None:
-    from workbench.evaluation import evaluate_model
+    from workbench.evaluation import evaluate_model, write_html
 
     state = _jobs()[job_id] = {"done": 0, "total": 0, "status": "running", "error": None,
                                "run_id": None, "label": f"{kwargs['model']} on {kwargs['data']}"}
@@ -35,7 +35,8 @@ def _start(job_id: str, **kwargs) -> None:
     def work() -> None:
         try:
             rep = evaluate_model(P, progress=progress, **kwargs)
-            state.update(status="finished", run_id=rep.run_id)
+            state.update(status="finished", run_id=rep.run_id,
+                         report=str(write_html(P, rep)))  # listed on the Reports page
         except WorkbenchError as exc:
             state.update(status="failed", error=str(exc))
         except Exception as exc:  # noqa: BLE001 - shown to the user, recorded in the store
@@ -71,6 +72,25 @@ def _report(run_id: int):
 def _metrics_frame(metrics: dict, ci: dict) -> pd.DataFrame:
     return pd.DataFrame([{"metric": m, "value": v, "95% low": ci.get(m, [None, None])[0],
                           "95% high": ci.get(m, [None, None])[1]} for m, v in metrics.items()])
+
+
+def interval_chart(frame: pd.DataFrame, *, title: str, overall: float | None = None) -> None:
+    """Points with 95% interval bars, one row per label; a rule marks ``overall``."""
+    import altair as alt
+
+    if frame.empty:
+        return
+    y = alt.Y("label:N", title=None, sort=None)
+    tips = [c for c in frame.columns if c != "label"]
+    bars = alt.Chart(frame).mark_rule(strokeWidth=2).encode(
+        y, alt.X("low:Q", title=title), alt.X2("high:Q"), tooltip=["label", *tips])
+    dots = alt.Chart(frame).mark_point(filled=True, size=60).encode(
+        y, alt.X("value:Q"), tooltip=["label", *tips])
+    layers = [bars, dots]
+    if overall is not None:
+        layers.append(alt.Chart(pd.DataFrame({"x": [overall]})).mark_rule(
+            strokeDash=[4, 4], color="gray").encode(x="x:Q"))
+    st.altair_chart(alt.layer(*layers).properties(height=28 * len(frame) + 50), width="stretch")
 
 
 # ----------------------------------------------------------------------------- run
@@ -126,7 +146,8 @@ def _job_status() -> None:
     elif job["status"] == "failed":
         st.error(job["error"])
     else:
-        st.success(f"Evaluation finished: run {job['run_id']} ({job['label']}).")
+        st.success(f"Evaluation finished: run {job['run_id']} ({job['label']}); its report is "
+                   f"on the **Reports** page ({job['report']}).")
         if st.session_state.get("eval_shown") != job["run_id"]:
             st.session_state["eval_shown"] = job["run_id"]
             st.session_state["eval_select"] = job["run_id"]  # show it under Results
@@ -150,11 +171,25 @@ run_id = st.selectbox("Evaluation", list(labels), format_func=labels.get, key="e
 rep = run_errors(_report, run_id)
 if rep is not None:
     st.dataframe(_metrics_frame(rep.metrics, rep.ci), hide_index=True)
-    st.code(rep.signature, language=None)
+    st.code(rep.signature, language=None, wrap_lines=True)
+    from workbench.evaluation import MIN_SLICE
+
+    small = [w for w in rep.warnings if w.startswith("slice ") and "too few" in w]
     for w in rep.warnings:
-        st.warning(w)
+        if w not in small:
+            st.warning(w)
+    if small:
+        st.warning(f"{len(small)} slices have fewer than {MIN_SLICE} examples: too few to say "
+                   "anything about them alone; read their intervals, not their values.")
     if rep.slices:
-        st.markdown("**Slices**")
+        st.markdown("**Slices** (95% bootstrap intervals)")
+        key = next((m for m in ("rougeL", "accuracy", "bleu") if m in rep.metrics),
+                   next(iter(rep.metrics)))
+        interval_chart(pd.DataFrame([
+            {"label": k, "value": s["metrics"][key], "low": rep.slice_ci[k][key][0],
+             "high": rep.slice_ci[k][key][1], "n": s["n"]}
+            for k, s in rep.slices.items() if key in rep.slice_ci.get(k, {})]),
+            title=f"{key} per slice", overall=rep.metrics[key])
         st.dataframe(pd.DataFrame([{"slice": k, "n": s["n"], **s["metrics"]}
                                    for k, s in rep.slices.items()]), hide_index=True)
     worst = rep.worst()
@@ -179,12 +214,15 @@ c1, c2 = st.columns(2)
 a = c1.selectbox("A (base)", list(labels), index=ia, format_func=labels.get, key="cmp_a")
 b = c2.selectbox("B (fine-tuned)", list(labels), index=ib, format_func=labels.get, key="cmp_b")
 if st.button("Compare", key="cmp_go"):
-    from workbench.evaluation import compare
+    from workbench.evaluation import compare, write_compare_html
 
-    st.session_state["cmp_result"] = run_errors(compare, P, str(a), str(b))
+    cmp = run_errors(compare, P, str(a), str(b))
+    st.session_state["cmp_result"] = cmp
+    st.session_state["cmp_report"] = str(write_compare_html(P, cmp)) if cmp else None
 cmp = st.session_state.get("cmp_result")
 if cmp is not None:
-    st.caption(f"A = {cmp.a}; B = {cmp.b}; {cmp.n} paired examples")
+    st.caption(f"A = {cmp.a}; B = {cmp.b}; {cmp.n} paired examples; report "
+               f"{st.session_state.get('cmp_report')} (on the **Reports** page)")
     st.dataframe(pd.DataFrame([{"metric": m, "A": d["a"], "B": d["b"], "B - A": d["diff"],
                                 "95% low": d["ci"][0], "95% high": d["ci"][1],
                                 "p-value": d["p_value"],
@@ -193,6 +231,14 @@ if cmp is not None:
                                for m, d in cmp.differences.items()]), hide_index=True)
     for w in cmp.warnings:
         st.warning(w)
+    st.caption("B - A per metric with its 95% paired bootstrap interval: an interval clear of "
+               "zero is a change; BLEU is in points (0-100), the others in 0-1 units.")
+    for group in (["bleu"], [m for m in cmp.differences if m != "bleu"]):
+        rows = [{"label": m, "value": cmp.differences[m]["diff"],
+                 "low": cmp.differences[m]["ci"][0], "high": cmp.differences[m]["ci"][1]}
+                for m in group if m in cmp.differences]
+        if rows:
+            interval_chart(pd.DataFrame(rows), title="B - A", overall=0.0)
     if cmp.changed:
         st.markdown(f"**Side by side: examples that changed most ({cmp.key})**")
         st.dataframe(pd.DataFrame(cmp.changed), hide_index=True)

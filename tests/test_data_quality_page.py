@@ -31,6 +31,9 @@ def test_data_quality_page_runs_cleans_and_shows_trend(project, monkeypatch):
     assert len(failing) == 11
     assert any("expect_column_values_to_not_contain_pii (answer)" in x for x in failing)
     assert at.dataframe  # failing examples, as escaped text
+    from workbench.store import Store
+
+    assert [r["kind"] for r in Store.for_project(project).list_reports()] == ["check"]
     at.button(key="clean").click().run()
     assert not at.exception
     assert f"{dv.rows} → {dv.rows - 22} rows" in at.success[0].value

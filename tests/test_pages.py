@@ -97,10 +97,17 @@ def test_evaluate_page_shows_results_and_compares(app_project, tmp_path):
     assert metrics["metric"].tolist() == ["accuracy", "bleu", "rouge1", "rouge2", "rougeL",
                                           "rougeLsum"]
     assert metrics["95% low"].notna().all()
-    assert any("slice topic=a has only 6 examples" in w.value for w in at.warning)
+    assert any(w.value.startswith("2 slices have fewer than 30 examples") for w in at.warning)
+    charts = lambda: len(at.get("arrow_vega_lite_chart") + at.get("vega_lite_chart"))  # noqa: E731
+    assert charts() == 1  # the slices with their intervals
     assert at.selectbox(key="cmp_a").value == base.run_id
     at.button(key="cmp_go").click().run()
     assert not at.exception, [e.value for e in at.exception]
+    assert charts() == 3  # + B - A for BLEU and for the 0-1 metrics
+    from workbench.store import Store
+
+    reports = Store.for_project(app_project).list_reports("compare")
+    assert len(reports) == 1 and Path(reports[0]["path"]).is_file()
     diffs = at.dataframe[-2].value
     assert diffs.set_index("metric").loc["accuracy", "verdict"] == "B better"
     side = at.dataframe[-1].value
@@ -123,6 +130,9 @@ def test_evaluate_page_runs_a_model_in_the_background(app_project):
         at.run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert "Evaluation finished: run" in at.success[0].value
+    from workbench.store import Store
+
+    assert [r["kind"] for r in Store.for_project(app_project).list_reports()] == ["evaluate"]
     assert at.dataframe[0].value["metric"].tolist()[0] == "accuracy"
 
 

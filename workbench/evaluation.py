@@ -601,7 +601,25 @@ def render_compare_html(report: CompareReport, *, title: str | None = None) -> s
                   verdicts=report.verdicts)
 
 
+def write_html(project, report: EvalReport, out=None) -> Path:
+    """Save the evaluation's HTML report (default under ``reports/``); list it in the store."""
+    from .report import write_report
+
+    return write_report(project, render_html(report), out, kind="evaluate",
+                        title=f"Evaluation: {report.model or report.source}",
+                        signature_text=report.signature, run_id=report.run_id)
+
+
+def write_compare_html(project, report: CompareReport, out=None) -> Path:
+    """Save the comparison's HTML report (default under ``reports/``); list it in the store."""
+    from .report import write_report
+
+    return write_report(project, render_compare_html(report), out, kind="compare",
+                        title=f"{report.a} vs {report.b}", signature_text=report.signature,
+                        run_id=report.run_id)
+
+
 __all__ = ["EvalReport", "CompareReport", "evaluate_model", "evaluate_predictions",
            "score_examples", "compare", "report_from_run", "render_html",
-           "render_compare_html", "load_eval_data", "read_predictions", "list_evaluations",
+           "render_compare_html", "write_html", "write_compare_html", "load_eval_data", "read_predictions", "list_evaluations",
            "MIN_SLICE"]

@@ -100,7 +100,6 @@ def register(app: typer.Typer) -> None:
                 f"--compare A B; got {' and '.join(modes) if modes else 'none'}")
         project = get_project()
         from .. import evaluation as ev
-        from ..report import write_report
 
         if compare:
             rep = ev.compare(project, compare[0], compare[1], metrics=metrics,
@@ -108,10 +107,7 @@ def register(app: typer.Typer) -> None:
             _print_compare(rep)
             write_json(json_out, rep.to_dict())
             if html_out:
-                path = write_report(project, ev.render_compare_html(rep), html_out,
-                                    kind="compare", title=f"{rep.a} vs {rep.b}",
-                                    signature_text=rep.signature, run_id=rep.run_id)
-                echo(f"report: {path}")
+                echo(f"report: {ev.write_compare_html(project, rep, html_out)}")
             return
         if predictions:
             rep = ev.evaluate_predictions(project, predictions, metrics=metrics,
@@ -136,7 +132,4 @@ def register(app: typer.Typer) -> None:
              f"{project.runs_dir / str(rep.run_id) / 'examples.jsonl'}")
         write_json(json_out, rep.to_dict())
         if html_out:
-            path = write_report(project, ev.render_html(rep), html_out, kind="evaluate",
-                                title=f"Evaluation: {rep.model or rep.source}",
-                                signature_text=rep.signature, run_id=rep.run_id)
-            echo(f"report: {path}")
+            echo(f"report: {ev.write_html(project, rep, html_out)}")
