@@ -93,6 +93,26 @@ def base_and_tuned(runs, same=lambda r: r.config.get("data")) -> tuple[int, int]
     return min(1, len(runs) - 1), 0
 
 
+def interval_chart(frame: pd.DataFrame, *, title: str, overall: float | None = None) -> None:
+    """Points with 95% interval bars, one row per label; a rule marks ``overall``."""
+    import altair as alt
+    import pandas as pd
+
+    if frame.empty:
+        return
+    y = alt.Y("label:N", title=None, sort=None)
+    tips = [c for c in frame.columns if c != "label"]
+    bars = alt.Chart(frame).mark_rule(strokeWidth=2).encode(
+        y, alt.X("low:Q", title=title), alt.X2("high:Q"), tooltip=["label", *tips])
+    dots = alt.Chart(frame).mark_point(filled=True, size=60).encode(
+        y, alt.X("value:Q"), tooltip=["label", *tips])
+    layers = [bars, dots]
+    if overall is not None:
+        layers.append(alt.Chart(pd.DataFrame({"x": [overall]})).mark_rule(
+            strokeDash=[4, 4], color="gray").encode(x="x:Q"))
+    st.altair_chart(alt.layer(*layers).properties(height=28 * len(frame) + 50), width="stretch")
+
+
 def run_errors(fn, *args, **kwargs):
     """Call ``fn``; show a WorkbenchError as ``st.error`` and return None."""
     try:

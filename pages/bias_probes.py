@@ -5,7 +5,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from pages._ui import base_and_tuned, header, model_choices, project, run_errors, store
+from pages._ui import (base_and_tuned, header, interval_chart, model_choices, project,
+                       run_errors, store)
 from workbench._errors import WorkbenchError
 from workbench.probes import (
     BENCHMARKS, SCORERS, compare_results, expand, list_probe_sets, load_result,
@@ -90,9 +91,12 @@ def _show_result(r: dict) -> None:
     c1.metric("Outputs", r["n_examples"])
     c2.metric("Contexts", r["n_contexts"])
     c3.metric(f"Gap ({r['scorer']})", f"{r['gap']:.3f}" if r["gap"] == r["gap"] else "—")
-    st.dataframe(pd.DataFrame([{"group": g, "n": v["n"], "mean": v["mean"], "ci low": v["ci"][0],
-                                "ci high": v["ci"][1]} for g, v in r["groups"].items()]),
-                 hide_index=True, width="stretch")
+    means = pd.DataFrame([{"group": g, "n": v["n"], "mean": v["mean"], "95% low": v["ci"][0],
+                           "95% high": v["ci"][1]} for g, v in r["groups"].items()])
+    interval_chart(means.rename(columns={"group": "label", "mean": "value", "95% low": "low",
+                                         "95% high": "high"}),
+                   title=f"mean {r['scorer']} per group (95% interval)")
+    st.dataframe(means.round(4), hide_index=True, width="stretch")
     st.dataframe(pd.DataFrame(r["comparisons"]), hide_index=True, width="stretch")
     if r.get("preference"):
         p = r["preference"]
@@ -108,6 +112,40 @@ def _show_result(r: dict) -> None:
 
 
 OTHER = "Another model (type its spec)"
+def _with_interval(rows: list[dict]) -> pd.DataFrame:
+    """The comparison's rows with its ``ci`` pair as two rounded columns."""
+    frame = pd.DataFrame(rows)
+    if "ci" in frame:
+        frame.insert(frame.columns.get_loc("ci"), "95% low", [c[0] for c in frame["ci"]])
+        frame.insert(frame.columns.get_loc("ci"), "95% high", [c[1] for c in frame["ci"]])
+        frame = frame.drop(columns="ci")
+    return frame.round(4)
+
+
+def _show_compare(cmp: dict, path: Path) -> None:
+    if cmp["newly_flagged"]:
+        st.error("The after-model is flagged and the before-model was not.")
+    else:
+        st.success("No new flag." if not cmp["flagged"] else
+                   "Both flagged: the after-model is still flagged.")
+    st.caption(f"Report: {path} (also on the **Reports** page). Paired over the shared "
+               "contexts; intervals are 95% bootstrap, p-values adjusted across comparisons.")
+    st.markdown("**Change in each group's mean score** (after - before)")
+    groups = _with_interval(cmp["groups"])
+    interval_chart(groups.rename(columns={"group": "label", "change": "value",
+                                          "95% low": "low", "95% high": "high"})
+                   [["label", "value", "low", "high"]], title="after - before", overall=0.0)
+    st.dataframe(groups, hide_index=True, width="stretch")
+    st.markdown("**Change in the gap between groups** (a - b, after minus before)")
+    st.dataframe(_with_interval(cmp["gaps"]), hide_index=True, width="stretch")
+    if cmp["examples"]:
+        st.markdown("**Where scores changed most**")
+        st.dataframe(pd.DataFrame(cmp["examples"]), hide_index=True, width="stretch")
+    st.download_button("Download the before/after report", path.read_bytes(),
+                       file_name=path.name, mime="text/html", key="dl_compare",
+                       on_click="ignore")
+
+
 sets_tab, run_tab, results_tab, compare_tab = st.tabs(
     ["Probe sets", "Run a probe", "Results", "Before/after"])
 
@@ -241,18 +279,7 @@ with compare_tab:
             cmp = run_errors(compare_results, b, a, config=StatsConfig.from_project(proj),
                              before_label=f"run {before}", after_label=f"run {after}") \
                 if b and a else None
-            if cmp:
-                path = write_compare_report(proj, cmp)
-                if cmp["newly_flagged"]:
-                    st.error("The after-model is flagged and the before-model was not.")
-                else:
-                    st.success("No new flag." if not cmp["flagged"] else
-                               "Both flagged: the after-model is still flagged.")
-                st.dataframe(pd.DataFrame(cmp["groups"]), hide_index=True, width="stretch")
-                st.dataframe(pd.DataFrame(cmp["gaps"]), hide_index=True, width="stretch")
-                if cmp["examples"]:
-                    st.caption("Where scores changed most")
-                    st.dataframe(pd.DataFrame(cmp["examples"]), hide_index=True,
-                                 width="stretch")
-                st.download_button("Download the before/after report", path.read_bytes(),
-                                   file_name=path.name, mime="text/html", key="dl_compare")
+            # kept across reruns (a download or another widget must not wipe the result)
+            st.session_state["bias_cmp"] = (cmp, write_compare_report(proj, cmp)) if cmp else None
+        if st.session_state.get("bias_cmp"):
+            _show_compare(*st.session_state["bias_cmp"])

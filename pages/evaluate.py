@@ -9,8 +9,8 @@ import time
 import pandas as pd
 import streamlit as st
 
-from pages._ui import (base_and_tuned, dataset_refs, header, model_choices, project, run_errors,
-                       store)
+from pages._ui import (base_and_tuned, dataset_refs, header, interval_chart, model_choices,
+                       project, run_errors, store)
 from workbench._errors import WorkbenchError
 
 header("Evaluate", "Score a model on a split: accuracy, BLEU and ROUGE with confidence intervals.")
@@ -72,25 +72,6 @@ def _report(run_id: int):
 def _metrics_frame(metrics: dict, ci: dict) -> pd.DataFrame:
     return pd.DataFrame([{"metric": m, "value": v, "95% low": ci.get(m, [None, None])[0],
                           "95% high": ci.get(m, [None, None])[1]} for m, v in metrics.items()])
-
-
-def interval_chart(frame: pd.DataFrame, *, title: str, overall: float | None = None) -> None:
-    """Points with 95% interval bars, one row per label; a rule marks ``overall``."""
-    import altair as alt
-
-    if frame.empty:
-        return
-    y = alt.Y("label:N", title=None, sort=None)
-    tips = [c for c in frame.columns if c != "label"]
-    bars = alt.Chart(frame).mark_rule(strokeWidth=2).encode(
-        y, alt.X("low:Q", title=title), alt.X2("high:Q"), tooltip=["label", *tips])
-    dots = alt.Chart(frame).mark_point(filled=True, size=60).encode(
-        y, alt.X("value:Q"), tooltip=["label", *tips])
-    layers = [bars, dots]
-    if overall is not None:
-        layers.append(alt.Chart(pd.DataFrame({"x": [overall]})).mark_rule(
-            strokeDash=[4, 4], color="gray").encode(x="x:Q"))
-    st.altair_chart(alt.layer(*layers).properties(height=28 * len(frame) + 50), width="stretch")
 
 
 # ----------------------------------------------------------------------------- run

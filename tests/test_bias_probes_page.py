@@ -56,6 +56,12 @@ def test_bias_probes_page_flow(page, tmp_path):
     at.button(key="compare").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("flagged and the before-model was not" in e.value for e in at.error)
+    # the result survives a rerun (another widget, a download), with its interval chart
+    at.run()
+    assert any("flagged and the before-model was not" in e.value for e in at.error)
+    assert at.get("arrow_vega_lite_chart") + at.get("vega_lite_chart")
+    gaps = at.dataframe[-2].value
+    assert {"95% low", "95% high"} <= set(gaps.columns) and "ci" not in gaps.columns
 
 
 @pytest.mark.slow
