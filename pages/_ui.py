@@ -110,7 +110,7 @@ def interval_chart(frame: pd.DataFrame, *, title: str, overall: float | None = N
     if overall is not None:
         layers.append(alt.Chart(pd.DataFrame({"x": [overall]})).mark_rule(
             strokeDash=[4, 4], color="gray").encode(x="x:Q"))
-    st.altair_chart(alt.layer(*layers).properties(height=28 * len(frame) + 50), width="stretch")
+    st.altair_chart(alt.layer(*layers).properties(height=36 * len(frame) + 70), width="stretch")
 
 
 def run_errors(fn, *args, **kwargs):

@@ -56,9 +56,17 @@ else:
 if pairs is None or pairs.empty:
     st.stop()
 
+table = review.verdicts(proj, key_a, key_b)
+mine = dict(zip(table.loc[table["reviewer"] == reviewer.strip(), "item"],
+                table.loc[table["reviewer"] == reviewer.strip(), "verdict"]))
 with st.expander("Filters", expanded=True):
-    only_diff = st.checkbox("Only items whose outputs differ", value=True, key="only_diff")
+    c1, c2 = st.columns(2)
+    only_diff = c1.checkbox("Only items whose outputs differ", value=True, key="only_diff")
+    todo = c2.checkbox("Only items I have not reviewed", key="only_todo",
+                       disabled=not reviewer.strip())
     view = pairs[pairs["changed"]] if only_diff else pairs
+    if todo and reviewer.strip():
+        view = view[~view["id"].astype(str).isin(mine)]
     cat_cols = [c for c in ("template", "group", "context") if c in view.columns] + \
         [c for c in view.columns if c not in ("id", "prompt", "reference", "text_a", "text_b",
                                                "template", "group", "context", "changed")
@@ -83,8 +91,13 @@ if view.empty:
     st.info("No items match: loosen the filters.")
 else:
     view = view.reset_index(drop=True)
-    pos = st.number_input("Item", min_value=1, max_value=len(view), value=1, step=1,
-                          key="item_pos") - 1
+    nxt = st.session_state.pop("next_item", None)  # after a verdict: the next item
+    if nxt is not None:
+        st.session_state["item_pos"] = min(max(1, nxt), len(view))
+    elif st.session_state.get("item_pos", 1) > len(view):
+        st.session_state["item_pos"] = len(view)
+    pos = st.number_input(f"Item (of {len(view)})", min_value=1, max_value=len(view), value=1,
+                          step=1, key="item_pos") - 1
     item = view.iloc[int(pos)]
     if "prompt" in item and isinstance(item.get("prompt"), str):
         st.markdown("**Prompt**")
@@ -100,16 +113,28 @@ else:
     left.html(f'{style}<div style="white-space:pre-wrap;font-family:monospace">{da}</div>')
     right.markdown("**B**")
     right.html(f'{style}<div style="white-space:pre-wrap;font-family:monospace">{db}</div>')
-    note = st.text_input("Note (optional)", key="verdict_note")
+    note = st.text_input("Note (optional)", key=f"verdict_note_{item['id']}")
+    current = mine.get(str(item["id"]))
+    if current:
+        st.caption(f"Your verdict on this item: **{review.VERDICTS[current]}** (a new one "
+                   "replaces it).")
+    st.caption("Keys 1-4 record a verdict when the focus is not in a text box (press Esc or "
+               "click the page first); the next item follows.")
     cols = st.columns(4)
     shortcuts = {"a_better": "1", "b_better": "2", "tie": "3", "flag": "4"}
     for col, (code, label) in zip(cols, review.VERDICTS.items()):
-        if col.button(f"{label} ({shortcuts[code]})", key=f"verdict_{code}",
-                      shortcut=shortcuts[code], width="stretch"):
+        if col.button(label, key=f"verdict_{code}", shortcut=shortcuts[code], width="stretch",
+                      type="primary" if code == current else "secondary"):
             ok = run_errors(review.record_verdict, proj, run_a=key_a, run_b=key_b,
                             item=str(item["id"]), verdict=code, reviewer=reviewer, note=note)
             if ok is None and reviewer.strip():
-                st.success(f"Recorded '{label}' on item {item['id']} as {reviewer.strip()}.")
+                st.session_state["recorded"] = (f"Recorded '{label}' on item {item['id']} as "
+                                                f"{reviewer.strip()}.")
+                # the next item; with "not reviewed yet" on, this one drops out of the list
+                st.session_state["next_item"] = int(pos) + (1 if todo else 2)
+                st.rerun()
+    if "recorded" in st.session_state:
+        st.success(st.session_state.pop("recorded"))
 
 st.subheader("Verdicts")
 summary = review.summarize(proj, key_a, key_b)
@@ -118,9 +143,12 @@ c1.metric("Items reviewed", summary.items)
 c2.metric("Reviewers", len(summary.reviewers))
 c3.metric("Agreement", "—" if summary.agreement is None else f"{summary.agreement:.0%}")
 c4.metric("Cohen's kappa", "—" if summary.kappa is None else f"{summary.kappa:.2f}")
-st.bar_chart(pd.DataFrame({"verdict": [review.VERDICTS[k] for k in summary.counts],
-                           "count": list(summary.counts.values())}), x="verdict", y="count")
-table = review.verdicts(proj, key_a, key_b)
-st.dataframe(table, hide_index=True, width="stretch")
+if summary.items:
+    st.bar_chart(pd.DataFrame({"verdict": [review.VERDICTS[k] for k in summary.counts],
+                               "count": list(summary.counts.values())}), x="verdict", y="count",
+                 height=220)
+    st.dataframe(table, hide_index=True, width="stretch")
+else:
+    st.caption("No verdicts on this pair yet.")
 st.download_button("Export verdicts as CSV", review.export_csv(proj, key_a, key_b),
                    file_name=f"verdicts-{key_a}-{key_b}.csv", mime="text/csv")

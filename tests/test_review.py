@@ -104,6 +104,13 @@ def test_review_page_records_and_survives_rerun(project, two_runs, monkeypatch):
     at.button(key="verdict_b_better").click().run()
     assert not at.exception
     assert "Recorded 'B better'" in at.success[0].value
+    # the next item follows; going back shows the verdict already given
+    assert at.number_input(key="item_pos").value == 2
+    at.number_input(key="item_pos").set_value(1).run()
+    assert any("Your verdict on this item: **B better**" in c.value for c in at.caption)
+    assert at.button(key="verdict_b_better").proto.type == "primary"
+    at.checkbox(key="only_todo").check().run()
+    assert "1 of 3 items match the filters." in [c.value for c in at.caption]
     # a fresh session (a browser reload) sees the stored verdict
     at2 = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at2.run()
