@@ -70,14 +70,16 @@ with st.expander("Filters", expanded=True):
     cat_cols = [c for c in ("template", "group", "context") if c in view.columns] + \
         [c for c in view.columns if c not in ("id", "prompt", "reference", "text_a", "text_b",
                                                "template", "group", "context", "changed")
-         and view[c].dtype == object][:3]
+         and not str(c).startswith("_") and view[c].dtype == object][:3]
     for col in cat_cols[:3]:
         values = sorted(view[col].dropna().astype(str).unique())
         if 1 < len(values) <= 200:
             chosen = st.multiselect(f"{col}", values, key=f"filter_{col}")
             if chosen:
                 view = view[view[col].astype(str).isin(chosen)]
-    change_cols = [c for c in view.columns if c.endswith("_change")]
+    # the score that moved on the most items first (accuracy is all zeros on free text)
+    change_cols = sorted((c for c in view.columns if c.endswith("_change")),
+                         key=lambda c: -int((view[c].fillna(0) != 0).sum()))
     if change_cols:
         cc = st.selectbox("Score change", change_cols, key="change_col")
         top = float(view[cc].abs().max()) if len(view) else 0.0
@@ -144,9 +146,14 @@ c2.metric("Reviewers", len(summary.reviewers))
 c3.metric("Agreement", "—" if summary.agreement is None else f"{summary.agreement:.0%}")
 c4.metric("Cohen's kappa", "—" if summary.kappa is None else f"{summary.kappa:.2f}")
 if summary.items:
-    st.bar_chart(pd.DataFrame({"verdict": [review.VERDICTS[k] for k in summary.counts],
-                               "count": list(summary.counts.values())}), x="verdict", y="count",
-                 height=220)
+    import altair as alt
+
+    counts = pd.DataFrame({"verdict": [review.VERDICTS[k] for k in review.VERDICTS],
+                           "count": [summary.counts.get(k, 0) for k in review.VERDICTS]})
+    st.altair_chart(alt.Chart(counts).mark_bar().encode(
+        alt.X("verdict:N", sort=list(counts["verdict"]), axis=alt.Axis(labelAngle=0)),
+        alt.Y("count:Q", axis=alt.Axis(tickMinStep=1)), tooltip=["verdict", "count"])
+        .properties(height=200), width="stretch")
     st.dataframe(table, hide_index=True, width="stretch")
 else:
     st.caption("No verdicts on this pair yet.")
