@@ -212,6 +212,11 @@ if cmp is not None:
                                for m, d in cmp.differences.items()]), hide_index=True)
     for w in cmp.warnings:
         st.warning(w)
+    if cmp.verdicts:
+        hv = cmp.verdicts
+        st.info(f"Human review: {hv['items']} items by {', '.join(hv['reviewers'])}: "
+                + ", ".join(f"{hv['labels'][k]} {n}" for k, n in hv["counts"].items())
+                + " (in the report too; record more on the **Review** page).")
     st.caption("B - A per metric with its 95% paired bootstrap interval: an interval clear of "
                "zero is a change; BLEU is in points (0-100), the others in 0-1 units.")
     for group in (["bleu"], [m for m in cmp.differences if m != "bleu"]):

@@ -101,7 +101,13 @@ def test_evaluate_page_shows_results_and_compares(app_project, tmp_path):
     charts = lambda: len(at.get("arrow_vega_lite_chart") + at.get("vega_lite_chart"))  # noqa: E731
     assert charts() == 1  # the slices with their intervals
     assert at.selectbox(key="cmp_a").value == base.run_id
+    from workbench import review
+
+    review.record_verdict(app_project, run_a=base.run_id, run_b=tuned.run_id, item="0",
+                          verdict="b_better", reviewer="ana")
     at.button(key="cmp_go").click().run()
+    assert any(i.value.startswith("Human review: 1 items by ana: A better 0, B better 1")
+               for i in at.info)
     assert not at.exception, [e.value for e in at.exception]
     assert charts() == 3  # + B - A for BLEU and for the 0-1 metrics
     from workbench.store import Store
