@@ -37,6 +37,9 @@ for col, (label, done, _page, _hint) in zip(cols, steps):
 if next_step:
     st.page_link(next_step[2], label=f"Next: {next_step[0].lower()} ({next_step[3]})",
                  icon=":material/arrow_forward:")
+else:
+    st.page_link("pages/reports.py", icon=":material/arrow_forward:",
+                 label="Every step is done: hand the reports to a reviewer (Reports)")
 
 st.subheader("Datasets")
 if datasets:
@@ -51,7 +54,8 @@ else:
 st.subheader("Latest runs")
 if runs:
     st.dataframe(pd.DataFrame([{"id": r.id, "kind": r.kind, "name": r.name, "status": r.status,
-                                "started (UTC)": r.started, "seconds": r.duration_s}
+                                "started (UTC)": r.started,
+                                "seconds": None if r.duration_s is None else round(r.duration_s, 1)}
                                for r in runs]), hide_index=True, width="stretch")
 else:
     st.caption("No runs yet: check, split, train, evaluate or probe a dataset to see runs here.")

@@ -111,6 +111,13 @@ def live() -> None:
     active = [j for j in jobs.list_jobs(proj) if j.alive]
     running = [r for r in store().list_runs(status="running", limit=20)
                if r.kind in ("train", "lr-search")]
+    # When a job or run it was showing ends, refresh the whole page so the finished run
+    # appears under Past runs (this fragment alone reruns every 2 s).
+    seen = {f"job:{j.pid}" for j in active} | {f"run:{r.id}" for r in running}
+    before = st.session_state.get("live_seen", set())
+    st.session_state["live_seen"] = seen
+    if before - seen:
+        st.rerun()
     if not active and not running:
         st.caption("Nothing is training right now.")
         return
@@ -182,10 +189,14 @@ def summary(r) -> dict:
 
 
 st.dataframe(pd.DataFrame([summary(r) for r in runs]), hide_index=True, width="stretch")
-labels = {r.id: f"run:{r.id} · {r.kind} · {r.name or ''} · {r.status}" for r in runs}
+# No status in the label: a keyed selectbox keeps showing an option's old text when only
+# the text changes (running -> succeeded), so the status is shown below it instead.
+labels = {r.id: f"run:{r.id} · {r.kind} · {r.name or ''}" for r in runs}
 pick = st.selectbox("Show a run", list(labels), format_func=labels.get, key="show_run")
 run = next(r for r in runs if r.id == pick)
 p = jobs.progress(proj, run.id)
+st.caption(f"Status: **{summary(run)['status']}** · {run.config.get('model')} · started "
+           f"{run.started:%Y-%m-%d %H:%M} UTC")
 if run.kind == "lr-search":
     frame = pd.DataFrame(p["curve"])
     if not frame.empty and "lr" in frame:

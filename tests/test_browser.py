@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -30,13 +32,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def server(project):
-    base = [{"id": str(i), "prompt": f"How do I do thing {i}?", "prediction": f"base answer {i}",
-             "reference": f"answer {i}"} for i in range(3)]
-    tuned = [{**r, "prediction": f"tuned answer {i}"} for i, r in enumerate(base)]
-    make_run(project, "evaluate", base, "base")
-    make_run(project, "evaluate", tuned, "tuned")
+@contextlib.contextmanager
+def streamlit_server(project):
+    """`streamlit run app.py` on 127.0.0.1 for ``project``; yields its URL."""
     port = _free_port()
     env = {**os.environ, "WORKBENCH_PROJECT": str(project.root)}
     proc = subprocess.Popen(
@@ -56,27 +54,51 @@ def server(project):
     else:
         proc.kill()
         pytest.fail("streamlit did not start: " + proc.stdout.read().decode()[-2000:])
-    yield url
-    proc.terminate()
     try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
-def test_review_verdict_survives_reload(server, project):
-    from playwright.sync_api import expect, sync_playwright
+@contextlib.contextmanager
+def chromium_page():
+    """A page in Debian's headless chromium, driven by Playwright."""
+    from playwright.sync_api import sync_playwright
 
     chromium = shutil.which("chromium")
     assert chromium, "Debian's chromium is not installed: run `make test` (it installs it)"
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=chromium, headless=True,
             args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update",
                   "--disable-sync"])
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        try:
+            yield browser.new_page(viewport={"width": 1400, "height": 1000})
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def server(project):
+    base = [{"id": str(i), "prompt": f"How do I do thing {i}?", "prediction": f"base answer {i}",
+             "reference": f"answer {i}"} for i in range(3)]
+    tuned = [{**r, "prediction": f"tuned answer {i}"} for i, r in enumerate(base)]
+    make_run(project, "evaluate", base, "base")
+    make_run(project, "evaluate", tuned, "tuned")
+    with streamlit_server(project) as url:
+        yield url
+
+
+def test_review_verdict_survives_reload(server, project):
+    from playwright.sync_api import expect
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with chromium_page() as page:
         # A deep link as the server's very first request still goes through app.py's
         # navigation (lifecycle order, page titles), not a file-named sidebar.
         page.goto(f"{server}/review")
@@ -115,10 +137,180 @@ def test_review_verdict_survives_reload(server, project):
         # the reviewer's name came back from the URL
         expect(page.get_by_label("Your name (stored with each verdict)")).to_have_value(
             "browser-reviewer")
-        browser.close()
     from workbench import review
 
     runs = sorted(r.id for r in review.reviewable_runs(project))
     v = review.verdicts(project, runs[0], runs[1])
     assert list(v["reviewer"]) == ["browser-reviewer"] * 2
     assert list(v["verdict"]) == ["b_better", "tie"] and list(v["item"]) == ["0", "1"]
+
+
+class _Walker:
+    """Drives Streamlit widgets the way a person does: by their labels."""
+
+    def __init__(self, page, url: str):
+        self.page, self.url = page, url
+
+    def go(self, path: str) -> None:
+        self.page.goto(f"{self.url}/{path}")
+        self.page.wait_for_selector("h1", timeout=60_000)
+        self.settle()
+
+    def settle(self, ms: int = 800) -> None:
+        """Wait until the app has finished its rerun ("Running..." is gone)."""
+        self.page.wait_for_timeout(300)
+        status = self.page.get_by_test_id("stStatusWidget")
+        for _ in range(300):
+            if status.count() == 0:
+                break
+            self.page.wait_for_timeout(200)
+        self.page.wait_for_timeout(ms)
+
+    def select(self, label: str, option: str) -> None:
+        boxes = self.page.get_by_test_id("stSelectbox").filter(
+            has=self.page.locator("label", has_text=label)).all()
+        next(b for b in boxes if b.is_visible()).click()
+        self.page.get_by_role("option").filter(has_text=re.compile(option)).first.click()
+        self.settle()
+
+    def click(self, name: str) -> None:
+        self.page.get_by_role("button", name=name, exact=True).first.click()
+        self.settle()
+
+    def fill(self, label: str, value) -> None:
+        box = self.page.get_by_label(label, exact=True).first
+        box.fill(str(value))
+        box.press("Enter")
+        self.settle(300)
+
+    def wait_for(self, text: str, timeout_s: float = 300) -> None:
+        """Wait for ``text`` (a regex) on the page while background work runs."""
+        from playwright.sync_api import expect
+
+        expect(self.page.get_by_text(re.compile(text)).first).to_be_visible(
+            timeout=timeout_s * 1000)
+        self.settle()
+
+    def shot(self, name: str) -> None:
+        self.page.set_viewport_size({"width": 1400, "height": 2600})
+        self.page.wait_for_timeout(500)
+        self.page.screenshot(path=str(ARTIFACTS / f"lifecycle-{name}.png"), full_page=True)
+        self.page.set_viewport_size({"width": 1400, "height": 1000})
+
+    def no_exception(self) -> None:
+        from playwright.sync_api import expect
+
+        expect(self.page.get_by_test_id("stException")).to_have_count(0)
+
+
+@pytest.fixture
+def demo_project(project, tiny_model):
+    """The state `make app` gives a new user: the raw demo data and the demo check suite."""
+    from workbench.data import import_dataset
+
+    shutil.copy(ROOT / "checks" / "support_qa.yaml", project.checks_dir)
+    import_dataset(project, str(ROOT / "workbench" / "demo" / "support_qa.csv"),
+                   name="support_raw")
+    return project
+
+
+def test_lifecycle_in_the_browser_alone(demo_project):
+    """Issue 8's promise, walked in a real browser with no terminal: raw demo data -> check,
+    clean, re-check -> split -> train (form, background process) -> evaluate base and
+    fine-tuned, compare -> probe both, before/after -> a verdict -> every report listed.
+    The tiny test model stands in for SmolLM2 so the walk takes minutes."""
+    from playwright.sync_api import expect
+
+    from workbench.store import Store
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    store = Store.for_project(demo_project)
+    with streamlit_server(demo_project) as url, chromium_page() as page:
+        w = _Walker(page, url)
+        # Data quality: 11 of 18 rules fail on the raw data; clean; the new version passes
+        w.go("data_quality")
+        w.click("Run checks")
+        w.wait_for(r"FAILED: 11 of 18 rules", 120)
+        w.click("Clean")
+        w.wait_for(r"365 → 343 rows", 120)
+        w.click("Run checks")
+        w.wait_for(r"PASSED: all 18 rules", 120)
+        w.shot("data-quality")
+        # Splits: the cleaned version, label topic
+        w.go("splits")
+        w.select("Label column", "^topic$")
+        w.click("Make split")
+        w.wait_for(r"Saved split \d+", 120)
+        split = store.list_runs("split")[0]
+        assert split.name.startswith("support_raw@") and split.outputs["manifest"]["counts"][
+            "train"] == 274
+        # Train from the form: a background process, followed live
+        w.go("train")
+        w.select("Base model", "^tiny:gpt2$")
+        w.page.get_by_text("full", exact=True).click()
+        w.fill("Max steps", 6)
+        w.fill("Evaluate / save every", 3)
+        w.fill("Run name", "browser-run")
+        w.click("Start training")
+        w.wait_for(r"Nothing is training right now", 420)
+        # the finished run is under Past runs without a reload
+        w.wait_for(r"^Status: succeeded", 30)
+        expect(w.page.get_by_role("combobox", name="Show a run")).to_have_value(
+            re.compile(r"train · browser-run$"))
+        train = store.list_runs("train")[0]
+        assert train.status == "succeeded", train.error
+        w.shot("train")
+        # Evaluate: the base model, then the fine-tuned run (picked by default), compare
+        w.go("evaluate")
+        for model in ("^tiny:gpt2", f"^run:{train.id}"):
+            w.select("Model", model)
+            w.select("Data", rf"^split:{split.id}:test$")
+            w.page.get_by_text("Use the chat template").click()  # tiny:gpt2 has none
+            w.fill("New tokens", 8)
+            w.click("Evaluate")
+            w.wait_for(rf"Evaluation finished: run \d+ \({re.escape(model[1:])}", 300)
+            w.go("evaluate")  # a refresh loses nothing
+        w.click("Compare")
+        w.wait_for(r"35 paired examples", 60)
+        w.no_exception()
+        w.shot("evaluate")
+        # Bias probes: both models on the gender set, then before/after
+        w.go("bias_probes")
+        for model in ("^tiny:gpt2", f"^run:{train.id}"):
+            w.page.get_by_role("tab", name="Run a probe").click()
+            w.select("Probe set", "^gender$")
+            w.select("Model", model)
+            w.fill("New tokens", 8)
+            w.click("Run probe")
+            w.wait_for(r"Run #\d+ stored", 300)
+            w.go("bias_probes")
+        w.page.get_by_role("tab", name="Before/after").click()
+        w.settle()
+        w.click("Compare")
+        w.wait_for(r"^No new flag\.$|^The after-model is flagged|^Both flagged", 60)
+        w.no_exception()
+        w.shot("bias")
+        # Review: base vs fine-tuned preselected; one verdict from the keyboard
+        w.go("review?reviewer=walker")
+        w.page.locator("h1").first.click()
+        w.page.keyboard.press("2")
+        w.wait_for(r"Recorded 'B better'", 60)
+        # Reports: every kind of report made along the way, listed from the store
+        w.go("reports")
+        w.no_exception()
+        w.shot("reports")
+        # Home: every lifecycle step done
+        w.go("")
+        w.wait_for(r"Every step is done", 30)
+    kinds = {r["kind"] for r in store.list_reports()}
+    assert kinds == {"check", "evaluate", "compare", "probe", "bias-compare"}, kinds
+    probes = store.list_runs("probe")
+    assert [r.config["model"] for r in probes] == [f"run:{train.id}", "tiny:gpt2"]
+    from workbench import review
+
+    runs = review.reviewable_runs(demo_project)
+    verdict_pairs = [(a.id, b.id) for a in runs for b in runs
+                     if not review.verdicts(demo_project, a.id, b.id).empty]
+    assert len(verdict_pairs) == 1
+    a, b = (store.get_run(i) for i in verdict_pairs[0])
+    assert (a.config["model"], b.config["model"]) == ("tiny:gpt2", f"run:{train.id}")
