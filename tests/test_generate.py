@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+from contextlib import closing
 import os
 import subprocess
 import sys
@@ -142,3 +144,31 @@ def test_out_of_memory_halves_the_batch(lm):
 def test_bad_settings(kwargs, match):
     with pytest.raises(WorkbenchError, match=match):
         GenerationSettings(**kwargs)
+
+
+def _open_and_write(folder: str, start: float, i: int) -> str:
+    import time as _t
+
+    from workbench.generate import GenerationCache
+
+    _t.sleep(max(0.0, start - _t.time()))  # all processes open the new file together
+    for j in range(40):  # and keep opening it while the others write
+        cache = GenerationCache(Path(folder))
+        cache.put_many("m", {f"k{i}-{j}": f"text {i}"})
+    return cache.get_many([f"k{i}-39"])[f"k{i}-39"]
+
+
+def test_cache_opened_by_many_processes_at_once(tmp_path):
+    """A new cache file opened by 8 processes in the same instant: none fails with
+    'database is locked' (switching to WAL needs a lock SQLite may refuse at once)."""
+    import multiprocessing as mp
+    import time as _t
+
+    for round_ in range(2):
+        folder = tmp_path / f"cache{round_}"
+        start = _t.time() + 1.5
+        with mp.get_context("spawn").Pool(8) as pool:
+            got = pool.starmap(_open_and_write, [(str(folder), start, i) for i in range(8)])
+        assert got == [f"text {i}" for i in range(8)]
+        with closing(sqlite3.connect(folder / "generations.db")) as con:
+            assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

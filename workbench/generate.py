@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import sqlite3
 import sys
 import time
@@ -74,13 +75,24 @@ class GenerationCache:
     def __init__(self, folder: Path):
         folder.mkdir(parents=True, exist_ok=True)
         self.path = folder / "generations.db"
-        with closing(self._connect()) as con:
-            con.execute("CREATE TABLE IF NOT EXISTS gen (key TEXT PRIMARY KEY, "
-                        "model TEXT, text TEXT, created REAL)")
+        # WAL is a property of the file, set once. Switching to it needs a lock that SQLite
+        # may refuse at once (no busy wait) while another process opens the same new file,
+        # so several processes starting together retry for a while.
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with closing(self._connect()) as con:
+                    con.execute("PRAGMA journal_mode=WAL")
+                    con.execute("CREATE TABLE IF NOT EXISTS gen (key TEXT PRIMARY KEY, "
+                                "model TEXT, text TEXT, created REAL)")
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05 + 0.1 * random.random())
 
     def _connect(self) -> sqlite3.Connection:
         con = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-        con.execute("PRAGMA journal_mode=WAL")
         con.execute("PRAGMA synchronous=NORMAL")
         return con
 
