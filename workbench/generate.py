@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import random
 import sqlite3
 import sys
 import time
@@ -26,6 +25,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ._errors import WorkbenchError
+from ._sqlite import ensure_wal
 
 CACHE_VERSION = 1
 
@@ -75,21 +75,10 @@ class GenerationCache:
     def __init__(self, folder: Path):
         folder.mkdir(parents=True, exist_ok=True)
         self.path = folder / "generations.db"
-        # WAL is a property of the file, set once. Switching to it needs a lock that SQLite
-        # may refuse at once (no busy wait) while another process opens the same new file,
-        # so several processes starting together retry for a while.
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with closing(self._connect()) as con:
-                    con.execute("PRAGMA journal_mode=WAL")
-                    con.execute("CREATE TABLE IF NOT EXISTS gen (key TEXT PRIMARY KEY, "
-                                "model TEXT, text TEXT, created REAL)")
-                break
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05 + 0.1 * random.random())
+        with closing(self._connect()) as con:
+            ensure_wal(con)  # several processes may open the same new file at once
+            con.execute("CREATE TABLE IF NOT EXISTS gen (key TEXT PRIMARY KEY, "
+                        "model TEXT, text TEXT, created REAL)")
 
     def _connect(self) -> sqlite3.Connection:
         con = sqlite3.connect(self.path, timeout=60, isolation_level=None)

@@ -23,6 +23,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from ._errors import NotFoundError
+from ._sqlite import ensure_wal
 
 RunStatus = Literal["running", "succeeded", "failed", "cancelled"]
 BUSY_TIMEOUT_MS = 60_000
@@ -190,7 +191,7 @@ def _make_engine(url: str):
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        cur.execute("PRAGMA journal_mode=WAL")
+        ensure_wal(dbapi_conn)
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
