@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -83,3 +85,33 @@ def test_packaged_smollm2_converts_to_safetensors(shared_project):
         out = model.generate(**ids, max_new_tokens=12, do_sample=False)
     answer = tok.decode(out[0][ids["input_ids"].shape[1]:], skip_special_tokens=True)
     assert "Paris" in answer
+
+
+def test_transformers_names_resolve_from_many_threads_at_once():
+    """transformers 5.x resolves names lazily and two threads doing it at once can fail
+    ("cannot import name ... from 'transformers'"), as the app's background evaluation did
+    once in CI. Every name workbench takes goes through one lock: 16 threads asking for
+    the names in different orders together all get them (plain getattr fails about 2 runs
+    in 3 here). Run in a fresh interpreter, where nothing is
+    resolved yet."""
+    code = (
+        "import threading\n"
+        "from workbench._hf import hf\n"
+        "names = ('AutoModelForCausalLM', 'AutoTokenizer', 'GenerationConfig',"
+        " 'LogitsProcessorList', 'AutoModel', 'AutoConfig')\n"
+        "start, errors = threading.Barrier(16), []\n"
+        "def work(i):\n"
+        "    start.wait()\n"
+        "    try:\n"
+        "        for n in names[i % 6:] + names[:i % 6]:\n"
+        "            assert hf(n) is not None\n"
+        "    except Exception as exc:\n"
+        "        errors.append(repr(exc))\n"
+        "threads = [threading.Thread(target=work, args=(i,)) for i in range(16)]\n"
+        "[t.start() for t in threads]; [t.join() for t in threads]\n"
+        "print('errors', errors)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().endswith("errors []"), out.stdout

@@ -172,7 +172,8 @@ def _pad_id(model, tokenizer) -> int:
 
 
 def _generation_config(model, tokenizer, settings: GenerationSettings):
-    from transformers import GenerationConfig
+    from ._hf import hf
+    GenerationConfig = hf("GenerationConfig")
 
     eos = model.generation_config.eos_token_id
     if eos is None:
@@ -187,7 +188,8 @@ def _generation_config(model, tokenizer, settings: GenerationSettings):
 def _sampler(settings: GenerationSettings, prompts: Sequence[str]):
     """A logits processor that samples row i with the generator seeded by prompt i."""
     import torch
-    from transformers import LogitsProcessor
+    from ._hf import hf
+    LogitsProcessor = hf("LogitsProcessor")
 
     gens = []
     for p in prompts:
@@ -264,7 +266,8 @@ def generate_ids(model, tokenizer, prompt_ids: Sequence[Sequence[int]], *,
             mask[r, width - len(x):] = 1
         kwargs = {}
         if settings.do_sample:
-            from transformers import LogitsProcessorList
+            from ._hf import hf
+            LogitsProcessorList = hf("LogitsProcessorList")
 
             kwargs["logits_processor"] = LogitsProcessorList(
                 [_sampler(settings, [prompts[i] for i in idx])])

@@ -114,7 +114,9 @@ def build_tiny_gpt2(texts: Iterable[str], out_dir: str | os.PathLike, *, seed: i
     """
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
+    from ._hf import hf
+    GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast = hf(
+        "GPT2Config", "GPT2LMHeadModel", "PreTrainedTokenizerFast")
 
     out = Path(out_dir)
     tok = Tokenizer(models.BPE())
@@ -143,7 +145,9 @@ def build_tiny_gpt2(texts: Iterable[str], out_dir: str | os.PathLike, *, seed: i
 
 def _convert_gguf(gguf: Path, out: Path, progress: Callable[[str], None] | None) -> None:
     import torch
-    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+    from ._hf import hf
+    AutoConfig, AutoModelForCausalLM, AutoTokenizer = hf(
+        "AutoConfig", "AutoModelForCausalLM", "AutoTokenizer")
 
     say = progress or (lambda _m: None)
     say(f"reading {gguf.name} (dequantising 4-bit weights)")
@@ -278,7 +282,8 @@ def model_fingerprint(path: Path) -> str:
 
 def load_causal_lm(project, spec: str, *, progress: Callable[[str], None] | None = None):
     """Load ``(model, tokenizer, path)`` for a causal LM spec, on CPU, eval mode."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from ._hf import hf
+    AutoModelForCausalLM, AutoTokenizer = hf("AutoModelForCausalLM", "AutoTokenizer")
 
     path = prepare_model(project, spec, progress=progress)
     try:

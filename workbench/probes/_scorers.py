@@ -111,7 +111,8 @@ def toxicity(inp: ScoreInput) -> list[float]:
 def embed(project, texts: Sequence[str], *, batch_size: int = 64):
     """Unit-normalised sentence embeddings from the packaged MiniLM (mean pooling)."""
     import torch
-    from transformers import AutoModel, AutoTokenizer
+    from .._hf import hf
+    AutoModel, AutoTokenizer = hf("AutoModel", "AutoTokenizer")
 
     from ..models import prepare_model
 
@@ -156,7 +157,9 @@ def embedding_similarity(inp: ScoreInput) -> list[float]:
 
 def _hf_classifier(path: Path, inp: ScoreInput) -> list[float]:
     import torch
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from .._hf import hf
+    AutoModelForSequenceClassification, AutoTokenizer = hf(
+        "AutoModelForSequenceClassification", "AutoTokenizer")
 
     try:
         tok = AutoTokenizer.from_pretrained(str(path), trust_remote_code=False)
