@@ -35,15 +35,19 @@ def _jobs() -> dict:
 def _start_job(**kwargs) -> str:
     """Probe a model in a background thread so the page stays usable."""
     job_id = f"{time.time():.6f}"
-    state = _jobs()[job_id] = {"label": "starting", "done": 0, "total": 0,
+    state = _jobs()[job_id] = {"label": "waiting for another model job", "done": 0, "total": 0,
                                "status": "running", "error": None, "run_id": None}
 
     def progress(label: str, done: int, total: int) -> None:
         state.update(label=label, done=done, total=total)
 
     def work() -> None:
+        from workbench.models import exclusive_model_use
+
         try:
-            res = run_probe(proj, progress=progress, **kwargs)
+            with exclusive_model_use():  # one model job at a time in this server
+                state["label"] = "starting"
+                res = run_probe(proj, progress=progress, **kwargs)
             state.update(status="finished", run_id=res.run_id, flagged=res.result["flagged"],
                          report=str(res.report_path))
         except WorkbenchError as exc:

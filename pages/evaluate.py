@@ -25,16 +25,21 @@ def _jobs() -> dict:
 
 def _start(job_id: str, **kwargs) -> None:
     from workbench.evaluation import evaluate_model, write_html
+    from workbench.models import exclusive_model_use
 
+    label = f"{kwargs['model']} on {kwargs['data']}"
     state = _jobs()[job_id] = {"done": 0, "total": 0, "status": "running", "error": None,
-                               "run_id": None, "label": f"{kwargs['model']} on {kwargs['data']}"}
+                               "run_id": None,
+                               "label": f"{label} (waiting for another model job)"}
 
     def progress(done: int, total: int) -> None:
         state["done"], state["total"] = done, total
 
     def work() -> None:
         try:
-            rep = evaluate_model(P, progress=progress, **kwargs)
+            with exclusive_model_use():  # one model job at a time in this server
+                state["label"] = label
+                rep = evaluate_model(P, progress=progress, **kwargs)
             state.update(status="finished", run_id=rep.run_id,
                          report=str(write_html(P, rep)))  # listed on the Reports page
         except WorkbenchError as exc:

@@ -180,7 +180,7 @@ class _Walker:
     def fill(self, label: str, value) -> None:
         box = self.page.get_by_label(label, exact=True).first
         box.fill(str(value))
-        box.press("Enter")
+        box.press("Tab")  # not Enter: inside a form, Enter submits it
         self.settle(300)
 
     def wait_for(self, text: str, timeout_s: float = 300) -> None:
@@ -304,6 +304,7 @@ def test_lifecycle_in_the_browser_alone(demo_project):
         w.wait_for(r"Every step is done", 30)
     kinds = {r["kind"] for r in store.list_reports()}
     assert kinds == {"check", "evaluate", "compare", "probe", "bias-compare"}, kinds
+    assert len(store.list_runs("evaluate")) == 2  # one per press of Evaluate
     probes = store.list_runs("probe")
     assert [r.config["model"] for r in probes] == [f"run:{train.id}", "tiny:gpt2"]
     from workbench import review

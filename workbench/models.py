@@ -282,18 +282,30 @@ def model_fingerprint(path: Path) -> str:
 
 def load_causal_lm(project, spec: str, *, progress: Callable[[str], None] | None = None):
     """Load ``(model, tokenizer, path)`` for a causal LM spec, on CPU, eval mode."""
-    from ._hf import hf
+    from ._hf import LOCK, hf
     AutoModelForCausalLM, AutoTokenizer = hf("AutoModelForCausalLM", "AutoTokenizer")
 
-    path = prepare_model(project, spec, progress=progress)
-    try:
-        tok = AutoTokenizer.from_pretrained(str(path), trust_remote_code=False)
-        model = AutoModelForCausalLM.from_pretrained(str(path), trust_remote_code=False)
-    except (OSError, ValueError, RuntimeError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise WorkbenchError(f"model '{spec}': could not load from {path}: {first}") from None
+    with LOCK:  # transformers' lazy imports are not thread-safe (see workbench._hf)
+        path = prepare_model(project, spec, progress=progress)
+        try:
+            tok = AutoTokenizer.from_pretrained(str(path), trust_remote_code=False)
+            model = AutoModelForCausalLM.from_pretrained(str(path), trust_remote_code=False)
+        except (OSError, ValueError, RuntimeError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else \
+                type(exc).__name__
+            raise WorkbenchError(f"model '{spec}': could not load from {path}: {first}") \
+                from None
     model.eval()
     return model, tok, path
+
+
+def exclusive_model_use():
+    """A context manager held by a thread that loads or runs models in a process where
+    other threads may too (the app's background jobs): transformers is not thread-safe
+    while it imports lazily, so such jobs run one after another."""
+    from ._hf import LOCK
+
+    return LOCK
 
 
 def list_models(project) -> list[ModelInfo]:

@@ -111,14 +111,15 @@ def toxicity(inp: ScoreInput) -> list[float]:
 def embed(project, texts: Sequence[str], *, batch_size: int = 64):
     """Unit-normalised sentence embeddings from the packaged MiniLM (mean pooling)."""
     import torch
-    from .._hf import hf
+    from .._hf import LOCK, hf
     AutoModel, AutoTokenizer = hf("AutoModel", "AutoTokenizer")
 
     from ..models import prepare_model
 
-    path = prepare_model(project, "packaged:minilm-l6")
-    tok = AutoTokenizer.from_pretrained(str(path))
-    model = AutoModel.from_pretrained(str(path)).eval()
+    with LOCK:  # transformers' lazy imports are not thread-safe (see workbench._hf)
+        path = prepare_model(project, "packaged:minilm-l6")
+        tok = AutoTokenizer.from_pretrained(str(path))
+        model = AutoModel.from_pretrained(str(path)).eval()
     out = []
     with torch.no_grad():
         for i in range(0, len(texts), batch_size):
@@ -157,14 +158,15 @@ def embedding_similarity(inp: ScoreInput) -> list[float]:
 
 def _hf_classifier(path: Path, inp: ScoreInput) -> list[float]:
     import torch
-    from .._hf import hf
+    from .._hf import LOCK, hf
     AutoModelForSequenceClassification, AutoTokenizer = hf(
         "AutoModelForSequenceClassification", "AutoTokenizer")
 
     try:
-        tok = AutoTokenizer.from_pretrained(str(path), trust_remote_code=False)
-        model = AutoModelForSequenceClassification.from_pretrained(
-            str(path), trust_remote_code=False).eval()
+        with LOCK:  # transformers' lazy imports are not thread-safe (see workbench._hf)
+            tok = AutoTokenizer.from_pretrained(str(path), trust_remote_code=False)
+            model = AutoModelForSequenceClassification.from_pretrained(
+                str(path), trust_remote_code=False).eval()
     except (OSError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise WorkbenchError(f"--scorer hf-classifier:{path}: cannot load: {first}") from None
