@@ -113,6 +113,57 @@ def interval_chart(frame: pd.DataFrame, *, title: str, overall: float | None = N
     st.altair_chart(alt.layer(*layers).properties(height=36 * len(frame) + 70), width="stretch")
 
 
+@st.cache_resource
+def _model_jobs() -> dict:
+    """Background model jobs (evaluations, model probes) of this server process."""
+    return {}
+
+
+def start_model_job(work, *, label: str) -> str:
+    """Run ``work(state)`` in a background thread so the page stays usable; returns the job
+    id. Jobs run one after another (``exclusive_model_use``): transformers is not
+    thread-safe while it imports lazily. ``work`` may update ``state`` (label, done, total)
+    and returns the fields to add when it finishes (``run_id``...)."""
+    import threading
+    import time
+
+    job_id = f"{time.time():.6f}"
+    state = _model_jobs()[job_id] = {
+        "label": f"{label} (waiting for another model job)", "done": 0, "total": 0,
+        "status": "running", "error": None, "run_id": None}
+
+    def run() -> None:
+        from workbench.models import exclusive_model_use
+
+        try:
+            with exclusive_model_use():
+                state["label"] = label
+                state.update(work(state), status="finished")
+        except WorkbenchError as exc:
+            state.update(status="failed", error=str(exc))
+        except Exception as exc:  # noqa: BLE001 - shown to the user; the run is stored failed
+            state.update(status="failed", error=f"{type(exc).__name__}: {exc}")
+
+    threading.Thread(target=run, daemon=True, name=f"model-job-{job_id}").start()
+    return job_id
+
+
+def model_job_status(session_key: str, *, unit: str = "") -> dict | None:
+    """Show the session's job: a progress bar while it runs, its error if it failed.
+    Returns the job's state once it has finished (the caller says what it made)."""
+    job = _model_jobs().get(st.session_state.get(session_key, ""))
+    if not job:
+        return None
+    if job["status"] == "running":
+        frac = min(1.0, job["done"] / job["total"]) if job["total"] else 0.0
+        st.progress(frac, text=f"{job['label']}: {job['done']}/{job['total'] or '?'}{unit}")
+    elif job["status"] == "failed":
+        st.error(job["error"])
+    else:
+        return job
+    return None
+
+
 def run_errors(fn, *args, **kwargs):
     """Call ``fn``; show a WorkbenchError as ``st.error`` and return None."""
     try:

@@ -1,12 +1,10 @@
-import threading
-import time
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from pages._ui import (base_and_tuned, header, interval_chart, model_choices, project,
-                       run_errors, store)
+from pages._ui import (base_and_tuned, header, interval_chart, model_choices,
+                       model_job_status, project, run_errors, start_model_job, store)
 from workbench._errors import WorkbenchError
 from workbench.probes import (
     BENCHMARKS, SCORERS, compare_results, expand, list_probe_sets, load_result,
@@ -26,50 +24,23 @@ run_labels = {r.id: f"#{r.id} · {r.name} · {r.config.get('model') or 'outputs 
               for r in probe_runs}
 
 
-@st.cache_resource
-def _jobs() -> dict:
-    """Background probe runs of this server process: id -> state."""
-    return {}
-
-
 def _start_job(**kwargs) -> str:
-    """Probe a model in a background thread so the page stays usable."""
-    job_id = f"{time.time():.6f}"
-    state = _jobs()[job_id] = {"label": "waiting for another model job", "done": 0, "total": 0,
-                               "status": "running", "error": None, "run_id": None}
+    """Probe a model in the background."""
+    def work(state: dict) -> dict:
+        def progress(label: str, done: int, total: int) -> None:
+            state.update(label=label, done=done, total=total)
 
-    def progress(label: str, done: int, total: int) -> None:
-        state.update(label=label, done=done, total=total)
+        res = run_probe(proj, progress=progress, **kwargs)
+        return {"run_id": res.run_id, "flagged": res.result["flagged"],
+                "report": str(res.report_path)}
 
-    def work() -> None:
-        from workbench.models import exclusive_model_use
-
-        try:
-            with exclusive_model_use():  # one model job at a time in this server
-                state["label"] = "starting"
-                res = run_probe(proj, progress=progress, **kwargs)
-            state.update(status="finished", run_id=res.run_id, flagged=res.result["flagged"],
-                         report=str(res.report_path))
-        except WorkbenchError as exc:
-            state.update(status="failed", error=str(exc))
-        except Exception as exc:  # noqa: BLE001 - shown to the user; the run is stored failed
-            state.update(status="failed", error=f"{type(exc).__name__}: {exc}")
-
-    threading.Thread(target=work, daemon=True, name=f"probe-{job_id}").start()
-    return job_id
+    return start_model_job(work, label="starting")
 
 
 @st.fragment(run_every=1.0)
 def _job_status() -> None:
-    job = _jobs().get(st.session_state.get("probe_job", ""))
-    if not job:
-        return
-    if job["status"] == "running":
-        frac = min(1.0, job["done"] / job["total"]) if job["total"] else 0.0
-        st.progress(frac, text=f"{job['label']}: {job['done']}/{job['total'] or '?'}")
-    elif job["status"] == "failed":
-        st.error(job["error"])
-    else:
+    job = model_job_status("probe_job")
+    if job:
         st.success(f"Run #{job['run_id']} stored{' (FLAGGED)' if job.get('flagged') else ''}; "
                    f"report at {job['report']}. See it on the Results tab.")
         if st.session_state.get("probe_shown") != job["run_id"]:

@@ -3,51 +3,28 @@ slices, worst examples; compare two evaluations (base vs fine-tuned) side by sid
 
 from __future__ import annotations
 
-import threading
-import time
-
 import pandas as pd
 import streamlit as st
 
 from pages._ui import (base_and_tuned, dataset_refs, header, interval_chart, model_choices,
-                       project, run_errors, store)
-from workbench._errors import WorkbenchError
+                       model_job_status, project, run_errors, start_model_job, store)
 
 header("Evaluate", "Score a model on a split: accuracy, BLEU and ROUGE with confidence intervals.")
 P = project()
 
 
-@st.cache_resource
-def _jobs() -> dict:
-    """Background evaluations of this server process: id -> state."""
-    return {}
+def _start(**kwargs) -> str:
+    """Evaluate a model in the background; the report goes to the store's Reports."""
+    def work(state: dict) -> dict:
+        from workbench.evaluation import evaluate_model, write_html
 
+        def progress(done: int, total: int) -> None:
+            state["done"], state["total"] = done, total
 
-def _start(job_id: str, **kwargs) -> None:
-    from workbench.evaluation import evaluate_model, write_html
-    from workbench.models import exclusive_model_use
+        rep = evaluate_model(P, progress=progress, **kwargs)
+        return {"run_id": rep.run_id, "report": str(write_html(P, rep))}
 
-    label = f"{kwargs['model']} on {kwargs['data']}"
-    state = _jobs()[job_id] = {"done": 0, "total": 0, "status": "running", "error": None,
-                               "run_id": None,
-                               "label": f"{label} (waiting for another model job)"}
-
-    def progress(done: int, total: int) -> None:
-        state["done"], state["total"] = done, total
-
-    def work() -> None:
-        try:
-            with exclusive_model_use():  # one model job at a time in this server
-                state["label"] = label
-                rep = evaluate_model(P, progress=progress, **kwargs)
-            state.update(status="finished", run_id=rep.run_id,
-                         report=str(write_html(P, rep)))  # listed on the Reports page
-        except WorkbenchError as exc:
-            state.update(status="failed", error=str(exc))
-        except Exception as exc:  # noqa: BLE001 - shown to the user, recorded in the store
-            state.update(status="failed", error=f"{type(exc).__name__}: {exc}")
-
-    threading.Thread(target=work, daemon=True, name=f"evaluate-{job_id}").start()
+    return start_model_job(work, label=f"{kwargs['model']} on {kwargs['data']}")
 
 
 def _data_choices() -> list[str]:
@@ -114,24 +91,16 @@ else:
     if go:
         from workbench.generate import GenerationSettings
 
-        job_id = f"{time.time():.6f}"
-        _start(job_id, model=model, data=data, metrics=metrics or None, prompt_col=prompt_col,
-               reference_col=ref_col, slices=slices, template=template or None,
-               settings=GenerationSettings(max_new_tokens=int(max_new), chat=chat))
-        st.session_state["eval_job"] = job_id
+        st.session_state["eval_job"] = _start(
+            model=model, data=data, metrics=metrics or None, prompt_col=prompt_col,
+            reference_col=ref_col, slices=slices, template=template or None,
+            settings=GenerationSettings(max_new_tokens=int(max_new), chat=chat))
 
 
 @st.fragment(run_every=1.0)
 def _job_status() -> None:
-    job = _jobs().get(st.session_state.get("eval_job", ""))
-    if not job:
-        return
-    if job["status"] == "running":
-        frac = job["done"] / job["total"] if job["total"] else 0.0
-        st.progress(frac, text=f"{job['label']}: {job['done']}/{job['total'] or '?'} prompts")
-    elif job["status"] == "failed":
-        st.error(job["error"])
-    else:
+    job = model_job_status("eval_job", unit=" prompts")
+    if job:
         st.success(f"Evaluation finished: run {job['run_id']} ({job['label']}); its report is "
                    f"on the **Reports** page ({job['report']}).")
         if st.session_state.get("eval_shown") != job["run_id"]:
