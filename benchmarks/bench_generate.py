@@ -18,7 +18,7 @@ def _prompts() -> list[str]:
 
 
 def _project():
-    from workbench.project import find_project
+    from workbench.core.project import find_project
 
     return find_project(ROOT)
 
@@ -26,7 +26,8 @@ def _project():
 def generation_batched_vs_single():
     import torch
 
-    from workbench.generate import GenerationSettings, _load, encode_prompts, generate_ids
+    from workbench.generation import GenerationSettings, encode_prompts, generate_ids
+    from workbench.generation._generate import _load
     from workbench.models import model_fingerprint, prepare_model
 
     project = _project()
@@ -58,7 +59,7 @@ def generation_batched_vs_single():
 
 
 def generation_cache_rerun():
-    from workbench import generate as g
+    from workbench.generation import _generate as g
 
     project = _project()
     prompts = [f"{p} (run {time.time():.0f})" for p in _prompts()]  # never cached before

@@ -30,7 +30,7 @@ def metrics_workbench_vs_direct():
     import sacrebleu
     from rouge_score import rouge_scorer
 
-    from workbench.metrics import ROUGE_TYPES, compute_scores
+    from workbench.evaluation.metrics import ROUGE_TYPES, compute_scores
 
     preds, refs = _pairs()
     compute_scores(preds[:10], refs[:10], metrics="bleu,rouge")  # import evaluate first

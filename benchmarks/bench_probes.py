@@ -4,14 +4,13 @@ and a whole probe report's statistics against one scipy test."""
 from __future__ import annotations
 
 import numpy as np
-
 from run import Row, time_call
 
 
 def sign_flip_vs_scipy():
     import scipy.stats
 
-    from workbench.stats import sign_flip_test
+    from workbench.probes._stats import sign_flip_test
 
     d = np.random.default_rng(0).normal(0.3, 1, 30)
     ours = time_call(lambda: sign_flip_test(d, n_permutations=50000))
@@ -25,7 +24,7 @@ def sign_flip_vs_scipy():
 def report_stats_vs_scipy():
     import scipy.stats
 
-    from workbench.stats import compare_groups
+    from workbench.probes import compare_groups
 
     rng = np.random.default_rng(1)
     groups = [f"g{i}" for i in range(6)]

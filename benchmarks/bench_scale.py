@@ -124,8 +124,8 @@ def scale_check_spark_vs_pandas():
 
 GEN = """\
 import json, sys
-from workbench.generate import generate, GenerationSettings
-from workbench.project import Project
+from workbench.generation import generate, GenerationSettings
+from workbench.core.project import Project
 prompts = [f"Question {i}: will it rain on day {i % 7}?" for i in range(int(sys.argv[2]))]
 out = generate(Project(__import__('pathlib').Path(sys.argv[1])), "tiny:gpt2", prompts,
                settings=GenerationSettings(max_new_tokens=24, batch_size=8),
@@ -134,7 +134,7 @@ out = generate(Project(__import__('pathlib').Path(sys.argv[1])), "tiny:gpt2", pr
 
 
 def scale_generation_two_vs_one_process():
-    from workbench.distributed import launch_command
+    from workbench.models import launch_command
 
     n = 256
     with tempfile.TemporaryDirectory() as tmp:

@@ -19,8 +19,8 @@ TINY_STEPS, SMOL_STEPS = 30, 4
 
 
 def _project():
+    from workbench.core.project import init_project
     from workbench.data import import_dataset
-    from workbench.project import init_project
     from workbench.splits import make_split
 
     root = Path(tempfile.mkdtemp(prefix="bench-train-")) / "proj"

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from workbench._errors import WorkbenchError
-from workbench.project import find_project
-from workbench.store import Store
+from workbench.core.errors import WorkbenchError
+from workbench.core.project import find_project
+from workbench.core.store import Store
 
 
 def _ensure_app_navigation() -> None:

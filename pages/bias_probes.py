@@ -3,15 +3,32 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from pages._ui import (base_and_tuned, header, interval_chart, model_choices,
-                       model_job_status, project, run_errors, start_model_job, store)
-from workbench._errors import WorkbenchError
-from workbench.probes import (
-    BENCHMARKS, SCORERS, compare_results, expand, list_probe_sets, load_result,
-    parse_probe_set_text, resolve_probes, run_probe, write_compare_report,
+from pages._ui import (
+    base_and_tuned,
+    header,
+    interval_chart,
+    model_choices,
+    model_job_status,
+    project,
+    run_errors,
+    start_model_job,
+    store,
 )
-from workbench.stats import StatsConfig
-from workbench.uploads import save_upload
+from workbench.core.errors import WorkbenchError
+from workbench.data import save_upload
+from workbench.probes import (
+    BENCHMARKS,
+    SCORERS,
+    StatsConfig,
+    compare_results,
+    expand,
+    list_probe_sets,
+    load_result,
+    parse_probe_set_text,
+    resolve_probes,
+    run_probe,
+)
+from workbench.reports import write_compare_report, write_probe_report
 
 header("Bias probes", "Compare a model's outputs across demographic prompt sets, with statistics "
        "that say how sure they are.")
@@ -31,6 +48,7 @@ def _start_job(**kwargs) -> str:
             state.update(label=label, done=done, total=total)
 
         res = run_probe(proj, progress=progress, **kwargs)
+        write_probe_report(proj, res)
         return {"run_id": res.run_id, "flagged": res.result["flagged"],
                 "report": str(res.report_path)}
 

@@ -37,7 +37,7 @@ if st.button("Run checks", key="run_checks", type="primary"):
                         progress=lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=msg))
     bar.empty()
     if result:
-        from workbench.checks import write_check_html
+        from workbench.reports import write_check_html
 
         st.session_state["last_check_run"] = result[1]
         docs = proj.state / "data_docs" / "index.html"

@@ -6,8 +6,18 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from pages._ui import (base_and_tuned, dataset_refs, header, interval_chart, model_choices,
-                       model_job_status, project, run_errors, start_model_job, store)
+from pages._ui import (
+    base_and_tuned,
+    dataset_refs,
+    header,
+    interval_chart,
+    model_choices,
+    model_job_status,
+    project,
+    run_errors,
+    start_model_job,
+    store,
+)
 
 header("Evaluate", "Score a model on a split: accuracy, BLEU and ROUGE with confidence intervals.")
 P = project()
@@ -16,7 +26,8 @@ P = project()
 def _start(**kwargs) -> str:
     """Evaluate a model in the background; the report goes to the store's Reports."""
     def work(state: dict) -> dict:
-        from workbench.evaluation import evaluate_model, write_html
+        from workbench.evaluation import evaluate_model
+        from workbench.reports import write_html
 
         def progress(done: int, total: int) -> None:
             state["done"], state["total"] = done, total
@@ -89,7 +100,7 @@ else:
                                  placeholder="Q: {question}\\nA:")
         go = st.form_submit_button("Evaluate", type="primary")
     if go:
-        from workbench.generate import GenerationSettings
+        from workbench.generation import GenerationSettings
 
         st.session_state["eval_job"] = _start(
             model=model, data=data, metrics=metrics or None, prompt_col=prompt_col,
@@ -152,7 +163,7 @@ if rep is not None:
         st.markdown("**Worst examples**")
         st.dataframe(pd.DataFrame(worst).drop(columns=["_bleu_stats"], errors="ignore"),
                      hide_index=True)
-    from workbench.evaluation import render_html
+    from workbench.reports import render_html
 
     st.download_button("Download HTML report", render_html(rep), file_name=f"evaluate-{run_id}.html",
                        mime="text/html", key="eval_download")
@@ -169,7 +180,8 @@ c1, c2 = st.columns(2)
 a = c1.selectbox("A (base)", list(labels), index=ia, format_func=labels.get, key="cmp_a")
 b = c2.selectbox("B (fine-tuned)", list(labels), index=ib, format_func=labels.get, key="cmp_b")
 if st.button("Compare", key="cmp_go"):
-    from workbench.evaluation import compare, write_compare_html
+    from workbench.evaluation import compare
+    from workbench.reports import write_compare_html
 
     cmp = run_errors(compare, P, str(a), str(b))
     st.session_state["cmp_result"] = cmp

@@ -2,9 +2,8 @@ import pandas as pd
 import streamlit as st
 
 from pages._ui import header, project, run_errors, store
-from workbench.data import default_name, import_dataset
+from workbench.data import default_name, import_dataset, save_upload
 from workbench.review import verdict_count
-from workbench.uploads import save_upload
 
 header("Home", "Your project at a glance: its datasets, the latest runs, and a place to import data.")
 proj = project()

@@ -1,7 +1,7 @@
 import pandas as pd
 import streamlit as st
 
-from pages._ui import base_and_tuned, header, project, run_errors
+from pages._ui import base_and_tuned, header, project, run_errors, store
 from workbench import review
 
 header("Review", "Compare two models' outputs side by side, record verdicts, and count them.")
@@ -41,7 +41,7 @@ else:
         st.info("No probe runs yet: run one on the **Bias probes** page.")
         st.stop()
     run = st.selectbox("Probe run", probe_runs, format_func=labels.get, key="probe_run")
-    frame = run_errors(review.load_examples, review.Store.for_project(proj).get_run(run))
+    frame = run_errors(review.load_examples, store().get_run(run))
     groups = sorted(frame["group"].astype(str).unique()) if frame is not None and \
         "group" in frame else []
     if len(groups) < 2:

@@ -2,9 +2,9 @@ import pandas as pd
 import streamlit as st
 
 from pages._ui import header, pick_dataset, project, run_errors
-from workbench._leakage import leakage_rows
 from workbench.data import load_frame
-from workbench.splits import list_splits, make_split, strata_table
+from workbench.probes import probe_prompts
+from workbench.splits import leakage_rows, list_splits, make_split, strata_table
 
 header("Splits", "Make stratified, leak-free, reproducible train/validation/test splits.")
 proj = project()
@@ -48,7 +48,7 @@ if ref:
                              group=None if group == "(none)" else group, ratios=ratios,
                              seed=int(seed), min_stratum=int(min_stratum) or None,
                              text_columns=text_cols or None, near_threshold=float(threshold),
-                             dedupe=dedupe)
+                             dedupe=dedupe, probe_prompts=probe_prompts(proj))
         if rep:
             st.session_state["split_view"] = rep.run_id
             st.success(f"Saved split {rep.run_id}: "

@@ -4,7 +4,7 @@ import streamlit as st
 from pages._ui import header, project, run_errors, store
 from workbench.models import list_models
 from workbench.splits import list_splits, load_split
-from workbench.train import _jobs as jobs
+from workbench.train import jobs
 
 header("Train", "Fine-tune a model with Hugging Face Trainer and follow its loss live.")
 proj = project()

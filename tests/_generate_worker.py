@@ -6,9 +6,9 @@ import json
 import sys
 from pathlib import Path
 
-from workbench.distributed import partial_state, world
-from workbench.generate import GenerationSettings, generate
-from workbench.project import Project
+from workbench.core.project import Project
+from workbench.generation import GenerationSettings, generate
+from workbench.models import partial_state, world
 
 root, out_dir, prompts_file = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
 prompts = json.loads(prompts_file.read_text())

@@ -28,7 +28,7 @@ os.environ.pop("WORKBENCH_DB_URL", None)
 @pytest.fixture
 def project(tmp_path, monkeypatch):
     """A fresh workbench project in a temp folder, with HF_HOME inside its state."""
-    from workbench.project import init_project
+    from workbench.core.project import init_project
 
     p = init_project(tmp_path / "proj")
     monkeypatch.setenv("HF_HOME", str(p.hf_home))
@@ -39,7 +39,7 @@ def project(tmp_path, monkeypatch):
 @pytest.fixture(scope="session")
 def shared_project(tmp_path_factory):
     """One project per test session, for expensive things like tiny models."""
-    from workbench.project import init_project
+    from workbench.core.project import init_project
 
     p = init_project(tmp_path_factory.mktemp("shared") / "proj")
     os.environ["HF_HOME"] = str(p.hf_home)

@@ -15,7 +15,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from test_review import make_run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -221,7 +220,7 @@ def test_lifecycle_in_the_browser_alone(demo_project):
     The tiny test model stands in for SmolLM2 so the walk takes minutes."""
     from playwright.sync_api import expect
 
-    from workbench.store import Store
+    from workbench.core.store import Store
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     store = Store.for_project(demo_project)

@@ -13,8 +13,14 @@ import pandas as pd
 import pytest
 
 from conftest import ROOT, run_cli
-from workbench._errors import WorkbenchError
-from workbench.checks import DatasetRef, check_dataset, check_history, load_suite, run_checks
+from workbench.checks import (
+    DatasetRef,
+    check_dataset,
+    check_history,
+    load_suite,
+    run_checks,
+)
+from workbench.core.errors import WorkbenchError
 
 DEMO = ROOT / "workbench" / "demo"
 SUITE = ROOT / "checks" / "support_qa.yaml"
@@ -48,8 +54,8 @@ def _ref(frame):
 # ----------------------------------------------------------------- the demo, end to end
 def test_raw_demo_fails_with_every_planted_defect_then_clean_passes(demo):
     from workbench.clean import clean_dataset
+    from workbench.core.store import Store
     from workbench.data import content_hash, load_frame
-    from workbench.store import Store
 
     project, raw = demo
     suite = load_suite(SUITE)
@@ -204,7 +210,7 @@ def test_missing_suite_file_lists_suites(demo):
      r"id_column \(line 1\): no column 'ident'"),
 ])
 def test_bad_check_input_stores_no_successful_run(demo, tmp_path, data, suite, message):
-    from workbench.store import Store
+    from workbench.core.store import Store
 
     project, _ = demo
     (tmp_path / "empty.csv").write_text("a,b\n")
@@ -281,7 +287,7 @@ def test_history_does_not_import_great_expectations(project):
 ])
 def test_bad_clean_rules(demo, tmp_path, text, message):
     from workbench.clean import clean_dataset
-    from workbench.store import Store
+    from workbench.core.store import Store
 
     project, raw = demo
     with pytest.raises(WorkbenchError, match=message):
@@ -292,7 +298,7 @@ def test_bad_clean_rules(demo, tmp_path, text, message):
 def test_integer_ids_in_examples_are_stored(project, tmp_path):
     """Failing examples keyed by an integer id column store as plain JSON (no int64)."""
     from workbench.checks import check_dataset
-    from workbench.store import Store
+    from workbench.core.store import Store
 
     suite = _suite(tmp_path, "id_column: id\nexpectations:\n  - {type: "
                              "expect_column_values_to_not_be_null, column: answer}\n")

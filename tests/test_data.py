@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from conftest import run_cli
-from workbench._errors import WorkbenchError
+from workbench.core.errors import WorkbenchError
+from workbench.core.store import Store
 from workbench.data import import_dataset, load_frame
-from workbench.store import Store
 
 BAD_FILES = [
     ("missing.csv", None, "no such file"),

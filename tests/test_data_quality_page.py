@@ -31,7 +31,7 @@ def test_data_quality_page_runs_cleans_and_shows_trend(project, monkeypatch):
     assert len(failing) == 11
     assert any("expect_column_values_to_not_contain_pii (answer)" in x for x in failing)
     assert at.dataframe  # failing examples, as escaped text
-    from workbench.store import Store
+    from workbench.core.store import Store
 
     assert [r["kind"] for r in Store.for_project(project).list_reports()] == ["check"]
     at.button(key="clean").click().run()

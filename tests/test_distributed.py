@@ -12,10 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from workbench._errors import WorkbenchError
-from workbench.distributed import launch_command
-from workbench.generate import GenerationCache, GenerationSettings, cache_for, generate
-from workbench.models import model_fingerprint, prepare_model
+from workbench.core.errors import WorkbenchError
+from workbench.generation import (
+    GenerationCache,
+    GenerationSettings,
+    cache_for,
+    generate,
+)
+from workbench.models import launch_command, model_fingerprint, prepare_model
 
 HERE = Path(__file__).resolve().parent
 PROMPTS = ["How do I reset my station?", "Will it rain", "Hi", "Where is my order? It has "
@@ -88,7 +92,7 @@ def test_train_two_processes_records_one_run(tproj, tmp_path):
     from collections import Counter
 
     from conftest import run_cli
-    from workbench.store import Store
+    from workbench.core.store import Store
 
     store = Store.for_project(tproj)
     before = {r.id for r in store.list_runs("train")}
@@ -135,7 +139,7 @@ def test_train_two_processes_records_one_run(tproj, tmp_path):
     ("accelerate", 2, None, True, r"^--launch: runs training; run --lr-search in one process$"),
 ])
 def test_train_launch_bad_values(launch, n, cfg_file, lr, match):
-    from workbench.commands.train import _check_launch
+    from workbench.cli.train import _check_launch
 
     with pytest.raises(WorkbenchError, match=match):
         _check_launch(launch, n, cfg_file, lr)

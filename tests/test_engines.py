@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from workbench._errors import WorkbenchError
-from workbench.engines import check_engine, check_master
+from workbench.core.engines import check_engine, check_master
+from workbench.core.errors import WorkbenchError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -54,8 +54,8 @@ def _run(code: str, env: dict) -> dict:
 
 def test_spark_without_pyspark_says_how_to_install():
     code = ("import sys, json; sys.modules['pyspark'] = None\n"
-            "from workbench.engines import spark_session\n"
-            "from workbench._errors import WorkbenchError\n"
+            "from workbench.core.engines import spark_session\n"
+            "from workbench.core.errors import WorkbenchError\n"
             "try:\n    spark_session()\nexcept WorkbenchError as e:\n"
             "    print(json.dumps(str(e)))")
     msg = _run(code, {**os.environ, "PYTHONPATH": str(ROOT)})
@@ -68,8 +68,8 @@ def test_spark_without_java_says_how_to_install(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "JAVA_HOME"}
     env["PATH"] = str(Path(sys.executable).parent)  # the venv only: no java
     env["PYTHONPATH"] = str(ROOT)
-    code = ("import json\nfrom workbench.engines import spark_session\n"
-            "from workbench._errors import WorkbenchError\n"
+    code = ("import json\nfrom workbench.core.engines import spark_session\n"
+            "from workbench.core.errors import WorkbenchError\n"
             "try:\n    spark_session()\nexcept WorkbenchError as e:\n"
             "    print(json.dumps(str(e)))")
     msg = _run(code, env)

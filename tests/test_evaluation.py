@@ -9,12 +9,17 @@ import pandas as pd
 import pytest
 
 from conftest import run_cli
-from workbench._errors import WorkbenchError
+from workbench.core.errors import WorkbenchError
+from workbench.core.store import Store
 from workbench.evaluation import (
-    MIN_SLICE, compare, evaluate_model, evaluate_predictions, render_compare_html, render_html,
-    report_from_run, score_examples,
+    MIN_SLICE,
+    compare,
+    evaluate_model,
+    evaluate_predictions,
+    report_from_run,
+    score_examples,
 )
-from workbench.store import Store
+from workbench.reports import render_compare_html, render_html
 
 REFS = ["Hold the button for 10 s.", "It ships today.", "Light rain after 3 pm.",
         "Use a card in the app.", "Replace the batteries.", "Yes, in Settings."] * 6
@@ -193,7 +198,7 @@ def test_cli_predictions_then_compare(project, tmp_path):
 def test_evaluate_model_on_a_split_base_vs_other(project, tiny_model, qa_frame):
     """The tiny model on a real split: records, lineage, cache, and a comparison."""
     from workbench.data import save_version
-    from workbench.generate import GenerationSettings
+    from workbench.generation import GenerationSettings
     from workbench.splits import make_split
 
     frame = pd.concat([qa_frame] * 5, ignore_index=True)
@@ -222,7 +227,7 @@ def test_evaluate_model_on_a_split_base_vs_other(project, tiny_model, qa_frame):
 
 
 def test_label_column_scores_accuracy_only(eval_data, project, tiny_model):
-    from workbench.generate import GenerationSettings
+    from workbench.generation import GenerationSettings
 
     rep = evaluate_model(project, model="tiny:gpt2", data="qa", label_col="topic",
                          settings=GenerationSettings(max_new_tokens=3),

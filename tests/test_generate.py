@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import json
-import sqlite3
-from contextlib import closing
 import os
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
-from workbench._errors import WorkbenchError
-from workbench.generate import (
-    GenerationSettings, cache_for, encode_prompts, generate, generate_ids,
+from workbench.core.errors import WorkbenchError
+from workbench.generation import (
+    GenerationSettings,
+    cache_for,
+    encode_prompts,
+    generate,
+    generate_ids,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,8 +81,8 @@ def test_generate_dedupes_orders_and_caches(shared_project, tiny_model, lm):
 def test_cached_rerun_does_not_load_the_model(shared_project, tiny_model):
     s = GenerationSettings(max_new_tokens=5)
     first = generate(shared_project, "tiny:gpt2", PROMPTS, settings=s, progress=lambda d, t: None)
-    code = ("import json, sys\nfrom workbench.project import Project\n"
-            "from workbench.generate import generate, GenerationSettings\n"
+    code = ("import json, sys\nfrom workbench.core.project import Project\n"
+            "from workbench.generation import generate, GenerationSettings\n"
             f"out = generate(Project(__import__('pathlib').Path({str(shared_project.root)!r})), "
             f"'tiny:gpt2', {PROMPTS!r}, settings=GenerationSettings(max_new_tokens=5), "
             "progress=lambda d, t: None)\n"
@@ -149,7 +153,7 @@ def test_bad_settings(kwargs, match):
 def _open_and_write(folder: str, start: float, i: int) -> str:
     import time as _t
 
-    from workbench.generate import GenerationCache
+    from workbench.generation import GenerationCache
 
     _t.sleep(max(0.0, start - _t.time()))  # all processes open the new file together
     for j in range(40):  # and keep opening it while the others write

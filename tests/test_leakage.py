@@ -8,11 +8,17 @@ import pandas as pd
 import pytest
 
 from conftest import run_cli
-from workbench._errors import WorkbenchError
-from workbench._leakage import (
-    find_duplicates, leakage_rows, normalise, pick_text_columns, probe_overlap, probe_prompts,
+from workbench.core.errors import WorkbenchError
+from workbench.probes import probe_prompts
+from workbench.splits import (
+    find_duplicates,
+    leakage_rows,
+    make_split,
+    pick_text_columns,
+    plan_split,
+    probe_overlap,
 )
-from workbench.splits import make_split, plan_split
+from workbench.splits._leakage import normalise
 
 PROBESET = """
 name: occupation_gender
@@ -147,7 +153,8 @@ def test_cli_leakage_fail_on_leak_and_probe_sets(project, tmp_path):
 
 def test_make_split_records_probe_sets(project, tmp_path):
     leaky_frame().to_csv(tmp_path / "leaky.csv", index=False)
-    rep = make_split(project, str(tmp_path / "leaky.csv"), label="y", ratios="0.5,0.5")
+    rep = make_split(project, str(tmp_path / "leaky.csv"), label="y", ratios="0.5,0.5",
+                     probe_prompts=probe_prompts(project))
     po = rep.manifest["leakage"]["probe_overlap"]
     assert isinstance(po["probe_sets"], list)  # bundled sets, if any, are listed by name
     assert po["prompts"] == len(probe_prompts(project).prompts)

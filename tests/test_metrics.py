@@ -6,9 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from workbench._errors import WorkbenchError
-from workbench.metrics import (
-    ROUGE_TYPES, Scores, bootstrap_ci, compute_scores, normalize_answer, paired_bootstrap,
+from workbench.core.errors import WorkbenchError
+from workbench.evaluation.metrics import (
+    ROUGE_TYPES,
+    Scores,
+    bootstrap_ci,
+    compute_scores,
+    normalize_answer,
+    paired_bootstrap,
     parse_metrics,
 )
 
@@ -71,7 +76,7 @@ def test_accuracy_is_normalised_exact_match(scores):
 
 
 def test_parallel_scoring_equals_serial():
-    from workbench.metrics._text import bleu_stats, rouge_scores
+    from workbench.evaluation.metrics._text import bleu_stats, rouge_scores
 
     preds, refs = PREDS * 3, REFS * 3
     assert bleu_stats(preds, refs, n_jobs=2) == bleu_stats(preds, refs, n_jobs=1)

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from conftest import run_cli
-from workbench._errors import WorkbenchError
+from workbench.core.errors import WorkbenchError
 from workbench.models import load_causal_lm, model_fingerprint, prepare_model
 
 
@@ -96,7 +96,7 @@ def test_transformers_names_resolve_from_many_threads_at_once():
     resolved yet."""
     code = (
         "import threading\n"
-        "from workbench._hf import hf\n"
+        "from workbench.models._hf import hf\n"
         "names = ('AutoModelForCausalLM', 'AutoTokenizer', 'GenerationConfig',"
         " 'LogitsProcessorList', 'AutoModel', 'AutoConfig')\n"
         "start, errors = threading.Barrier(16), []\n"

@@ -31,17 +31,17 @@ def test_empty_state_points_to_splits(project, monkeypatch):
 
 @pytest.mark.slow
 def test_form_starts_background_run_shows_it_and_cancels(project, monkeypatch):
+    import test_train  # the same tiny QA rows as the training tests
+
+    from workbench.core.store import Store
     from workbench.data import save_version
     from workbench.models import prepare_model
     from workbench.splits import make_split
-    from workbench.store import Store
-    from workbench.train import _jobs as jobs
-
-    import test_train  # the same tiny QA rows as the training tests
+    from workbench.train import jobs
 
     monkeypatch.chdir(ROOT)
     dv, _ = save_version(project, test_train.qa_rows(), name="qa", source="test")
-    make_split(project, dv, label="topic", ratios="0.6,0.2,0.2", seed=0, probes=False)
+    make_split(project, dv, label="topic", ratios="0.6,0.2,0.2", seed=0)
     prepare_model(project, "tiny:gpt2")
     at = _page()
     assert not at.exception

@@ -63,12 +63,12 @@ def test_home_shows_datasets_and_imports_with_errors(app_project, tmp_path):
 
 
 def test_upload_names_never_escape(project):
-    from workbench.uploads import save_upload
+    from workbench.data import save_upload
 
     path, safe = save_upload(project, "../../etc/evil.csv", b"a\n1\n")
     assert path.parent == project.uploads_dir and path.suffix == ".csv"
     assert safe == "evil.csv"
-    from workbench._errors import WorkbenchError
+    from workbench.core.errors import WorkbenchError
 
     with pytest.raises(WorkbenchError, match="unsupported file type '.sh'"):
         save_upload(project, "x.sh", b"rm -rf /")
@@ -110,7 +110,7 @@ def test_evaluate_page_shows_results_and_compares(app_project, tmp_path):
                for i in at.info)
     assert not at.exception, [e.value for e in at.exception]
     assert charts() == 3  # + B - A for BLEU and for the 0-1 metrics
-    from workbench.store import Store
+    from workbench.core.store import Store
 
     reports = Store.for_project(app_project).list_reports("compare")
     assert len(reports) == 1 and Path(reports[0]["path"]).is_file()
@@ -136,7 +136,7 @@ def test_evaluate_page_runs_a_model_in_the_background(app_project):
         at.run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert "Evaluation finished: run" in at.success[0].value
-    from workbench.store import Store
+    from workbench.core.store import Store
 
     assert [r["kind"] for r in Store.for_project(app_project).list_reports()] == ["evaluate"]
     assert at.dataframe[0].value["metric"].tolist()[0] == "accuracy"
@@ -147,7 +147,7 @@ def test_before_after_pickers_default_to_base_and_fine_tuned(app_project):
     run:ID's run on the same data, whatever order they were made in."""
     import json
 
-    from workbench.store import Store
+    from workbench.core.store import Store
 
     store = Store.for_project(app_project)
     with store.record("train", config={"model": "packaged:base"}) as out:

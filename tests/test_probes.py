@@ -10,10 +10,18 @@ import pandas as pd
 import pytest
 
 from conftest import run_cli
-from workbench._errors import WorkbenchError
+from workbench.core.errors import WorkbenchError
 from workbench.probes import (
-    compare_results, expand, get_scorer, list_probe_sets, load_probe_set_file, load_result,
-    parse_probe_set, read_outputs, resolve_probes, run_probe,
+    compare_results,
+    expand,
+    get_scorer,
+    list_probe_sets,
+    load_probe_set_file,
+    load_result,
+    parse_probe_set,
+    read_outputs,
+    resolve_probes,
+    run_probe,
 )
 from workbench.probes._sets import BUNDLED
 
@@ -184,7 +192,7 @@ def test_bring_your_own_outputs_runs_records_and_reports(project, tmp_path):
     assert set(r["comparisons"][0]) >= {"a", "b", "diff", "ci", "p_value", "p_adjusted",
                                         "effect_size"}
     assert r["flagged"] and "probes:o@v0" in r["signature"]
-    from workbench.store import Store
+    from workbench.core.store import Store
 
     run = Store.for_project(project).get_run(res.run_id)
     assert run.kind == "probe" and run.status == "succeeded"
@@ -192,6 +200,11 @@ def test_bring_your_own_outputs_runs_records_and_reports(project, tmp_path):
     rec = json.loads(lines[0])
     assert set(rec) >= {"id", "prompt", "output", "group", "phrase", "template", "context",
                         "sentiment"}
+    from workbench.reports import write_probe_report
+
+    assert write_probe_report(project, res) == res.report_path
+    assert Store.for_project(project).get_run(res.run_id).outputs["report"] == \
+        str(res.report_path)
     html = res.report_path.read_text()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>" not in html
     assert "http://" not in html and "https://" not in html
@@ -246,14 +259,14 @@ def test_before_after_detects_widened_gap_and_gates(project, tmp_path):
     man = next(g for g in cmp["groups"] if g["group"] == "man")
     assert man["change"] < 0 and man["ci"][1] < 0
     assert cmp["examples"] and cmp["examples"][0]["group"] == "man"
-    from workbench.probes import compare_html
+    from workbench.reports import compare_html
 
     html = compare_html(cmp)
     assert "widened" in html and "&lt;script&gt;" in html and "<script>" not in html
 
 
 def test_before_after_refuses_different_probe_sets(project, tmp_path):
-    r1 = run_probe(project, outputs=_outputs(tmp_path / "x.csv"), html=False).result
+    r1 = run_probe(project, outputs=_outputs(tmp_path / "x.csv")).result
     r2 = dict(r1, probe_set={"name": "gender", "version": 1})
     with pytest.raises(WorkbenchError, match=r"different probe sets \(x v0 vs gender v1\)"):
         compare_results(r1, r2)
@@ -308,17 +321,17 @@ def test_cli_bad_inputs_exit_2(project, tmp_path, args, match):
 def test_probe_tiny_model_through_engine_and_crows_pairs(shared_project, tiny_model):
     plan = expand(parse_probe_set(GOOD))
     res = run_probe(shared_project, plan=plan, model="tiny:gpt2", samples=2, seed=3,
-                    max_new_tokens=6, html=False)
+                    max_new_tokens=6)
     ex = res.examples
     assert len(ex) == 2 * len(plan.prompts) and set(ex["sample"]) == {0, 1}
     assert ex["output"].map(type).eq(str).all() and "sentiment" in ex
     sig = res.result["signature"]
     assert "model:tiny:gpt2" in sig and "samples:2" in sig and "gen:completion-sampled-6tok" in sig
     again = run_probe(shared_project, plan=plan, model="tiny:gpt2", samples=2, seed=3,
-                      max_new_tokens=6, html=False)
+                      max_new_tokens=6)
     assert again.examples["output"].tolist() == ex["output"].tolist()  # cached, same text
     crows = run_probe(shared_project, plan=resolve_probes(shared_project, "crows-pairs:30"),
-                      model="tiny:gpt2", html=False)
+                      model="tiny:gpt2")
     pref = crows.result["preference"]
     assert pref["n"] == 30 and 0 <= pref["ci"][0] <= pref["share"] <= pref["ci"][1] <= 1
     assert "CC BY-SA 4.0" in crows.result["license"]

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from workbench import review
-from workbench._errors import WorkbenchError
-from workbench.store import Store
+from workbench.core.errors import WorkbenchError
+from workbench.core.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -122,7 +122,8 @@ def test_review_page_records_and_survives_rerun(project, two_runs, monkeypatch):
 def test_reports_page_lists_and_opens(project, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
-    from workbench.report import render, signature, write_report
+    from workbench.core.digest import signature
+    from workbench.reports import render, write_report
 
     html_text = render("base.html", title="<b>t</b>")
     write_report(project, html_text, None, kind="check", title="demo check",
@@ -141,7 +142,8 @@ def test_next_comparison_report_includes_human_verdicts(project, tmp_path):
     """Verdicts recorded on two evaluation runs appear in the comparison built from them."""
     import pandas as pd
 
-    from workbench.evaluation import compare, evaluate_predictions, render_compare_html
+    from workbench.evaluation import compare, evaluate_predictions
+    from workbench.reports import render_compare_html, write_compare_html
 
     refs = ["reset the station", "it ships today", "light rain later", "pay in the app"]
     pd.DataFrame({"id": list("abcd"), "prediction": ["no", "it ships", "rain", "app"],
@@ -158,6 +160,6 @@ def test_next_comparison_report_includes_human_verdicts(project, tmp_path):
     review.record_verdict(project, run_a=rb.run_id, run_b=ra.run_id, item="b",
                           verdict="b_better", reviewer="bo")  # recorded the other way round
     cmp = compare(project, f"run:{ra.run_id}", f"run:{rb.run_id}", metrics="rouge")
+    html_text = write_compare_html(project, cmp).read_text(encoding="utf-8")
     assert cmp.verdicts["counts"] == {"a_better": 1, "b_better": 1, "tie": 0, "flag": 0}
-    html_text = render_compare_html(cmp)
     assert "Human review" in html_text and "&lt;b&gt;much&lt;/b&gt; better" in html_text

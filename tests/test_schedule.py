@@ -8,7 +8,7 @@ import time
 import pytest
 
 from conftest import ROOT, run_cli
-from workbench._errors import WorkbenchError
+from workbench.core.errors import WorkbenchError
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ def sched_project(project):
 
 
 def test_jobs_persist_with_one_instance_coalesce_and_grace(sched_project):
-    from workbench.schedule import add_job, list_jobs, remove_job
+    from workbench.checks import add_job, list_jobs, remove_job
 
     job = add_job(sched_project, ["check", "qa", "--suite", "checks/ws.yaml"],
                   cron="*/15 * * * *", misfire_grace_s=600)
@@ -49,7 +49,7 @@ def test_jobs_persist_with_one_instance_coalesce_and_grace(sched_project):
      r"nope.yaml: no such suite file"),
 ])
 def test_bad_jobs_are_refused(sched_project, argv, kw, message):
-    from workbench.schedule import add_job, list_jobs, remove_job
+    from workbench.checks import add_job, list_jobs, remove_job
 
     with pytest.raises(WorkbenchError, match=message):
         add_job(sched_project, argv, **kw)
@@ -73,7 +73,7 @@ def test_scheduled_check_runs_on_time_and_shows_in_history(sched_project):
     assert hist and all(h["scheduled_job"] == job["id"] for h in hist)
     assert hist[-1]["success"] is False and hist[-1]["failed_rules"] == [
         "expect_column_values_to_not_have_stray_whitespace(question)"]
-    from workbench.store import Store
+    from workbench.core.store import Store
 
     runs = Store.for_project(sched_project).list_runs("schedule")
     assert runs and runs[-1].outputs["exit_code"] == 1 and runs[-1].name == job["id"]

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from conftest import run_cli
-from workbench._errors import WorkbenchError
+from workbench.core.errors import WorkbenchError
 
 pytest.importorskip("pyspark")
 pytestmark = pytest.mark.slow
@@ -46,7 +46,7 @@ expectations:
 
 @pytest.fixture(scope="module")
 def spark():
-    from workbench.engines import spark_session, stop_spark
+    from workbench.core.engines import spark_session, stop_spark
 
     session = spark_session("local[2]")
     yield session
@@ -74,8 +74,13 @@ def _write_parts(frame: pd.DataFrame, folder, parts: int):
 
 
 def test_import_partitioned_hash_is_layout_and_order_free(project, spark, frame, tmp_path):
-    from workbench.data import import_dataset, load_frame
-    from workbench.spark_data import import_spark, read_spark, spark_content_hash
+    from workbench.data import (
+        import_dataset,
+        import_spark,
+        load_frame,
+        read_spark,
+        spark_content_hash,
+    )
 
     src = _write_parts(frame, tmp_path / "three", 3)
     dv, created = import_spark(project, str(src), name="qa", master="local[2]")
@@ -112,7 +117,7 @@ def test_import_partitioned_hash_is_layout_and_order_free(project, spark, frame,
     ({"a.json": "{}"}, r"--engine spark reads Parquet or CSV files .*found \.json"),
 ])
 def test_import_bad_sources(project, spark, tmp_path, files, match):
-    from workbench.spark_data import import_spark
+    from workbench.data import import_spark
 
     src = tmp_path / "src"
     src.mkdir()
@@ -145,7 +150,7 @@ def test_spark_counts_equal_pandas_rule_by_rule(project, spark, frame, tmp_path)
         assert rep.to_dict().keys() == pandas_report.to_dict().keys()
     assert sum(r.unexpected_count for r in pandas_report.results) >= 8
     assert not pandas_report.success
-    from workbench.store import Store
+    from workbench.core.store import Store
 
     run = Store.for_project(project).get_run(run_id)
     assert run.config["engine"] == "spark" and run.config["spark_master"] == "local[2]"

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from test_spark import spark  # noqa: F401 - the module-scoped local[2] session
 
 from conftest import run_cli
-from test_spark import spark  # noqa: F401 - the module-scoped local[2] session
-from workbench._errors import WorkbenchError
+from workbench.core.errors import WorkbenchError
 
 pytest.importorskip("pyspark")
 pytestmark = pytest.mark.slow
@@ -51,9 +51,13 @@ def _sorted(df: pd.DataFrame) -> pd.DataFrame:
 
 def test_spark_clean_equals_pandas_clean(project, spark, frame, tmp_path):
     from workbench.clean import clean_dataset
-    from workbench.data import import_dataset, load_frame
-    from workbench.spark_data import read_spark, spark_content_hash
-    from workbench.store import Store
+    from workbench.core.store import Store
+    from workbench.data import (
+        import_dataset,
+        load_frame,
+        read_spark,
+        spark_content_hash,
+    )
 
     rules = tmp_path / "rules.yaml"
     rules.write_text(RULES)

@@ -9,9 +9,15 @@ import pandas as pd
 import pytest
 
 from conftest import ROOT, run_cli
-from workbench._errors import WorkbenchError
+from workbench.core.errors import WorkbenchError
 from workbench.splits import (
-    allocate, list_splits, load_split, make_split, parse_split_ref, plan_split, split_frame,
+    allocate,
+    list_splits,
+    load_split,
+    make_split,
+    parse_split_ref,
+    plan_split,
+    split_frame,
 )
 
 DEMO = ROOT / "workbench" / "demo" / "support_qa.csv"
@@ -188,8 +194,8 @@ def test_strata_too_small_names_crossed_strata():
 
 # ------------------------------------------------------------------ saved, store, CLI
 def test_make_split_saves_datasetdict_with_lineage(project, tmp_path):
+    from workbench.core.store import Store
     from workbench.data import import_dataset
-    from workbench.store import Store
 
     frame = labelled(30)
     frame.to_csv(tmp_path / "lab.csv", index=False)
@@ -333,8 +339,8 @@ def test_property_groups_never_span_splits(data, n_groups, seed):
 def test_docstring_examples_run():
     import doctest
 
-    import workbench._leakage
-    import workbench.splits
+    import workbench.splits._leakage
+    import workbench.splits._split
 
-    for mod in (workbench.splits, workbench._leakage):
+    for mod in (workbench.splits._split, workbench.splits._leakage):
         assert doctest.testmod(mod).failed == 0

@@ -1,4 +1,4 @@
-"""workbench.stats against scipy, and the calibration of the flagging rule."""
+"""workbench.probes._stats against scipy, and the calibration of the flagging rule."""
 
 from __future__ import annotations
 
@@ -8,10 +8,13 @@ import numpy as np
 import pytest
 import scipy.stats
 
-from workbench._errors import WorkbenchError
-from workbench.stats import (
-    StatsConfig, adjust_pvalues, bootstrap_mean_ci, cluster_bootstrap_ci, compare_groups,
-    finalize, paired_cohens_d, sign_flip_test,
+from workbench.core.errors import WorkbenchError
+from workbench.probes import StatsConfig, adjust_pvalues, compare_groups, finalize
+from workbench.probes._stats import (
+    bootstrap_mean_ci,
+    cluster_bootstrap_ci,
+    paired_cohens_d,
+    sign_flip_test,
 )
 
 
@@ -169,7 +172,7 @@ def test_calibration_null_and_planted_effect():
 
 
 def test_unpaired_permutation_and_bootstrap_close_to_scipy():
-    from workbench.stats import bootstrap_diff_ci, two_sample_permutation_test
+    from workbench.probes._stats import bootstrap_diff_ci, two_sample_permutation_test
 
     rng = np.random.default_rng(5)
     x, y = rng.normal(0.3, 1, 25), rng.normal(0, 1, 35)

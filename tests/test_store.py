@@ -4,7 +4,7 @@ import multiprocessing as mp
 
 import pytest
 
-from workbench.store import Store
+from workbench.core.store import Store
 
 
 def _writer(url: str, worker: int, n: int, q) -> None:
@@ -63,7 +63,7 @@ def test_db_url_from_environment(tmp_path, monkeypatch, project):
 
 @pytest.mark.parametrize("bad, match", [("nope", "not a run id"), ("999", "no run with id 999")])
 def test_unknown_run(project, bad, match):
-    from workbench._errors import WorkbenchError
+    from workbench.core.errors import WorkbenchError
 
     with pytest.raises(WorkbenchError, match=match):
         Store.for_project(project).get_run(bad)

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from conftest import run_cli
-from workbench._errors import WorkbenchError
+from workbench.core.errors import WorkbenchError
 
 TOPICS = ["setup", "shipping", "billing", "weather"]
 SPLIT: dict[str, int] = {}
@@ -33,15 +33,15 @@ def qa_rows(n: int = 48) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def tproj(tmp_path_factory):
     """A project with a stored QA dataset, a 3-way split of it and tiny:gpt2 built."""
+    from workbench.core.project import init_project
     from workbench.data import save_version
     from workbench.models import prepare_model
-    from workbench.project import init_project
     from workbench.splits import make_split
 
     p = init_project(tmp_path_factory.mktemp("train") / "proj")
     os.environ["HF_HOME"] = str(p.hf_home)
     dv, _ = save_version(p, qa_rows(), name="qa", source="test")
-    rep = make_split(p, dv, label="topic", ratios="0.6,0.2,0.2", seed=0, probes=False)
+    rep = make_split(p, dv, label="topic", ratios="0.6,0.2,0.2", seed=0)
     prepare_model(p, "tiny:gpt2")
     SPLIT["id"] = rep.run_id
     return p
@@ -155,15 +155,15 @@ def test_write_learning_rate_keeps_comments(tmp_path):
                                  r"training\.max_length=8\)"),
 ])
 def test_bad_inputs_fail_before_training(tproj, over, message):
+    from workbench.core.store import Store
     from workbench.data import save_version
     from workbench.splits import make_split
-    from workbench.store import Store
     from workbench.train import parse_config, plan_training
 
     cfg = base_config(**over)
     if cfg["data"]["split"] == "SPLIT2":
         dv, _ = save_version(tproj, qa_rows(), name="qa2", source="test")
-        two = make_split(tproj, dv, label="topic", ratios="0.75,0.25", seed=1, probes=False)
+        two = make_split(tproj, dv, label="topic", ratios="0.75,0.25", seed=1)
         cfg["data"]["split"] = f"split:{two.run_id}"
     before = len(Store.for_project(tproj).list_runs("train"))
     with pytest.raises(WorkbenchError, match=message):
@@ -191,8 +191,8 @@ def test_cli_bad_inputs_exit_2_with_one_line(tproj, tmp_path, over, message):
 # ------------------------------------------------------------------------------ training
 @pytest.mark.slow
 def test_train_full_records_run_card_and_loads(tproj):
+    from workbench.core.store import Store
     from workbench.models import load_causal_lm, model_fingerprint, prepare_model
-    from workbench.store import Store
     from workbench.train import parse_config, train
 
     events = []
@@ -311,7 +311,7 @@ def test_model_card_escapes_outputs(tproj):
 # -------------------------------------------------------------------------- checkpoints
 def _fake_interrupted_run(tproj, cfg):
     """A run of ``cfg`` that 'died' after saving a checkpoint (status still running)."""
-    from workbench.store import Store
+    from workbench.core.store import Store
     from workbench.train import parse_config, plan_training
     from workbench.train._run import build_trainer, trainer_dir
 
@@ -343,7 +343,7 @@ def test_corrupt_checkpoint_fails_clearly(tproj, damage, message):
 
 @pytest.mark.slow
 def test_resume_continues_an_interrupted_run(tproj):
-    from workbench.store import Store
+    from workbench.core.store import Store
     from workbench.train import parse_config, train
 
     cfg = base_config(**{"training.seed": 7})
@@ -369,8 +369,8 @@ def test_sigkill_then_resume_reaches_the_same_step_count(tproj, tmp_path):
     import sys
     import time
 
+    from workbench.core.store import Store
     from workbench.splits import split_frame
-    from workbench.store import Store
     from workbench.train import parse_config, train
 
     cfg = base_config(**{"training.max_steps": _DROP, "training.epochs": 2,
@@ -427,7 +427,7 @@ def test_choose_rate_rules():
 
 @pytest.mark.slow
 def test_lr_search_stores_trials_plots_and_writes_back(tproj, tmp_path):
-    from workbench.store import Store
+    from workbench.core.store import Store
     from workbench.train import load_config
 
     cfg = base_config(**{"lr_search": {"min_lr": 1e-5, "max_lr": 1.0, "steps": 12}})

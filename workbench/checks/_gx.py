@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from .._errors import did_you_mean
+from ..core.errors import did_you_mean
 from ._report import EXAMPLES, CheckResult
 
 # Great Expectations imports pyspark when it is installed, and pyspark warns about

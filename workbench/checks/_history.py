@@ -1,11 +1,15 @@
-"""Past check runs from the store (no Great Expectations import)."""
+"""Check runs in the store: recording one (any engine), and reading past ones (no Great
+Expectations import)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
+
+from ._report import CheckReport, DatasetRef
 
 
 class CheckHistoryEntry(BaseModel):
@@ -36,7 +40,7 @@ def check_history(project, *, suite: str | None = None, limit: int | None = None
     """Check runs, newest first, optionally for one suite (its name or file stem)."""
     from pathlib import Path
 
-    from ..store import Store
+    from ..core.store import Store
 
     name = Path(suite).stem if suite and suite.endswith((".yaml", ".yml")) else suite
     out = []
@@ -61,3 +65,31 @@ def check_history(project, *, suite: str | None = None, limit: int | None = None
         if limit and len(out) >= limit:
             break
     return out
+
+
+def record_check(project, suite, suite_path, *, data: str, ref: DatasetRef, digest: str,
+                 dv, engine: str, run, data_docs: bool = True,
+                 extra_config: dict | None = None) -> tuple[CheckReport, int]:
+    """Run ``run(data_docs_dir)`` inside a stored "check" run (any engine) and link lineage."""
+    from ..core.output import to_jsonable
+    from ..core.store import Store
+
+    config = {"suite": suite.name, "suite_path": str(suite_path), "data": data,
+              "engine": engine, "rules": len(suite.expectations), **(extra_config or {})}
+    if os.environ.get("WORKBENCH_SCHEDULE_JOB"):
+        config["scheduled_job"] = os.environ["WORKBENCH_SCHEDULE_JOB"]
+    store = Store.for_project(project)
+    docs_dir = project.state / "data_docs" if data_docs else None
+    with store.record("check", name=suite.name, config=config,
+                      input_hashes={"dataset": digest, "suite": suite.digest}) as out:
+        report = run(docs_dir)
+        # observed values and examples can hold numpy scalars (int64 ids, Spark values)
+        out.update(to_jsonable({"success": report.success, "result": report.to_dict(),
+                                "details": report.details(),
+                                "dataset_ref": f"{ref.name}@{ref.version}"}))
+        if docs_dir is not None:
+            out["data_docs"] = str(docs_dir / "index.html")
+        run_id = out["run_id"]
+    if dv is not None:
+        store.add_lineage(("dataset", dv.ref), ("run", run_id), "check")
+    return report, run_id

@@ -19,7 +19,12 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ._report import EXAMPLES
 from ._text import (
-    PII_KINDS, find_pii, has_stray_whitespace, joined_text, near_duplicate_of, word_count,
+    PII_KINDS,
+    find_pii,
+    has_stray_whitespace,
+    joined_text,
+    near_duplicate_of,
+    word_count,
 )
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .._errors import WorkbenchError
+from ..core.errors import WorkbenchError
+from ._history import record_check
 from ._report import CheckReport, CheckResult, DatasetRef
 from ._rules import RULES, run_rule
 from ._suite import SuiteSpec, check_columns, load_suite
@@ -104,29 +105,3 @@ def check_dataset(project, data: str, suite_path: str | os.PathLike, *,
                                         data_docs_dir=docs_dir, progress=progress))
 
 
-def record_check(project, suite, suite_path, *, data: str, ref: DatasetRef, digest: str,
-                 dv, engine: str, run, data_docs: bool = True,
-                 extra_config: dict | None = None) -> tuple[CheckReport, int]:
-    """Run ``run(data_docs_dir)`` inside a stored "check" run (any engine) and link lineage."""
-    from .._cli_util import to_jsonable
-    from ..store import Store
-
-    config = {"suite": suite.name, "suite_path": str(suite_path), "data": data,
-              "engine": engine, "rules": len(suite.expectations), **(extra_config or {})}
-    if os.environ.get("WORKBENCH_SCHEDULE_JOB"):
-        config["scheduled_job"] = os.environ["WORKBENCH_SCHEDULE_JOB"]
-    store = Store.for_project(project)
-    docs_dir = project.state / "data_docs" if data_docs else None
-    with store.record("check", name=suite.name, config=config,
-                      input_hashes={"dataset": digest, "suite": suite.digest}) as out:
-        report = run(docs_dir)
-        # observed values and examples can hold numpy scalars (int64 ids, Spark values)
-        out.update(to_jsonable({"success": report.success, "result": report.to_dict(),
-                                "details": report.details(),
-                                "dataset_ref": f"{ref.name}@{ref.version}"}))
-        if docs_dir is not None:
-            out["data_docs"] = str(docs_dir / "index.html")
-        run_id = out["run_id"]
-    if dv is not None:
-        store.add_lineage(("dataset", dv.ref), ("run", run_id), "check")
-    return report, run_id

@@ -14,7 +14,7 @@ import os
 import time
 from pathlib import Path
 
-from .._errors import WorkbenchError
+from ..core.errors import WorkbenchError
 from ._report import CheckReport, DatasetRef
 from ._suite import SuiteSpec, check_columns, load_suite
 
@@ -60,10 +60,9 @@ def check_dataset_spark(project, data: str, suite_path: str | os.PathLike, *,
                         master: str | None = None, data_docs: bool = True,
                         progress=None) -> tuple[CheckReport, int]:
     """Check a Parquet/CSV path or folder (or a stored dataset) on Spark; record the run."""
-    from ..data import get_version
-    from ..engines import spark_session
-    from ..spark_data import read_spark, spark_stats
-    from ._run import record_check
+    from ..core.engines import spark_session
+    from ..data import get_version, read_spark, spark_stats
+    from ._history import record_check
 
     suite = load_suite(suite_path)
     refuse_pandas_only(suite)

@@ -27,7 +27,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from .._errors import WorkbenchError, did_you_mean
+from ..core.errors import WorkbenchError, did_you_mean
 from ._rules import RULES, rule_columns
 
 TOP_KEYS = ("name", "description", "id_column", "expectations", "clean")

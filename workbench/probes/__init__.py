@@ -1,4 +1,4 @@
-"""Bias probes: demographic prompt sets, scorers, group statistics, before/after reports.
+"""Bias probes: demographic prompt sets, scorers, group statistics, before/after comparison.
 
 Public surface (the private modules hold the code)::
 
@@ -10,20 +10,52 @@ Public surface (the private modules hold the code)::
 
 from ._benchmarks import BENCHMARKS, load_benchmark
 from ._compare import compare_results
-from ._report import compare_html, probe_html, render_probe_report, write_compare_report
+from ._resolve import probe_prompts, resolve_probes
 from ._run import (
-    ProbeResult, analyze, build_result, check_outputs, load_examples, load_result,
-    read_outputs, run_probe,
+    ProbeResult,
+    analyze,
+    build_result,
+    check_outputs,
+    load_examples,
+    load_result,
+    read_outputs,
+    run_probe,
 )
-from ._scorers import SCORERS, ScoreInput, agreement, get_scorer, register_scorer, score_outputs
+from ._scorers import (
+    SCORERS,
+    ScoreInput,
+    agreement,
+    get_scorer,
+    register_scorer,
+    score_outputs,
+)
 from ._sets import (
-    ProbePlan, ProbePrompt, ProbeSet, TemplateSpec, expand, list_probe_sets,
-    load_probe_set_file, parse_probe_set, parse_probe_set_text, resolve_probes,
+    ProbePlan,
+    ProbePrompt,
+    ProbeSet,
+    TemplateSpec,
+    expand,
+    list_probe_sets,
+    load_probe_set_file,
+    parse_probe_set,
+    parse_probe_set_text,
+)
+from ._stats import (
+    Comparison,
+    GroupReport,
+    GroupStat,
+    StatsConfig,
+    adjust_pvalues,
+    compare_groups,
+    contexts_needed,
+    finalize,
+    paired_power,
 )
 
 __all__ = [
-    "BENCHMARKS", "load_benchmark", "compare_results", "compare_html", "probe_html",
-    "render_probe_report", "write_compare_report", "ProbeResult", "analyze", "build_result",
+    "BENCHMARKS", "load_benchmark", "compare_results", "ProbeResult", "probe_prompts",
+    "Comparison", "GroupReport", "GroupStat", "StatsConfig", "adjust_pvalues",
+    "compare_groups", "contexts_needed", "finalize", "paired_power", "analyze", "build_result",
     "check_outputs", "load_examples", "load_result", "read_outputs", "run_probe", "SCORERS",
     "ScoreInput", "agreement", "get_scorer", "register_scorer", "score_outputs", "ProbePlan",
     "ProbePrompt", "ProbeSet", "TemplateSpec", "expand", "list_probe_sets",

@@ -26,8 +26,8 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from .._errors import WorkbenchError, unknown_name
-from .._packaged import package_path
+from ..core.errors import WorkbenchError, unknown_name
+from ..core.packaged import package_path
 from ._sets import ProbePlan, ProbePrompt, _digest
 
 ROOT = "datasets/Fair-LLM-Benchmark"

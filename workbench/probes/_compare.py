@@ -21,12 +21,16 @@ from typing import Any
 
 import numpy as np
 
-from .._errors import WorkbenchError
-from ..stats import (
-    StatsConfig, adjust_pvalues, bootstrap_diff_ci, bootstrap_mean_ci, sign_flip_test,
+from ..core.errors import WorkbenchError
+from ._run import load_examples
+from ._stats import (
+    StatsConfig,
+    adjust_pvalues,
+    bootstrap_diff_ci,
+    bootstrap_mean_ci,
+    sign_flip_test,
     two_sample_permutation_test,
 )
-from ._run import load_examples
 
 
 def _contexts(result: dict, scorer: str, where: str) -> dict[str, dict[str, float]]:
@@ -41,7 +45,7 @@ def compare_results(before: dict[str, Any], after: dict[str, Any], *,
                     config: StatsConfig | None = None, before_label: str = "before",
                     after_label: str = "after", top_examples: int = 10) -> dict[str, Any]:
     """Per-group changes, gap changes and the examples whose scores moved most."""
-    from ..report import signature
+    from ..core.digest import signature
 
     cfg = config or StatsConfig()
     pb, pa = before["probe_set"], after["probe_set"]

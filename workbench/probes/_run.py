@@ -18,10 +18,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._errors import WorkbenchError, did_you_mean
-from ..stats import StatsConfig, compare_groups, finalize
+from ..core.errors import WorkbenchError, did_you_mean
 from ._scorers import ScoreInput, agreement, get_scorer, score_outputs
 from ._sets import ProbePlan
+from ._stats import StatsConfig, compare_groups, finalize
 
 REQUIRED = ("group", "template", "output")
 OPTIONAL = ("prompt", "context", "phrase", "sample", "id")
@@ -119,9 +119,9 @@ def generate_outputs(project, plan: ProbePlan, model: str, *, samples: int = 1, 
                      progress: Progress | None = None) -> pd.DataFrame:
     """Generate ``samples`` completions per prompt through the cached, batched engine."""
     try:
-        from ..generate import GenerationSettings, generate
+        from ..generation import GenerationSettings, generate
     except ImportError:  # pragma: no cover - the engine lands with the evaluation issue
-        raise WorkbenchError("probing a model needs workbench.generate (the generation "
+        raise WorkbenchError("probing a model needs workbench.generation (the generation "
                              "engine); use --outputs FILE meanwhile") from None
     texts = [p.text for p in plan.prompts]
     rows = []
@@ -156,7 +156,7 @@ def _preference(frame: pd.DataFrame, groups: list[str], score: str, cfg: StatsCo
     """Share of contexts where the first group scores higher than the second (CrowS)."""
     from scipy.stats import binomtest
 
-    from ..stats import bootstrap_mean_ci
+    from ._stats import bootstrap_mean_ci
 
     wide = frame.pivot_table(index="context", columns="group", values=score, aggfunc="mean")
     wide = wide.dropna(subset=groups[:2])
@@ -213,7 +213,7 @@ def build_result(frame: pd.DataFrame, *, plan: ProbePlan | None, scorers: Sequen
                  seed: int = 0, probe_name: str | None = None,
                  generation: str | None = None) -> dict[str, Any]:
     """The result JSON: the issue's schema first, then the details reports need."""
-    from ..report import signature
+    from ..core.digest import signature
 
     reports = analyze(frame, scorers=scorers, groups=plan.groups if plan else None,
                       paired=plan.paired if plan else True, config=config)
@@ -271,8 +271,7 @@ def run_probe(project, *, plan: ProbePlan | None = None, outputs: str | Path | N
               outputs_frame: pd.DataFrame | None = None, model: str | None = None,
               scorers: Sequence[str] | None = None, samples: int = 1, seed: int = 0,
               max_new_tokens: int = 32, chat: bool = False, config: StatsConfig | None = None,
-              progress: Progress | None = None, record: bool = True,
-              html: str | Path | None | bool = None) -> ProbeResult:
+              progress: Progress | None = None, record: bool = True) -> ProbeResult:
     """Probe a model (``model`` + ``plan``) or audit outputs made elsewhere (``outputs``).
 
     Parameters
@@ -282,8 +281,8 @@ def run_probe(project, *, plan: ProbePlan | None = None, outputs: str | Path | N
         and ``template`` columns.
     scorers
         Scorer names; the first is the headline one (default: the probe set's scorer).
-    html
-        Where to write the HTML report (default under ``reports/``; ``False``: none).
+
+    The HTML report is :func:`workbench.reports.write_probe_report`.
     """
     cfg = config or StatsConfig()
     if samples < 1:
@@ -334,14 +333,13 @@ def run_probe(project, *, plan: ProbePlan | None = None, outputs: str | Path | N
     res = ProbeResult(result, frame, plan)
     if record:
         _record(project, res, model=model, outputs=outputs, names=names, samples=samples,
-                seed=seed, cfg=cfg, html=html, started=started)
+                seed=seed, cfg=cfg, started=started)
     return res
 
 
 def _record(project, res: ProbeResult, *, model, outputs, names, samples, seed, cfg,
-            html, started=None) -> None:
-    from ..store import Store
-    from ._report import render_probe_report
+            started=None) -> None:
+    from ..core.store import Store
 
     store = Store.for_project(project)
     r = res.result
@@ -368,7 +366,7 @@ def _record(project, res: ProbeResult, *, model, outputs, names, samples, seed, 
         r["run_id"] = run_id
         r["examples_path"] = str(ex_path)
         result_path = run_dir / "result.json"
-        from .._cli_util import write_json
+        from ..core.output import write_json
 
         write_json(str(result_path), r)
         out["examples"] = str(ex_path)
@@ -378,9 +376,6 @@ def _record(project, res: ProbeResult, *, model, outputs, names, samples, seed, 
         if model and model.startswith("run:"):
             store.add_lineage(("run", model.removeprefix("run:")), ("run", str(run_id)),
                               relation="probed")
-        if html is not False:
-            res.report_path = render_probe_report(project, res, out=html, run_id=run_id)
-            out["report"] = str(res.report_path)
         res.run_id = run_id
         res.examples_path = ex_path
     store.log_metrics(run_id, 0, {"gap": r["gap"] if r["gap"] == r["gap"] else 0.0,
@@ -397,7 +392,7 @@ def _plain(v):
 
 def load_result(project, ref: str) -> dict[str, Any]:
     """A probe result from a run id (``12``, ``run:12``) or a result JSON file."""
-    from ..store import Store
+    from ..core.store import Store
 
     p = Path(ref)
     if p.suffix.lower() == ".json" or p.is_file():

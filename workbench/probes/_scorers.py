@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .._errors import WorkbenchError, unknown_name
+from ..core.errors import WorkbenchError, unknown_name
 
 
 @dataclass(frozen=True)
@@ -111,12 +111,13 @@ def toxicity(inp: ScoreInput) -> list[float]:
 def embed(project, texts: Sequence[str], *, batch_size: int = 64):
     """Unit-normalised sentence embeddings from the packaged MiniLM (mean pooling)."""
     import torch
-    from .._hf import LOCK, hf
+
+    from ..models._hf import LOCK, hf
     AutoModel, AutoTokenizer = hf("AutoModel", "AutoTokenizer")
 
     from ..models import prepare_model
 
-    with LOCK:  # transformers' lazy imports are not thread-safe (see workbench._hf)
+    with LOCK:  # transformers' lazy imports are not thread-safe (see workbench.models._hf)
         path = prepare_model(project, "packaged:minilm-l6")
         tok = AutoTokenizer.from_pretrained(str(path))
         model = AutoModel.from_pretrained(str(path)).eval()
@@ -158,12 +159,13 @@ def embedding_similarity(inp: ScoreInput) -> list[float]:
 
 def _hf_classifier(path: Path, inp: ScoreInput) -> list[float]:
     import torch
-    from .._hf import LOCK, hf
+
+    from ..models._hf import LOCK, hf
     AutoModelForSequenceClassification, AutoTokenizer = hf(
         "AutoModelForSequenceClassification", "AutoTokenizer")
 
     try:
-        with LOCK:  # transformers' lazy imports are not thread-safe (see workbench._hf)
+        with LOCK:  # transformers' lazy imports are not thread-safe (see workbench.models._hf)
             tok = AutoTokenizer.from_pretrained(str(path), trust_remote_code=False)
             model = AutoModelForSequenceClassification.from_pretrained(
                 str(path), trust_remote_code=False).eval()

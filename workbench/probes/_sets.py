@@ -2,7 +2,7 @@
 
 A probe set never runs code: it is read with ``yaml.safe_load`` into a frozen pydantic
 model with unknown keys rejected, then checked (slots, groups, ids) with errors that name
-the file and the field. Bundled sets live in ``workbench/probesets/*.yaml``; a project adds
+the file and the field. Bundled sets live in ``workbench/probes/sets/*.yaml``; a project adds
 its own in ``<project>/probesets/*.yaml``; canonical benchmarks (``bold:gender``,
 ``crows-pairs`` ...) come from :mod:`._benchmarks`.
 """
@@ -20,9 +20,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .._errors import WorkbenchError, did_you_mean, unknown_name
+from ..core.errors import WorkbenchError, did_you_mean
 
-BUNDLED = Path(__file__).resolve().parents[1] / "probesets"
+BUNDLED = Path(__file__).resolve().parent / "sets"
 SLOT = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 SUBJECT = "subject"
 # A phrase starting with one of these words is lower-cased inside a sentence, so
@@ -253,19 +253,3 @@ def list_probe_sets(project=None) -> dict[str, Path]:
     return found
 
 
-def resolve_probes(project, ref: str) -> ProbePlan:
-    """A probe set by name, a YAML path, or a benchmark (``bold:gender``, ``crows-pairs``)."""
-    from ._benchmarks import BENCHMARKS, load_benchmark
-
-    ref = ref.strip()
-    p = Path(ref).expanduser()
-    if p.suffix.lower() in (".yaml", ".yml") or p.is_file():
-        return expand(load_probe_set_file(p))
-    head = ref.split(":", 1)[0]
-    if head in BENCHMARKS:
-        return load_benchmark(ref)
-    sets = list_probe_sets(project)
-    if ref in sets:
-        return expand(load_probe_set_file(sets[ref]))
-    choices = [*sets, *(b for k, v in BENCHMARKS.items() for b in v.names)]
-    raise unknown_name("probe set", ref, choices)

@@ -8,13 +8,27 @@ checkpoint folder with a model card and records the run (kind ``"train"``) in th
 from __future__ import annotations
 
 from ._config import (
-    CardConfig, DataConfig, LoraConfig, LRSearchConfig, TrainConfig, TrainingSettings,
-    load_config, parse_config, write_learning_rate,
+    CardConfig,
+    DataConfig,
+    LoraConfig,
+    LRSearchConfig,
+    TrainConfig,
+    TrainingSettings,
+    load_config,
+    parse_config,
+    write_learning_rate,
 )
 from ._lr_search import LRSearchResult, choose_rate, lr_search
 from ._run import (
-    TrainPlan, TrainProgress, TrainResult, check_checkpoint, device_choice, find_resumable,
-    plan_training, run_training, train,
+    TrainPlan,
+    TrainProgress,
+    TrainResult,
+    check_checkpoint,
+    device_choice,
+    find_resumable,
+    plan_training,
+    run_training,
+    train,
 )
 
 __all__ = [

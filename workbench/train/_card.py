@@ -19,7 +19,7 @@ def standalone_svg(markup: str) -> str:
 
 def loss_curve_svg(metrics: list[dict], *, title: str = "loss per step") -> str:
     """Train and eval loss per step as a standalone SVG ('' when nothing was logged)."""
-    from ..report import svg_line_chart
+    from ..core.charts import svg_line_chart
 
     latest: dict[tuple[int, str], float] = {}
     for m in metrics:  # a resumed run may repeat a step: keep the last value
@@ -45,7 +45,7 @@ def _fmt(v) -> str:
 
 def render_model_card(plan, res, metrics: list[dict]) -> tuple[str, str]:
     """Return ``(markdown, svg)`` for the card."""
-    from ..report import signature
+    from ..core.digest import signature
 
     cfg = plan.config
     t = cfg.training

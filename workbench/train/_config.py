@@ -18,7 +18,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .._errors import WorkbenchError, did_you_mean
+from ..core.errors import WorkbenchError, did_you_mean
 
 Task = Literal["causal-lm", "classification", "seq2seq"]
 Method = Literal["full", "lora"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .._errors import NotFoundError, WorkbenchError, did_you_mean
+from ..core.errors import NotFoundError, WorkbenchError, did_you_mean
 from ._config import TrainConfig
 
 IGNORE = -100
@@ -49,8 +49,8 @@ def _load_split(project, ref):
 
 def resolve_split(project, ref: str):
     """``split:ID``, ``ID`` or a dataset ``NAME[@VERSION]`` (its newest split)."""
+    from ..core.store import Store
     from ..data import parse_ref
-    from ..store import Store
 
     ref = str(ref).strip()
     if ref.startswith("split:") or ref.isdigit():
@@ -84,7 +84,7 @@ def resolve_split(project, ref: str):
 
 def load_split_data(project, config: TrainConfig) -> SplitData:
     """Resolve ``config.data.split`` and pick the train and evaluation frames."""
-    from ..report import signature
+    from ..core.digest import signature
 
     d = config.data
     run, dd = resolve_split(project, d.split)

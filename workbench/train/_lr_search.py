@@ -14,7 +14,7 @@ import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
-from .._errors import WorkbenchError
+from ..core.errors import WorkbenchError
 from ._config import TrainConfig
 
 
@@ -31,6 +31,8 @@ class LRSearchResult:
     stopped_early: bool
     report: str | None = None
     notes: list[str] = field(default_factory=list)
+    signature: str = ""
+    subtitle: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -68,12 +70,16 @@ def choose_rate(lrs: list[float], smoothed: list[float]) -> tuple[float, float, 
 
 
 def lr_search(project, config: TrainConfig, *, config_path: str | None = None,
-              progress: Callable | None = None, say: Callable[[str], None] | None = None,
-              html: str | None = None) -> LRSearchResult:
-    """Run the range test for ``config``; store every trial; write the loss-vs-rate report."""
+              progress: Callable | None = None,
+              say: Callable[[str], None] | None = None) -> LRSearchResult:
+    """Run the range test for ``config`` and store every trial.
+
+    The loss-versus-rate report is :func:`workbench.reports.write_lr_search_report`.
+    """
     from transformers import TrainerCallback
 
-    from ..store import Store
+    from ..core.digest import signature
+    from ..core.store import Store
     from ._run import TrainProgress, _wrap_lora, build_trainer, plan_training
 
     s = config.lr_search
@@ -134,39 +140,15 @@ def lr_search(project, config: TrainConfig, *, config_path: str | None = None,
             [t["lr"] for t in trials], [t["smoothed_loss"] for t in trials])
         if state["stopped"]:
             notes.append(f"stopped after {len(trials)} of {s.steps} steps: the loss diverged")
+        sig = signature(lrsearch=f"run:{run_id}", model=config.model, model_fp=plan.model_fp,
+                        split=plan.data.ref, method=config.method,
+                        range=f"{config.lr_search.min_lr:g}-{config.lr_search.max_lr:g}",
+                        steps=config.lr_search.steps, seed=config.training.seed)
         res = LRSearchResult(run_id=run_id, trials=trials, chosen_lr=chosen,
                              min_loss_lr=at_min, steepest_lr=steepest, rule=rule,
-                             stopped_early=state["stopped"], notes=notes)
-        path = _write_report(project, config, plan, res, html)
-        res = LRSearchResult(**{**res.to_dict(), "report": str(path)})
+                             stopped_early=state["stopped"], notes=notes, signature=sig,
+                             subtitle=f"{config.model}, {config.method}, {plan.data.ref}")
         outputs.update({k: v for k, v in res.to_dict().items() if k != "run_id"})
     return res
 
 
-def lr_chart(res: LRSearchResult, *, width: int = 640):
-    """Loss versus rate (log axis) with the chosen rate marked."""
-    from ..report import svg_line_chart
-
-    raw = [(t["lr"], t["loss"]) for t in res.trials]
-    smooth = [(t["lr"], t["smoothed_loss"]) for t in res.trials]
-    ys = [y for _, y in raw + smooth]
-    return svg_line_chart({"loss": raw, "smoothed": smooth,
-                           f"chosen {res.chosen_lr:.2g}": [(res.chosen_lr, min(ys)),
-                                                           (res.chosen_lr, max(ys))]},
-                          title="loss versus learning rate", xlabel="learning rate (log scale)",
-                          ylabel="training loss", logx=True, width=width)
-
-
-def _write_report(project, config: TrainConfig, plan, res: LRSearchResult, out):
-    from ..report import render, signature, write_report
-
-    sig = signature(lrsearch=f"run:{res.run_id}", model=config.model, model_fp=plan.model_fp,
-                    split=plan.data.ref, method=config.method,
-                    range=f"{config.lr_search.min_lr:g}-{config.lr_search.max_lr:g}",
-                    steps=config.lr_search.steps, seed=config.training.seed)
-    html = render("lr_search.html", title=f"Learning-rate search (run:{res.run_id})",
-                  subtitle=f"{config.model}, {config.method}, {plan.data.ref}",
-                  res=res, chart=lr_chart(res), signature=sig, config=config)
-    return write_report(project, html, out, kind="lr-search",
-                        title=f"Learning-rate search run:{res.run_id}", signature_text=sig,
-                        run_id=res.run_id)

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .._errors import WorkbenchError
+from ..core.errors import WorkbenchError
 from ._config import TrainConfig
 from ._data import SplitData, Tokenised, load_split_data, prompt_text, tokenise
 
@@ -183,7 +183,9 @@ def lora_targets(model, configured: list[str] | None) -> list[str]:
     mtype = getattr(model.config, "model_type", "")
     if mtype in LORA_TARGETS:
         return LORA_TARGETS[mtype]
-    from peft.utils import TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING as peft_map
+    from peft.utils import (
+        TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING as peft_map,
+    )
 
     if mtype in peft_map:
         return list(peft_map[mtype])
@@ -242,7 +244,7 @@ def trainer_dir(project, run_id: int) -> Path:
 
 def find_resumable(project, config: TrainConfig):
     """The newest unfinished run of this config with a checkpoint: ``(run, ckpt)`` or None."""
-    from ..store import Store
+    from ..core.store import Store
 
     fp = config.fingerprint()
     for run in Store.for_project(project).list_runs("train"):
@@ -507,7 +509,7 @@ class _RankStore:
 
 def _from_main(value):
     """``value`` as the main process holds it: a broadcast inside a launch, else itself."""
-    from ..distributed import partial_state, world
+    from ..models import partial_state, world
 
     if world()[1] <= 1:
         return value
@@ -544,8 +546,8 @@ def run_training(project, plan: TrainPlan, *, config_path: str | None = None,
     checkpoints, the model folder, the model card and the store's run, metrics and
     lineage. Every process returns the main process's result.
     """
-    from ..distributed import is_main_process
-    from ..store import Store
+    from ..core.store import Store
+    from ..models import is_main_process
     from ._card import write_model_card
 
     say = say or (lambda _m: None)

@@ -1,0 +1,32 @@
+"""Cleaning: declared steps that turn a dataset version into a NEW version (lineage kept).
+
+One entry point, :func:`clean_dataset`, with the engine as a parameter: the pandas steps
+live in :mod:`._steps`, their Spark counterparts in :mod:`._spark`.
+"""
+
+from __future__ import annotations
+
+from ._run import clean_dataset
+from ._spark import SPARK_STEPS, pandas_only_steps
+from ._steps import (
+    STEPS,
+    CleanReport,
+    CleanStepReport,
+    ColumnsArgs,
+    DuplicatesArgs,
+    LengthArgs,
+    NearDuplicatesArgs,
+    NormalizeArgs,
+    PiiArgs,
+    StepArgs,
+    UnexpectedArgs,
+    clean_frame,
+    validate_steps,
+)
+
+__all__ = [
+    "STEPS", "clean_dataset", "clean_frame", "CleanReport", "CleanStepReport", "ColumnsArgs",
+    "DuplicatesArgs", "LengthArgs", "NearDuplicatesArgs", "NormalizeArgs",
+    "pandas_only_steps", "PiiArgs", "SPARK_STEPS", "StepArgs", "UnexpectedArgs",
+    "validate_steps",
+]

@@ -1,0 +1,31 @@
+"""What every command shares: the project option's value, human output, tables, --json."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+STATE = {"debug": False, "project": None}
+
+
+JsonOpt = Annotated[Optional[str], typer.Option("--json", help="Write the result as JSON to PATH ('-' for stdout).", metavar="PATH")]
+
+
+def get_project():
+    from ..core.project import find_project
+
+    return find_project(STATE["project"])
+
+
+def echo(msg: str = "") -> None:
+    """Human-readable output; goes to stderr when ``--json -`` claims stdout."""
+    typer.echo(msg, err=STATE.get("json_stdout", False))
+
+
+def table(rows: list[list[str]], header: list[str]) -> str:
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    lines = [fmt.format(*header), fmt.format(*["-" * w for w in widths])]
+    lines += [fmt.format(*map(str, r)) for r in rows]
+    return "\n".join(lines)

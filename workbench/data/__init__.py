@@ -1,0 +1,43 @@
+"""Datasets: import into immutable, content-addressed versions; read them back.
+
+Sources are CSV, JSONL, Parquet, ``datasets`` folders, SQL queries and packaged sets; the
+source is never modified. ``engine="spark"`` (:mod:`._spark`) imports a file or folder too big
+for one process as partitioned Parquet. Uploads from the app land in the project first.
+"""
+
+from __future__ import annotations
+
+from ._spark import (
+    HASH_SCHEME,
+    import_spark,
+    read_spark,
+    spark_content_hash,
+    spark_error,
+    spark_schema,
+    spark_stats,
+    store_spark_version,
+)
+from ._uploads import MAX_UPLOAD_BYTES, save_upload
+from ._versions import (
+    PACKAGED_DATASETS,    SUPPORTED_EXTENSIONS,
+    check_name,
+    content_hash,
+    default_name,
+    get_version,
+    import_dataset,
+    load_frame,
+    parse_ref,
+    read_source,
+    resolve_data,
+    sample,
+    save_version,
+    schema,
+)
+
+__all__ = [
+    "PACKAGED_DATASETS",    "check_name", "content_hash", "default_name", "get_version", "HASH_SCHEME",
+    "import_dataset", "import_spark", "load_frame", "MAX_UPLOAD_BYTES", "parse_ref",
+    "read_source", "read_spark", "resolve_data", "sample", "save_upload",
+    "save_version", "schema", "spark_content_hash", "spark_error", "spark_schema",
+    "spark_stats", "store_spark_version", "SUPPORTED_EXTENSIONS",
+]

@@ -1,0 +1,22 @@
+"""Metrics through ``evaluate`` (local modules), bootstrap intervals, paired comparison.
+
+``accuracy`` (exact match after normalisation), ``bleu`` (sacrebleu corpus BLEU, 0-100)
+and ``rouge`` (rouge1/2/L/Lsum, mean per-example F-measure from rouge-score).
+"""
+
+from __future__ import annotations
+
+from ._bootstrap import Difference, bootstrap_ci, paired_bootstrap
+from ._scores import DEFAULT_METRICS, METRICS, Scores, parse_metrics
+from ._text import ROUGE_TYPES, normalize_answer
+
+
+def compute_scores(*args, **kwargs) -> Scores:
+    """See :func:`workbench.evaluation.metrics._evaluate.compute_scores` (imports ``evaluate``)."""
+    from ._evaluate import compute_scores as _compute
+
+    return _compute(*args, **kwargs)
+
+
+__all__ = ["compute_scores", "bootstrap_ci", "paired_bootstrap", "Difference", "Scores",
+           "METRICS", "DEFAULT_METRICS", "ROUGE_TYPES", "parse_metrics", "normalize_answer"]

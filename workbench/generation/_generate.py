@@ -1,0 +1,429 @@
+"""Batched, cached text generation for any causal LM spec (evaluation and bias probes).
+
+- Prompts are tokenised once, deduplicated, sorted by length and run in batches with
+  left padding (so little compute goes to padding); the batch size halves on
+  out-of-memory until one prompt fits.
+- Greedy by default. Sampling (``do_sample=True``) draws each prompt's tokens from its own
+  ``torch.Generator`` seeded by ``(seed, prompt)``, so a completion does not depend on
+  which other prompts share its batch, on the batch size or on the cache.
+- An on-disk SQLite cache under ``project.cache_dir / "generations"`` is keyed by
+  ``(model fingerprint, prompt, settings)``; a fully cached call never loads the model.
+
+Torch and transformers are imported inside the functions that use them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import sys
+import time
+from collections.abc import Callable, Sequence
+from contextlib import closing
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from ..core.errors import WorkbenchError
+from ..core.sqlite import ensure_wal
+
+CACHE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    """How to decode.
+
+    ``temperature`` and ``top_p`` apply only when ``do_sample`` is true (no top-k cut).
+    ``batch_size`` changes speed, never the text. ``chat`` wraps each prompt as a user
+    turn with the tokenizer's chat template (and the assistant prompt).
+    """
+
+    max_new_tokens: int = 32
+    do_sample: bool = False
+    temperature: float = 1.0
+    top_p: float = 1.0
+    seed: int = 0
+    batch_size: int = 16
+    chat: bool = False
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.max_new_tokens, int) or self.max_new_tokens < 1:
+            raise WorkbenchError(f"max_new_tokens: must be an integer >= 1; got "
+                                 f"{self.max_new_tokens!r}")
+        if not isinstance(self.batch_size, int) or self.batch_size < 1:
+            raise WorkbenchError(f"batch_size: must be an integer >= 1; got {self.batch_size!r}")
+        if not self.temperature > 0:
+            raise WorkbenchError(f"temperature: must be > 0; got {self.temperature!r}")
+        if not 0 < self.top_p <= 1:
+            raise WorkbenchError(f"top_p: must be in (0, 1]; got {self.top_p!r}")
+
+    def cache_key(self) -> str:
+        """The settings that change the text (greedy ignores seed, temperature, top_p)."""
+        d = asdict(self)
+        d.pop("batch_size")
+        if not self.do_sample:
+            for k in ("temperature", "top_p", "seed"):
+                d.pop(k)
+        return json.dumps(d, sort_keys=True)
+
+
+# ----------------------------------------------------------------------------- cache
+class GenerationCache:
+    """Completions on disk, safe with several processes (SQLite, WAL, busy timeout)."""
+
+    def __init__(self, folder: Path):
+        folder.mkdir(parents=True, exist_ok=True)
+        self.path = folder / "generations.db"
+        with closing(self._connect()) as con:
+            ensure_wal(con)  # several processes may open the same new file at once
+            con.execute("CREATE TABLE IF NOT EXISTS gen (key TEXT PRIMARY KEY, "
+                        "model TEXT, text TEXT, created REAL)")
+
+    def _connect(self) -> sqlite3.Connection:
+        con = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        con.execute("PRAGMA synchronous=NORMAL")
+        return con
+
+    @staticmethod
+    def key(fingerprint: str, settings: GenerationSettings, prompt: str) -> str:
+        raw = json.dumps([CACHE_VERSION, fingerprint, settings.cache_key(), prompt])
+        return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        with closing(self._connect()) as con:
+            for i in range(0, len(keys), 500):
+                chunk = list(keys[i:i + 500])
+                q = f"SELECT key, text FROM gen WHERE key IN ({','.join('?' * len(chunk))})"
+                found.update(con.execute(q, chunk).fetchall())
+        return found
+
+    def put_many(self, model: str, items: dict[str, str]) -> None:
+        if not items:
+            return
+        now = time.time()
+        with closing(self._connect()) as con:
+            con.execute("BEGIN IMMEDIATE")
+            con.executemany("INSERT OR REPLACE INTO gen VALUES (?, ?, ?, ?)",
+                            [(k, model, v, now) for k, v in items.items()])
+            con.execute("COMMIT")
+
+
+def cache_for(project) -> GenerationCache:
+    return GenerationCache(project.cache_dir / "generations")
+
+
+# ----------------------------------------------------------------------------- models
+_LOADED: dict[tuple[str, str], tuple] = {}
+
+
+def _load(project, spec: str, fingerprint: str):
+    """Load a model once per process (the last one used stays in memory)."""
+    key = (str(project.root), fingerprint)
+    if key not in _LOADED:
+        from ..core.output import show_progress
+        from ..models import load_causal_lm
+
+        if not show_progress():
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()
+        _LOADED.clear()
+        model, tok, _path = load_causal_lm(project, spec)
+        _LOADED[key] = (model, tok)
+    return _LOADED[key]
+
+
+def encode_prompts(tokenizer, prompts: Sequence[str], *, chat: bool = False,
+                   max_prompt_tokens: int | None = None) -> list[list[int]]:
+    """Token ids of each prompt as the engine feeds them to the model.
+
+    Long prompts keep their last ``max_prompt_tokens`` tokens; an empty prompt becomes
+    the BOS (or EOS) token so there is something to continue.
+    """
+    if chat:
+        if not getattr(tokenizer, "chat_template", None):
+            raise WorkbenchError("chat: this model's tokenizer has no chat template; "
+                                 "run without chat")
+        texts = [tokenizer.apply_chat_template([{"role": "user", "content": p}],
+                                               add_generation_prompt=True, tokenize=False)
+                 for p in prompts]
+        ids = [tokenizer(t, add_special_tokens=False)["input_ids"] for t in texts]
+    else:
+        ids = [tokenizer(p)["input_ids"] for p in prompts]
+    start = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else \
+        tokenizer.eos_token_id
+    out = []
+    for x in ids:
+        x = list(x) or [start]
+        if max_prompt_tokens and len(x) > max_prompt_tokens:
+            x = x[-max_prompt_tokens:]
+        out.append(x)
+    return out
+
+
+def _pad_id(model, tokenizer) -> int:
+    for v in (tokenizer.pad_token_id, model.generation_config.pad_token_id,
+              tokenizer.eos_token_id):
+        if v is not None:
+            return int(v[0] if isinstance(v, list) else v)
+    return 0
+
+
+def _generation_config(model, tokenizer, settings: GenerationSettings):
+    from ..models._hf import hf
+    GenerationConfig = hf("GenerationConfig")
+
+    eos = model.generation_config.eos_token_id
+    if eos is None:
+        eos = tokenizer.eos_token_id
+    # Sampling is done by our own logits processor (per-prompt generators), so the
+    # library always decodes "greedily" over its output.
+    return GenerationConfig(max_new_tokens=settings.max_new_tokens, do_sample=False,
+                            eos_token_id=eos, pad_token_id=_pad_id(model, tokenizer),
+                            bos_token_id=model.generation_config.bos_token_id)
+
+
+def _sampler(settings: GenerationSettings, prompts: Sequence[str]):
+    """A logits processor that samples row i with the generator seeded by prompt i."""
+    import torch
+
+    from ..models._hf import hf
+    LogitsProcessor = hf("LogitsProcessor")
+
+    gens = []
+    for p in prompts:
+        seed = int.from_bytes(hashlib.sha256(f"{settings.seed}\0{p}".encode()).digest()[:8],
+                              "little") & ((1 << 63) - 1)
+        gens.append(torch.Generator().manual_seed(seed))
+
+    class _Sample(LogitsProcessor):
+        def __call__(self, input_ids, scores):
+            scores = scores.float() / settings.temperature
+            probs = torch.softmax(scores, dim=-1)
+            if settings.top_p < 1.0:
+                sp, si = torch.sort(probs, descending=True, dim=-1)
+                cum = sp.cumsum(dim=-1)
+                drop = (cum - sp) >= settings.top_p  # keep the smallest set reaching top_p
+                sp = sp.masked_fill(drop, 0.0)
+                probs = torch.zeros_like(probs).scatter(-1, si, sp)
+            out = torch.full_like(scores, float("-inf"))
+            for i in range(scores.shape[0]):
+                tok = torch.multinomial(probs[i], 1, generator=gens[i])
+                out[i, tok] = 0.0
+            return out
+
+    return _Sample()
+
+
+def _is_oom(exc: BaseException) -> bool:
+    import torch
+
+    return isinstance(exc, torch.OutOfMemoryError) or (
+        isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower())
+
+
+def generate_ids(model, tokenizer, prompt_ids: Sequence[Sequence[int]], *,
+                 settings: GenerationSettings = GenerationSettings(),
+                 prompts: Sequence[str] | None = None,
+                 on_batch: Callable[[list[int], list[list[int]]], None] | None = None,
+                 ) -> list[list[int]]:
+    """New token ids for each prompt (input order), in length-grouped left-padded batches.
+
+    Parameters
+    ----------
+    model, tokenizer
+        A loaded causal LM and its tokenizer.
+    prompt_ids
+        Token ids per prompt (see :func:`encode_prompts`).
+    settings
+        Decoding settings.
+    prompts
+        The prompt texts, used to seed sampling per prompt (required when sampling).
+    on_batch
+        Called with ``(indices, new_ids)`` after each batch.
+    """
+    import torch
+
+    if settings.do_sample and prompts is None:
+        raise ValueError("prompts are needed to seed sampling")
+    n = len(prompt_ids)
+    order = sorted(range(n), key=lambda i: (-len(prompt_ids[i]), i))
+    pad = _pad_id(model, tokenizer)
+    gen_cfg = _generation_config(model, tokenizer, settings)
+    eos = gen_cfg.eos_token_id
+    stops = set(eos if isinstance(eos, list) else [eos]) - {None}
+    results: list[list[int] | None] = [None] * n
+    bs, pos = settings.batch_size, 0
+    while pos < n:
+        idx = order[pos:pos + bs]
+        width = max(len(prompt_ids[i]) for i in idx)
+        input_ids = torch.full((len(idx), width), pad, dtype=torch.long)
+        mask = torch.zeros((len(idx), width), dtype=torch.long)
+        for r, i in enumerate(idx):
+            x = prompt_ids[i]
+            input_ids[r, width - len(x):] = torch.tensor(x, dtype=torch.long)
+            mask[r, width - len(x):] = 1
+        kwargs = {}
+        if settings.do_sample:
+            from ..models._hf import hf
+            LogitsProcessorList = hf("LogitsProcessorList")
+
+            kwargs["logits_processor"] = LogitsProcessorList(
+                [_sampler(settings, [prompts[i] for i in idx])])
+        try:
+            with torch.inference_mode():
+                out = model.generate(input_ids=input_ids, attention_mask=mask,
+                                     generation_config=gen_cfg, **kwargs)
+        except (RuntimeError, MemoryError) as exc:
+            if not (isinstance(exc, MemoryError) or _is_oom(exc)):
+                raise
+            if bs == 1:
+                raise WorkbenchError("generation: out of memory even with batch size 1; "
+                                     "use shorter prompts or fewer max_new_tokens") from None
+            bs = max(1, bs // 2)
+            continue
+        new = []
+        for r in range(len(idx)):
+            seq = out[r, width:].tolist()
+            cut = next((j for j, t in enumerate(seq) if t in stops), None)
+            new.append(seq[:cut + 1] if cut is not None else seq)
+        for i, s in zip(idx, new):
+            results[i] = s
+        if on_batch:
+            on_batch(idx, new)
+        pos += len(idx)
+    return results  # type: ignore[return-value]
+
+
+def _tqdm_progress(total: int):
+    from tqdm import tqdm
+
+    from ..core.output import show_progress
+
+    bar = tqdm(total=total, desc="generating", unit="prompt", file=sys.stderr,
+               disable=not show_progress())
+
+    def update(done: int, _total: int) -> None:
+        bar.update(done - bar.n)
+        if done >= _total:
+            bar.close()
+
+    return update
+
+
+def generate(project, model: str, prompts: Sequence[str], *,
+             settings: GenerationSettings = GenerationSettings(),
+             progress: Callable[[int, int], None] | None = None,
+             use_cache: bool = True, across_processes: bool = False) -> list[str]:
+    """One completion (without the prompt) per prompt, in input order.
+
+    Parameters
+    ----------
+    project
+        The workbench project (model cache, generation cache).
+    model
+        Any model spec (``tiny:gpt2``, ``packaged:...``, ``run:ID``, a folder).
+    prompts
+        Prompt texts; identical prompts are generated once.
+    settings
+        Decoding settings; K samples per prompt are K calls with ``seed=s+k``.
+    progress
+        ``progress(done, total)`` over prompts; default a tqdm bar on a terminal.
+    use_cache
+        Read and write the on-disk cache.
+    across_processes
+        Inside an ``accelerate launch`` / ``torchrun`` run: share the prompts among the
+        processes (every process calls with the same prompts and gets every completion);
+        see :mod:`workbench.models`.
+
+    Examples
+    --------
+    >>> from workbench.core.project import init_project
+    >>> import tempfile
+    >>> p = init_project(tempfile.mkdtemp() + "/p")
+    >>> out = generate(p, "tiny:gpt2", ["Will it rain?", "Will it rain?"],
+    ...                settings=GenerationSettings(max_new_tokens=4), progress=lambda d, t: None)
+    >>> len(out), out[0] == out[1]
+    (2, True)
+    """
+    if across_processes:
+
+        return generate_across_processes(project, model, prompts, settings=settings,
+                                         progress=progress, use_cache=use_cache)
+    from ..models import model_fingerprint, prepare_model
+
+    prompts = ["" if p is None else str(p) for p in prompts]
+    total = len(prompts)
+    report = progress or _tqdm_progress(total)
+    path = prepare_model(project, model)
+    fp = model_fingerprint(path)
+    unique = list(dict.fromkeys(prompts))
+    keys = {p: GenerationCache.key(fp, settings, p) for p in unique}
+    cache = cache_for(project) if use_cache else None
+    hits = cache.get_many(list(keys.values())) if cache else {}
+    done_text = {p: hits[keys[p]] for p in unique if keys[p] in hits}
+    todo = [p for p in unique if p not in done_text]
+    counts: dict[str, int] = {}
+    for p in prompts:
+        counts[p] = counts.get(p, 0) + 1
+    done = sum(counts[p] for p in done_text)
+    report(done, total)
+    if todo:
+        lm, tok = _load(project, model, fp)
+        limit = getattr(lm.config, "max_position_embeddings", None) or \
+            getattr(lm.config, "n_positions", None)
+        max_prompt = max(1, limit - settings.max_new_tokens) if limit else None
+        ids = encode_prompts(tok, todo, chat=settings.chat, max_prompt_tokens=max_prompt)
+
+        def on_batch(idx: list[int], new: list[list[int]]) -> None:
+            nonlocal done
+            texts = {todo[i]: tok.decode(s, skip_special_tokens=True) for i, s in zip(idx, new)}
+            done_text.update(texts)
+            if cache:
+                cache.put_many(fp, {keys[p]: t for p, t in texts.items()})
+            done += sum(counts[p] for p in texts)
+            report(done, total)
+
+        generate_ids(lm, tok, ids, settings=settings, prompts=todo, on_batch=on_batch)
+    elif not total:
+        report(0, 0)
+    return [done_text[p] for p in prompts]
+
+
+def generate_across_processes(project, model: str, prompts: Sequence[str], *,
+                              settings=None,
+                              progress: Callable[[int, int], None] | None = None,
+                              use_cache: bool = True) -> list[str]:
+    """Every completion, in input order, with the work shared by the launched processes.
+
+    Each process must call this with the same ``prompts`` and ``settings``. Identical
+    prompts are generated once; each process writes its own completions to the shared
+    on-disk cache (SQLite, safe with several writers). In one process this is
+    :func:`workbench.generation.generate`. Greedy output equals a single-process run.
+    """
+    from ..models import partial_state, world
+
+    settings = settings or GenerationSettings()
+    if world()[1] <= 1:
+        return generate(project, model, prompts, settings=settings, progress=progress,
+                        use_cache=use_cache)
+    from accelerate.utils import gather_object
+
+    from ..models import prepare_model
+
+    state = partial_state()
+    with state.main_process_first():  # one process builds or converts the model
+        prepare_model(project, model)
+    prompts = ["" if p is None else str(p) for p in prompts]
+    unique = list(dict.fromkeys(prompts))
+    quiet = progress if state.is_main_process else (lambda done, total: None)
+    with state.split_between_processes(unique) as mine:
+        texts = generate(project, model, list(mine), settings=settings, progress=quiet,
+                         use_cache=use_cache)
+    gathered = gather_object(list(texts))  # concatenated in rank order = unique's order
+    if len(gathered) != len(unique):
+        raise RuntimeError(f"gathered {len(gathered)} completions for {len(unique)} prompts")
+    by_prompt = dict(zip(unique, gathered))
+    return [by_prompt[p] for p in prompts]

@@ -1,0 +1,35 @@
+"""Models: one spec parser, the model cache, preparation, loading, devices and processes.
+
+A spec is a local folder, ``run:ID``, ``packaged:NAME``, ``tiny:gpt2[:DATASET]`` or a hub id
+(see :func:`prepare_model`). Remote code is never trusted; only safetensors are written.
+"""
+
+from __future__ import annotations
+
+from ._devices import (
+    free_port,
+    is_main_process,
+    launch_command,
+    partial_state,
+    torchrun_command,
+    world,
+)
+from ._models import (
+    PACKAGED_MODELS,
+    TINY_MODELS,
+    ModelInfo,
+    build_tiny_gpt2,
+    demo_texts,
+    exclusive_model_use,
+    list_models,
+    load_causal_lm,
+    model_fingerprint,
+    prepare_model,
+)
+
+__all__ = [
+    "build_tiny_gpt2", "demo_texts", "exclusive_model_use", "free_port",
+    "is_main_process", "launch_command", "list_models", "load_causal_lm",
+    "model_fingerprint", "ModelInfo", "PACKAGED_MODELS", "partial_state",
+    "prepare_model", "TINY_MODELS", "torchrun_command", "world",
+]

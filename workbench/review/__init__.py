@@ -1,0 +1,29 @@
+"""Review: side-by-side outputs of two runs, human verdicts stored and counted.
+"""
+
+from __future__ import annotations
+
+from ._review import (
+    VERDICTS,
+    TEXT_COLUMNS,
+    VerdictSummary,
+    counterfactual_pairs,
+    export_csv,
+    human_review,
+    load_examples,
+    pair_key,
+    pair_runs,
+    record_verdict,
+    reviewable_runs,
+    score_columns,
+    summarize,
+    verdict_count,
+    verdicts,
+    word_diff_html,
+)
+
+__all__ = [
+    "VERDICTS",    "counterfactual_pairs", "export_csv", "human_review", "load_examples", "pair_key",
+    "pair_runs", "record_verdict", "reviewable_runs", "score_columns", "summarize",
+    "TEXT_COLUMNS", "verdict_count", "verdicts", "VerdictSummary", "word_diff_html",
+]
