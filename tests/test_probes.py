@@ -385,6 +385,7 @@ def test_result_carries_three_way_verdicts():
                           "verdict", "flagged", "margin", "tost_p", "tost_p_adjusted",
                           "equivalence_ci", "needed"}
         assert c["margin"] == 0.1 and r["settings"]["equivalence_margin"] == 0.1
+        assert "|min_effect:0.1|margin:0.1|" in r["signature"]
     assert any(w.startswith("'woman' vs 'man': inconclusive with 20 contexts")
                for w in r["warnings"])
 
@@ -560,3 +561,17 @@ def test_every_bundled_benchmark_at_full_size(project):
         assert r["n_examples"] == len(plan.prompts)
         if plan.kind == "likelihood" and len(plan.groups) == 2:
             assert r["preference"]["verdict"] in ("flagged", "cleared", "inconclusive")
+
+
+@pytest.mark.parametrize("setting,match", [
+    ("equivalence_margin: -0.1",
+     "probes.equivalence_margin: Input should be greater than 0; got -0.1"),
+    ("equivalence_margin: 0", "probes.equivalence_margin: Input should be greater than 0; got 0"),
+])
+def test_cli_refuses_a_non_positive_margin_in_one_line(project, tmp_path, setting, match):
+    project.config_path.write_text(project.config_path.read_text() + f"probes:\n  {setting}\n")
+    _outputs(tmp_path / "o.csv")
+    proc = run_cli("probe", "--outputs", str(tmp_path / "o.csv"),
+                   env={"WORKBENCH_PROJECT": str(project.root)})
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert match in proc.stderr and len(proc.stderr.strip().splitlines()) == 1

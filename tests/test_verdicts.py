@@ -372,3 +372,13 @@ def test_spiky_vader_like_scores_keep_the_null_calibrated():
     assert 0.2 <= sd <= 0.4, sd  # the demo's spread
     assert false_diff / sims <= 0.07
     assert cleared / (sims / 2) >= 0.80
+
+
+def test_docstring_examples_run():
+    """The module's method example and the TOST helpers' doctests."""
+    import doctest
+
+    import workbench.stats
+
+    res = doctest.testmod(workbench.stats)
+    assert res.failed == 0 and res.attempted >= 15

@@ -127,7 +127,8 @@ def compare_results(before: dict[str, Any], after: dict[str, Any], *,
         "settings": cfg.model_dump(),
         "signature": signature(probes=f"{pb['name']}@v{pb['version']}", scorer=scorer,
                                before=before_label, after=after_label,
-                               correction=cfg.correction, alpha=cfg.alpha),
+                               correction=cfg.correction, alpha=cfg.alpha,
+                               min_effect=cfg.min_effect, margin=cfg.margin),
     }
 
 

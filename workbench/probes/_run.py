@@ -298,7 +298,8 @@ def build_result(frame: pd.DataFrame, *, plan: ProbePlan | None, scorers: Sequen
                     samples=samples, seed=seed,
                     test="signflip" if (plan is None or plan.paired) else "permutation",
                     correction=config.correction, alpha=config.alpha,
-                    min_effect=config.for_scorer(primary).min_effect)
+                    min_effect=config.for_scorer(primary).min_effect,
+                    margin=config.for_scorer(primary).margin)
     warnings = [f"{s}: {w}" if len(scorers) > 1 else w
                 for s, r in reports.items() for w in r.warnings]
     result: dict[str, Any] = {
