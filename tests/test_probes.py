@@ -336,3 +336,249 @@ def test_probe_tiny_model_through_engine_and_crows_pairs(shared_project, tiny_mo
     assert pref["n"] == 30 and 0 <= pref["ci"][0] <= pref["share"] <= pref["ci"][1] <= 1
     assert "CC BY-SA 4.0" in crows.result["license"]
     assert crows.result["scorer"] == "loglik"
+
+
+# ------------------------------------------------------------------- verdicts
+def _scored(n_contexts: int, *, gap: float = 0.0, sd: float = 0.3, groups=("woman", "man"),
+            seed: int = 0) -> pd.DataFrame:
+    """A scored outputs frame: one output per group and context, sentiment already in."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    base = rng.normal(0, 0.3, n_contexts)
+    rows = []
+    for k, g in enumerate(groups):
+        vals = base + rng.normal(0, sd / 2 ** 0.5, n_contexts) + (gap if k == 0 else 0.0)
+        rows.append(pd.DataFrame({
+            "id": [f"{g}{i}" for i in range(n_contexts)], "prompt": "p", "output": "o",
+            "group": g, "phrase": g, "template": "t",
+            "context": [f"c{i}" for i in range(n_contexts)], "sample": 0, "sentiment": vals}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def _likelihood_plan(n_pairs: int):
+    from workbench.probes import ProbePlan, ProbePrompt
+
+    prompts = [ProbePrompt(f"pair{i}|{g}", f"sentence {i} {g}", g, "race", "race", f"pair{i}")
+               for i in range(n_pairs) for g in ("more_stereotypical", "less_stereotypical")]
+    return ProbePlan(name="synthetic_pairs", version=1, attribute="stereotype",
+                     groups=["more_stereotypical", "less_stereotypical"], prompts=prompts,
+                     scorer="loglik", kind="likelihood")
+
+
+def _pairs_frame(plan, share: float, seed: int = 0) -> pd.DataFrame:
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    n = len(plan.prompts) // 2
+    more_wins = rng.random(n) < share
+    ll_less = rng.normal(-40, 5, n)
+    ll_more = ll_less + np.where(more_wins, 1, -1) * rng.uniform(0.01, 2, n)
+    return pd.DataFrame({"id": [p.id for p in plan.prompts],
+                         "prompt": [p.text for p in plan.prompts], "output": "",
+                         "group": [p.group for p in plan.prompts],
+                         "phrase": [p.phrase for p in plan.prompts], "template": "race",
+                         "context": [p.context for p in plan.prompts], "sample": 0,
+                         "loglik": np.column_stack([ll_more, ll_less]).ravel()})
+
+
+def test_result_carries_three_way_verdicts():
+    from workbench.probes import StatsConfig, build_result
+
+    cfg = StatsConfig(n_bootstrap=200, n_permutations=1000)
+    for frame, want in ((_scored(300), "cleared"), (_scored(60, gap=0.3), "flagged"),
+                        (_scored(20), "inconclusive")):
+        r = build_result(frame, plan=None, scorers=["sentiment"], config=cfg, model=None,
+                         source="frame")
+        assert r["verdict"] == want and r["scorers"]["sentiment"]["verdict"] == want
+        assert r["flagged"] is (want == "flagged")
+        c = r["comparisons"][0]
+        assert set(c) >= {"a", "b", "diff", "ci", "p_value", "p_adjusted", "effect_size",
+                          "verdict", "flagged", "margin", "tost_p", "tost_p_adjusted",
+                          "equivalence_ci", "needed"}
+        assert c["margin"] == 0.1 and r["settings"]["equivalence_margin"] == 0.1
+        assert "|min_effect:0.1|margin:0.1|" in r["signature"]
+    assert any(w.startswith("'woman' vs 'man': inconclusive with 20 contexts")
+               for w in r["warnings"])
+
+
+def test_sampled_probes_say_how_many_samples_per_prompt_would_do():
+    import numpy as np
+
+    from workbench.probes import StatsConfig, build_result
+
+    rng = np.random.default_rng(3)
+    frames = []
+    for k in range(3):  # 3 samples per prompt, sampling noise much larger than contexts
+        f = _scored(30, sd=0.05, seed=7)
+        f["sample"] = k
+        f["id"] = f["id"] + f"#{k}"
+        f["prompt"] = f["group"] + "|" + f["context"]
+        f["sentiment"] = f["sentiment"] + rng.normal(0, 0.5, len(f))
+        frames.append(f)
+    r = build_result(pd.concat(frames, ignore_index=True), plan=None, scorers=["sentiment"],
+                     config=StatsConfig(n_bootstrap=200, n_permutations=1000), model=None,
+                     source="frame", samples=3)
+    need = r["comparisons"][0]["needed"]
+    assert need["samples_per_prompt_now"] == 3
+    assert need["equivalent"]["samples_per_prompt"] > 3
+    assert f"about {need['equivalent']['samples_per_prompt']} " in r["warnings"][0]
+    assert "samples per prompt (now 3)" in r["warnings"][0]
+
+
+@pytest.mark.parametrize("share,n_pairs,want", [(0.5, 4_000, "cleared"),
+                                                (0.56, 4_000, "flagged"),
+                                                (0.5, 60, "inconclusive")])
+def test_pair_benchmark_preference_verdicts(share, n_pairs, want):
+    import scipy.stats
+
+    from workbench.probes import StatsConfig, build_result
+
+    plan = _likelihood_plan(n_pairs)
+    cfg = StatsConfig(n_bootstrap=200, n_permutations=1000)
+    r = build_result(_pairs_frame(plan, share), plan=plan, scorers=["loglik"], config=cfg,
+                     model="synthetic", source="frame")
+    pref = r["preference"]
+    assert pref["n"] == n_pairs and pref["verdict"] == want
+    k = round(pref["share"] * n_pairs)
+    cp = scipy.stats.binomtest(k, n_pairs).proportion_ci(0.90, method="exact")
+    assert pref["equivalence_ci"] == pytest.approx([cp.low, cp.high])
+    inside = 0.45 < pref["equivalence_ci"][0] and pref["equivalence_ci"][1] < 0.55
+    assert (pref["tost_p"] < 0.05) == inside
+    if want == "flagged":
+        assert r["verdict"] == "flagged"
+    if want == "inconclusive":
+        assert r["verdict"] == "inconclusive"
+        assert any(w.startswith("preference: inconclusive with 60 pairs") and
+                   f"about {pref['needed']['equivalent']['pairs']} would show" in w
+                   for w in r["warnings"])
+
+
+def test_before_after_gap_verdicts(project):
+    from workbench.probes import StatsConfig, build_result
+
+    cfg = StatsConfig(n_bootstrap=200, n_permutations=1000)
+
+    def result(frame):
+        return build_result(frame, plan=None, scorers=["sentiment"], config=cfg, model=None,
+                            source="frame", probe_name="same")
+
+    before = result(_scored(300, seed=1))
+    same = _scored(300, seed=1)
+    same["sentiment"] += __import__("numpy").random.default_rng(2).normal(0, 0.05, len(same))
+    widened = _scored(300, seed=1)
+    widened.loc[widened["group"] == "woman", "sentiment"] += 0.3
+    noisy = _scored(300, seed=1)
+    noisy["sentiment"] += __import__("numpy").random.default_rng(3).normal(0, 1.5, len(noisy))
+    for frame, want in ((same, "unchanged"), (widened, "widened"), (noisy, "inconclusive")):
+        cmp = compare_results(before, result(frame), config=cfg)
+        (gap,) = cmp["gaps"]
+        assert gap["verdict"] == want, (want, gap)
+        assert set(gap) >= {"a", "b", "n_contexts", "before", "after", "change", "ci",
+                            "p_value", "p_adjusted", "significant", "margin", "tost_p",
+                            "tost_p_adjusted", "equivalence_ci"}
+        assert cmp["verdict"] == cmp["after"]["verdict"] and cmp["before"]["verdict"]
+    narrowed = compare_results(result(widened), before, config=cfg)
+    assert narrowed["gaps"][0]["verdict"] == "narrowed"
+
+
+# ------------------------------------------------------------------- large probes
+@pytest.mark.slow
+def test_large_probes_hold_up(capsys):
+    """20,000 paired contexts, 20,000 unpaired prompts per group and 20,000 pairs go through
+    build_result; memory stays flat (no resample x context matrix at once)."""
+    import time
+    import tracemalloc
+
+    from workbench.probes import ProbePlan, ProbePrompt, StatsConfig, build_result
+
+    cfg = StatsConfig()  # the defaults: 2000 resamples, 5000 flips
+    timings = {}
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    r = build_result(_scored(20_000, seed=4), plan=None, scorers=["sentiment"], config=cfg,
+                     model=None, source="frame")
+    timings["paired 20,000 contexts"] = time.perf_counter() - t0
+    assert r["n_contexts"] == 20_000 and r["verdict"] == "cleared"
+    frame = _scored(20_000, seed=5)
+    frame["context"] = frame["group"] + frame["context"]  # BOLD-like: nothing shared
+    plan = ProbePlan(name="big_unpaired", version=1, attribute="x", groups=["woman", "man"],
+                     prompts=[ProbePrompt(f"{c}", "p", g, g, "t", c)
+                              for g, c in zip(frame["group"], frame["context"])],
+                     paired=False)
+    t0 = time.perf_counter()
+    r = build_result(frame, plan=plan, scorers=["sentiment"], config=cfg, model=None,
+                     source="frame")
+    timings["unpaired 20,000 per group"] = time.perf_counter() - t0
+    assert r["verdict"] == "cleared" and not r["paired"]
+    pairs = _likelihood_plan(20_000)
+    t0 = time.perf_counter()
+    r = build_result(_pairs_frame(pairs, 0.5), plan=pairs, scorers=["loglik"], config=cfg,
+                     model="synthetic", source="frame")
+    timings["20,000 pairs"] = time.perf_counter() - t0
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert r["preference"]["n"] == 20_000 and r["preference"]["verdict"] == "cleared"
+    with capsys.disabled():
+        print("\n" + ", ".join(f"{k}: {v:.1f} s" for k, v in timings.items())
+              + f"; peak traced memory {peak / 2**20:.0f} MB")
+    # one unchunked 2000 x 20,000 bootstrap index matrix alone is 320 MB
+    assert peak < 150 * 2**20
+
+
+@pytest.mark.slow
+def test_cli_probe_with_more_contexts_than_1023(project, tmp_path):
+    """The crash of issue 14: more than 1,023 contexts ended in OverflowError (exit 3)."""
+    rows = [{"group": g, "template": f"t{i}", "output": out}
+            for i in range(1100)
+            for g, out in (("woman", "a kind and happy day" if i % 3 else "fine"),
+                           ("man", "a kind and happy day" if i % 4 else "fine"))]
+    pd.DataFrame(rows).to_csv(tmp_path / "big.csv", index=False)
+    proc = run_cli("probe", "--outputs", str(tmp_path / "big.csv"), "--json",
+                   str(tmp_path / "big.json"), env={"WORKBENCH_PROJECT": str(project.root)})
+    assert proc.returncode in (0, 1), proc.stderr
+    result = json.loads((tmp_path / "big.json").read_text())
+    assert result["n_contexts"] == 1100 and result["verdict"] in ("flagged", "cleared",
+                                                                  "inconclusive")
+
+
+@pytest.mark.slow
+def test_every_bundled_benchmark_at_full_size(project):
+    """Each benchmark, every prompt (BOLD: every prompt of every group), through the
+    statistics with stand-in scores (no model)."""
+    import numpy as np
+
+    from workbench.probes import BENCHMARKS, StatsConfig, build_result
+
+    cfg = StatsConfig(n_bootstrap=200, n_permutations=1000)
+    rng = np.random.default_rng(0)
+    for name in [n for b in BENCHMARKS.values() for n in b.names]:
+        plan = resolve_probes(project, f"{name}:100000" if name.startswith("bold") else name)
+        score = "loglik" if plan.kind == "likelihood" else "sentiment"
+        frame = pd.DataFrame({"id": [p.id for p in plan.prompts],
+                              "prompt": [p.text for p in plan.prompts], "output": "",
+                              "group": [p.group for p in plan.prompts],
+                              "phrase": [p.phrase for p in plan.prompts],
+                              "template": [p.template for p in plan.prompts],
+                              "context": [p.context for p in plan.prompts], "sample": 0,
+                              score: rng.normal(0, 0.3, len(plan.prompts))})
+        r = build_result(frame, plan=plan, scorers=[score], config=cfg, model="synthetic",
+                         source="frame")
+        assert r["verdict"] in ("flagged", "cleared", "inconclusive"), name
+        assert r["n_examples"] == len(plan.prompts)
+        if plan.kind == "likelihood" and len(plan.groups) == 2:
+            assert r["preference"]["verdict"] in ("flagged", "cleared", "inconclusive")
+
+
+@pytest.mark.parametrize("setting,match", [
+    ("equivalence_margin: -0.1",
+     "probes.equivalence_margin: Input should be greater than 0; got -0.1"),
+    ("equivalence_margin: 0", "probes.equivalence_margin: Input should be greater than 0; got 0"),
+])
+def test_cli_refuses_a_non_positive_margin_in_one_line(project, tmp_path, setting, match):
+    project.config_path.write_text(project.config_path.read_text() + f"probes:\n  {setting}\n")
+    _outputs(tmp_path / "o.csv")
+    proc = run_cli("probe", "--outputs", str(tmp_path / "o.csv"),
+                   env={"WORKBENCH_PROJECT": str(project.root)})
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert match in proc.stderr and len(proc.stderr.strip().splitlines()) == 1

@@ -118,10 +118,29 @@ def test_small_effect_is_not_flagged_even_when_significant():
 def test_power_warnings():
     g, c, s = _frame([0.3, -0.2, 0.1, 0.4])
     rep = compare_groups(g, c, s)
-    assert "smallest possible p-value" in rep.warnings[0]
+    assert rep.warnings == ["'a' vs 'b': only 4 shared contexts; the smallest possible p-value "
+                            "(0.125) is not below alpha=0.05, so neither a difference nor "
+                            "equivalence can be shown"]
+    g, c, s = _frame([0.3, -0.2, 0.1, 0.4, 0.2])  # 2**-5 < 0.05: equivalence is possible
+    assert compare_groups(g, c, s).warnings[0].endswith("so no difference can be shown")
     g, c, s = _frame(np.random.default_rng(0).normal(0, 1, 12).tolist())
     rep = compare_groups(g, c, s)
-    assert "power to detect a difference of 0.1" in rep.warnings[0]
+    (cmp,) = rep.comparisons
+    assert cmp.verdict == "inconclusive"
+    assert rep.warnings[0].startswith(
+        f"'a' vs 'b': inconclusive with 12 contexts (sd of per-context differences "
+        f"{cmp.sd:.3g}): they give about {cmp.power:.0%} power to detect a true gap of 0.1. "
+        f"At that spread about {cmp.needed['different']['contexts']} contexts would give 80%, "
+        f"and about {cmp.needed['equivalent']['contexts']} would show equivalence within "
+        "±0.1 80% of the time if the true gap is 0 (normal approximation, alpha 0.05).")
+
+
+def test_more_than_1023_contexts_do_not_overflow():
+    """2.0 / 2 ** n raised OverflowError beyond 1023 contexts; the warning now uses ldexp."""
+    g, c, s = _frame(np.random.default_rng(2).normal(0, 0.3, 1100).tolist())
+    rep = compare_groups(g, c, s, config=StatsConfig(n_bootstrap=200, n_permutations=500))
+    (cmp,) = rep.comparisons
+    assert cmp.n_contexts == 1100 and not cmp.exact and 0 < cmp.p_value <= 1
 
 
 def test_finalize_adjusts_across_reports():

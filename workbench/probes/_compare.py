@@ -7,10 +7,18 @@ context (the same prompts were asked before and after):
   and a sign-flip p-value;
 - per pair of groups: the change in their difference. For paired probe sets that is a
   sign-flip test on ``change_a(c) - change_b(c)``; for unpaired ones (BOLD) a
-  label-permutation test of group a's changes against group b's;
-- every p-value is adjusted together (Holm or BH, from the settings); a gap *widened*
-  (or *narrowed*) when its adjusted p is below alpha and ``|after diff|`` is larger
-  (smaller) than ``|before diff|``.
+  label-permutation test of group a's changes against group b's. The same flips (or
+  permutations) give a TOST of that change against ``+-margin`` (the scorer's
+  equivalence margin, see :mod:`workbench.probes._stats`);
+- every difference p-value is adjusted together (Holm or BH, from the settings), and the
+  gaps' TOST p-values together with the same correction;
+- each gap change gets a verdict: *widened* (or *narrowed*) when its adjusted p is below
+  alpha, the change is at least ``min_effect`` in size and ``|after diff|`` is larger
+  (smaller) than ``|before diff|``; otherwise *unchanged* when its adjusted TOST p is
+  below alpha (the change is shown to lie within ``+-margin``); otherwise *inconclusive*.
+
+``verdict`` at the top level is the after-model's own verdict (``None`` for results made
+before verdicts existed), for gates such as "the after-model must be cleared".
 """
 
 from __future__ import annotations
@@ -29,7 +37,8 @@ from ._stats import (
     bootstrap_diff_ci,
     bootstrap_mean_ci,
     sign_flip_test,
-    two_sample_permutation_test,
+    tost_paired,
+    tost_unpaired,
 )
 
 
@@ -47,7 +56,6 @@ def compare_results(before: dict[str, Any], after: dict[str, Any], *,
     """Per-group changes, gap changes and the examples whose scores moved most."""
     from ..core.digest import signature
 
-    cfg = config or StatsConfig()
     pb, pa = before["probe_set"], after["probe_set"]
     if (pb["name"], pb["version"]) != (pa["name"], pa["version"]):
         raise WorkbenchError(
@@ -57,6 +65,7 @@ def compare_results(before: dict[str, Any], after: dict[str, Any], *,
     if scorer != after["scorer"]:
         raise WorkbenchError(f"--before/--after: scored differently ({scorer} vs "
                              f"{after['scorer']}); rerun with the same --scorer")
+    cfg = (config or StatsConfig()).for_scorer(scorer)
     cb = _contexts(before, scorer, before_label)
     ca = _contexts(after, scorer, after_label)
     groups = [g for g in before["groups"] if g in after["groups"]]
@@ -81,54 +90,67 @@ def compare_results(before: dict[str, Any], after: dict[str, Any], *,
     diff_a = {(c["a"], c["b"]): c["diff"] for c in after["comparisons"]}
     gaps = []
     for k, (a, b) in enumerate(itertools.combinations(groups, 2)):
+        seeds = {"n_permutations": cfg.n_permutations, "seed": cfg.seed + 100 + k}
         if paired:
             ka, kb = dict(zip(keys[a], changes[a])), dict(zip(keys[b], changes[b]))
             shared = sorted(set(ka) & set(kb))
             d = np.array([ka[c] - kb[c] for c in shared])
-            p, _ = sign_flip_test(d, n_permutations=cfg.n_permutations,
-                                  exact_max=cfg.exact_max_contexts, seed=cfg.seed + 100 + k)
+            t = tost_paired(d, margin=cfg.margin, alpha=cfg.alpha,
+                            exact_max=cfg.exact_max_contexts, **seeds)
             ci = bootstrap_mean_ci(d, n_resamples=cfg.n_bootstrap, confidence=cfg.confidence,
                                    seed=cfg.seed + 100 + k)
             n = int(d.size)
-            change = float(d.mean()) if n else math.nan
         else:
             x, y = changes[a], changes[b]
-            p = two_sample_permutation_test(x, y, n_permutations=cfg.n_permutations,
-                                            seed=cfg.seed + 100 + k)
+            t = tost_unpaired(x, y, margin=cfg.margin, alpha=cfg.alpha, **seeds)
             ci = bootstrap_diff_ci(x, y, n_resamples=cfg.n_bootstrap, confidence=cfg.confidence,
                                    seed=cfg.seed + 100 + k)
             n = int(min(x.size, y.size))
-            change = float(x.mean() - y.mean()) if x.size and y.size else math.nan
         gaps.append({"a": a, "b": b, "n_contexts": n, "before": diff_b.get((a, b), math.nan),
-                     "after": diff_a.get((a, b), math.nan), "change": change, "ci": list(ci),
-                     "p_value": p})
-        pvals.append(p)
+                     "after": diff_a.get((a, b), math.nan),
+                     "change": t.estimate if n else math.nan, "ci": list(ci),
+                     "p_value": t.p_value, "margin": cfg.margin, "tost_p": t.tost_p,
+                     "equivalence_ci": list(t.interval)})
+        pvals.append(t.p_value)
     adjusted = adjust_pvalues(pvals, method=cfg.correction)
     for r, pa_ in zip(rows + gaps, adjusted):
         r["p_adjusted"] = pa_
         r["significant"] = bool(pa_ < cfg.alpha)
-    for gp in gaps:
-        if not gp["significant"] or not all(map(math.isfinite, (gp["before"], gp["after"]))):
-            gp["verdict"] = "no significant change"
-        else:
-            gp["verdict"] = "widened" if abs(gp["after"]) > abs(gp["before"]) else "narrowed"
+    tost_adjusted = adjust_pvalues([gp["tost_p"] for gp in gaps], method=cfg.correction)
+    for gp, ta in zip(gaps, tost_adjusted):
+        gp["tost_p_adjusted"] = ta
+        gp["verdict"] = _gap_verdict(gp, ta, cfg)
     gate = bool(after["flagged"] and not before["flagged"])
     return {
         "probe_set": pb, "scorer": scorer, "before": _summary(before, before_label),
         "after": _summary(after, after_label), "groups": rows, "gaps": gaps,
         "gap": {"before": before["gap"], "after": after["gap"]},
         "newly_flagged": gate, "flagged": bool(after["flagged"]),
+        "verdict": after.get("verdict"),
         "examples": _moved_examples(before, after, scorer, top_examples),
         "license": after.get("license") or before.get("license"),
         "settings": cfg.model_dump(),
         "signature": signature(probes=f"{pb['name']}@v{pb['version']}", scorer=scorer,
                                before=before_label, after=after_label,
-                               correction=cfg.correction, alpha=cfg.alpha),
+                               correction=cfg.correction, alpha=cfg.alpha,
+                               min_effect=cfg.min_effect, margin=cfg.margin),
     }
+
+
+def _gap_verdict(gap: dict, tost_adjusted: float, cfg: StatsConfig) -> str:
+    """widened / narrowed (a real change of at least min_effect), unchanged, inconclusive."""
+    ends = (gap["before"], gap["after"], gap["change"])
+    if (gap["significant"] and all(map(math.isfinite, ends))
+            and abs(gap["change"]) >= cfg.min_effect):
+        return "widened" if abs(gap["after"]) > abs(gap["before"]) else "narrowed"
+    if tost_adjusted < cfg.alpha:
+        return "unchanged"
+    return "inconclusive"
 
 
 def _summary(result: dict, label: str) -> dict[str, Any]:
     return {"label": label, "model": result.get("model"), "flagged": bool(result["flagged"]),
+            "verdict": result.get("verdict"),
             "signature": result.get("signature"), "run_id": result.get("run_id"),
             "gap": result.get("gap")}
 

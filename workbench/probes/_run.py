@@ -21,7 +21,7 @@ import pandas as pd
 from ..core.errors import WorkbenchError, did_you_mean
 from ._scorers import ScoreInput, agreement, get_scorer, score_outputs
 from ._sets import ProbePlan
-from ._stats import StatsConfig, compare_groups, finalize
+from ._stats import StatsConfig, compare_groups, finalize, report_verdict
 
 REQUIRED = ("group", "template", "output")
 OPTIONAL = ("prompt", "context", "phrase", "sample", "id")
@@ -153,8 +153,15 @@ def likelihood_outputs(project, plan: ProbePlan, model: str, *,
 
 # ------------------------------------------------------------------------ analysis
 def _preference(frame: pd.DataFrame, groups: list[str], score: str, cfg: StatsConfig) -> dict:
-    """Share of contexts where the first group scores higher than the second (CrowS)."""
-    from scipy.stats import binomtest
+    """Share of contexts where the first group scores higher than the second (CrowS).
+
+    The share is tested against 50% with an exact binomial test (flagged when significant
+    and at least ``min_share_effect`` off 50%) and, for "cleared", with two one-sided
+    exact binomial tests against ``50% -+ share_margin``: the pairs are shown to prefer
+    neither sentence by more than the margin exactly when the ``1 - 2 alpha``
+    Clopper-Pearson interval (``equivalence_ci``) lies inside ``50% +- share_margin``.
+    """
+    from scipy.stats import binom, binomtest
 
     from ._stats import bootstrap_mean_ci
 
@@ -162,10 +169,22 @@ def _preference(frame: pd.DataFrame, groups: list[str], score: str, cfg: StatsCo
     wide = wide.dropna(subset=groups[:2])
     wins = (wide[groups[0]] > wide[groups[1]]).astype(float).to_numpy()
     n = int(wins.size)
+    k = int(wins.sum())
     share = float(wins.mean()) if n else math.nan
     ci = bootstrap_mean_ci(wins, n_resamples=cfg.n_bootstrap, confidence=cfg.confidence,
                            seed=cfg.seed)
-    p = float(binomtest(int(wins.sum()), n, 0.5).pvalue) if n else 1.0
+    p = float(binomtest(k, n, 0.5).pvalue) if n else 1.0
+    m = cfg.share_margin
+    if n:
+        # H0: share <= 0.5 - m (evidence: many wins) and H0: share >= 0.5 + m (few wins)
+        p_lower = float(binom.sf(k - 1, n, 0.5 - m))
+        p_upper = float(binom.cdf(k, n, 0.5 + m))
+        eq = binomtest(k, n).proportion_ci(confidence_level=1 - 2 * cfg.alpha, method="exact")
+        eq_ci = [float(eq.low), float(eq.high)]
+    else:
+        p_lower = p_upper = 1.0
+        eq_ci = [math.nan, math.nan]
+    tost_p = max(p_lower, p_upper)
     by_type = {}
     if "phrase" in frame:
         kind = frame.groupby("context")["phrase"].first()
@@ -176,9 +195,54 @@ def _preference(frame: pd.DataFrame, groups: list[str], score: str, cfg: StatsCo
                 by_type[str(t)] = {"n": int(w.size), "share": float(w.mean()),
                                    "ci": list(bootstrap_mean_ci(w, n_resamples=cfg.n_bootstrap,
                                                                 seed=cfg.seed))}
+    flagged = bool(p < cfg.alpha and abs(share - 0.5) >= cfg.min_share_effect)
+    cleared = bool(not flagged and tost_p < cfg.alpha)
+    verdict = "flagged" if flagged else "cleared" if cleared else "inconclusive"
     return {"a": groups[0], "b": groups[1], "n": n, "share": share, "ci": list(ci),
-            "p_value": p, "ideal": 0.5, "by_type": by_type,
-            "flagged": bool(p < cfg.alpha and abs(share - 0.5) >= cfg.min_share_effect)}
+            "p_value": p, "ideal": 0.5, "by_type": by_type, "flagged": flagged,
+            "verdict": verdict, "margin": m, "tost_p": tost_p, "equivalence_ci": eq_ci,
+            "needed": _pairs_needed(cfg)}
+
+
+def _pairs_needed(cfg: StatsConfig) -> dict[str, Any]:
+    """Pairs a decision on the share would need (normal approximation to the binomial)."""
+    from statistics import NormalDist
+
+    z = NormalDist()
+    d, m = cfg.min_share_effect, cfg.share_margin
+    out: dict[str, Any] = {"power": cfg.target_power, "alpha_per_test": cfg.alpha,
+                           "method": "normal approximation to the binomial"}
+    if d > 0:
+        sd1 = math.sqrt((0.5 + d) * (0.5 - d))
+        n = ((z.inv_cdf(1 - cfg.alpha / 2) * 0.5 + z.inv_cdf(cfg.target_power) * sd1) / d) ** 2
+        out["different"] = {"true_share": 0.5 + d, "pairs": int(math.ceil(n))}
+    else:
+        out["different"] = None
+    k = z.inv_cdf(1 - cfg.alpha) + z.inv_cdf((1 + cfg.target_power) / 2)
+    out["equivalent"] = {"true_share": 0.5, "margin": m,
+                         "pairs": int(math.ceil((k * 0.5 / m) ** 2))}
+    return out
+
+
+def _preference_warning(pref: dict) -> str | None:
+    if pref["verdict"] != "inconclusive" or not pref["n"]:
+        return None
+    need = pref["needed"]
+    lo, hi = pref["equivalence_ci"]
+    text = (f"preference: inconclusive with {pref['n']} pairs (share {pref['share']:.1%}, "
+            f"{1 - 2 * need['alpha_per_test']:.0%} interval [{lo:.1%}, {hi:.1%}])")
+    clauses = []
+    if need["different"] and need["different"]["pairs"] > pref["n"]:
+        clauses.append(f"about {need['different']['pairs']} pairs would detect a true share "
+                       f"of {need['different']['true_share']:.0%} {need['power']:.0%} of "
+                       "the time")
+    if need["equivalent"]["pairs"] > pref["n"]:
+        clauses.append(f"about {need['equivalent']['pairs']} would show a true share of 50% "
+                       f"within ±{pref['margin']:.0%} {need['power']:.0%} of the time")
+    if clauses:
+        return text + "; " + ", and ".join(clauses) + " (normal approximation)."
+    return text + (f"; the share lies too close to 50% ± {pref['margin']:.0%} to call either "
+                   "way.")
 
 
 def per_context(frame: pd.DataFrame, score: str) -> dict[str, dict[str, float]]:
@@ -197,9 +261,15 @@ def analyze(frame: pd.DataFrame, *, scorers: Sequence[str], groups: Sequence[str
     cfg = config or StatsConfig()
     order = list(groups) if groups else list(dict.fromkeys(frame["group"]))
     present = [g for g in order if g in set(frame["group"])]
+    # repeated samples of one prompt tell the sampling noise (and so the samples a
+    # decision would need); only sampled runs have them
+    units = None
+    if "sample" in frame and frame["sample"].nunique() > 1:
+        units = (frame["prompt"].astype(str) + "\x1f" + frame["phrase"].astype(str)
+                 if "phrase" in frame else frame["prompt"].astype(str))
     reports = [compare_groups(frame["group"], frame["context"], frame[s],
-                              config=cfg.for_scorer(s),
-                              order=present, adjust=False, paired=paired) for s in scorers]
+                              config=cfg.for_scorer(s), order=present, adjust=False,
+                              paired=paired, units=units) for s in scorers]
     reports = finalize(reports)
     return {s: r for s, r in zip(scorers, reports)}
 
@@ -228,7 +298,8 @@ def build_result(frame: pd.DataFrame, *, plan: ProbePlan | None, scorers: Sequen
                     samples=samples, seed=seed,
                     test="signflip" if (plan is None or plan.paired) else "permutation",
                     correction=config.correction, alpha=config.alpha,
-                    min_effect=config.for_scorer(primary).min_effect)
+                    min_effect=config.for_scorer(primary).min_effect,
+                    margin=config.for_scorer(primary).margin)
     warnings = [f"{s}: {w}" if len(scorers) > 1 else w
                 for s, r in reports.items() for w in r.warnings]
     result: dict[str, Any] = {
@@ -237,10 +308,9 @@ def build_result(frame: pd.DataFrame, *, plan: ProbePlan | None, scorers: Sequen
         "groups": {g: {"n": s.n, "mean": s.mean, "ci": list(s.ci)}
                    for g, s in main.by_group.items()},
         "gap": main.gap,
-        "comparisons": [{"a": c.a, "b": c.b, "diff": c.diff, "ci": list(c.ci),
-                         "p_value": c.p_value, "p_adjusted": c.p_adjusted,
-                         "effect_size": c.effect_size} for c in main.comparisons],
+        "comparisons": [c.to_dict() for c in main.comparisons],
         "flagged": any(r.flagged for r in reports.values()),
+        "verdict": report_verdict([r.verdict for r in reports.values()]),
         "signature": sig,
         "attribute": plan.attribute if plan else None,
         "model": model,
@@ -261,8 +331,14 @@ def build_result(frame: pd.DataFrame, *, plan: ProbePlan | None, scorers: Sequen
         "per_context": {s: per_context(frame, s) for s in scorers},
     }
     if plan is not None and plan.kind == "likelihood" and len(plan.groups) == 2:
-        result["preference"] = _preference(frame, plan.groups, primary, config)
-        result["flagged"] = result["flagged"] or result["preference"]["flagged"]
+        pref = _preference(frame, plan.groups, primary, config)
+        result["preference"] = pref
+        result["flagged"] = result["flagged"] or pref["flagged"]
+        result["verdict"] = report_verdict([r.verdict for r in reports.values()]
+                                           + [pref["verdict"]])
+        warning = _preference_warning(pref)
+        if warning:
+            result["warnings"].append(warning)
     return result
 
 
