@@ -106,8 +106,10 @@ def postgres_url():
 
     bindir = _pg_bindir()
     if bindir is None or not (bindir / "initdb").is_file():
-        msg = ("PostgreSQL server binaries not found (looked in /usr/lib/postgresql/*/bin "
-               "and $WORKBENCH_PG_BIN); `make postgres` installs Debian's postgresql package")
+        where = (f"$WORKBENCH_PG_BIN={bindir}" if os.environ.get("WORKBENCH_PG_BIN")
+                 else "/usr/lib/postgresql/*/bin")
+        msg = (f"PostgreSQL server binaries not found (no initdb in {where}); `make postgres` "
+               "(part of `make test`) installs Debian's postgresql package")
         if os.environ.get("CI"):
             pytest.fail(msg)
         pytest.skip(msg + "; skipped because $CI is unset")
@@ -129,10 +131,12 @@ def postgres_url():
                               text=True, timeout=120, cwd=base)
 
     def fail(step: str, proc: subprocess.CompletedProcess) -> None:
-        tail = (log.read_text() if log.exists() else "") + proc.stdout + proc.stderr
-        lines = [x for x in tail.strip().splitlines() if x.strip()]
-        pytest.fail(f"the test PostgreSQL server ({bindir}) failed at {step}: "
-                    f"{lines[-1] if lines else f'exit code {proc.returncode}'}")
+        # the server's own FATAL/ERROR line says why; pg_ctl's last line only says "see log"
+        logged = [x for x in (log.read_text() if log.exists() else "").splitlines()
+                  if "FATAL" in x or "ERROR" in x]
+        said = [x for x in (proc.stderr + proc.stdout).splitlines() if x.strip()]
+        why = (logged or said or [f"exit code {proc.returncode}"])[-1 if logged else 0]
+        pytest.fail(f"the test PostgreSQL server ({bindir}) failed at {step}: {why.strip()}")
 
     started = False
     try:
