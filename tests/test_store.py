@@ -7,6 +7,14 @@ import pytest
 from workbench.core.store import Store
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request, project, monkeypatch) -> str:
+    """Run a test on the project's SQLite file, then on a new PostgreSQL database."""
+    if request.param == "postgresql":
+        monkeypatch.setenv("WORKBENCH_DB_URL", request.getfixturevalue("make_postgres_db")())
+    return request.param
+
+
 def _writer(url: str, worker: int, n: int, q) -> None:
     try:
         store = Store(url)
@@ -20,7 +28,7 @@ def _writer(url: str, worker: int, n: int, q) -> None:
 
 
 @pytest.mark.slow
-def test_eight_processes_fifty_runs_each_lose_nothing(project):
+def test_eight_processes_fifty_runs_each_lose_nothing(project, backend):
     store = Store.for_project(project)
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
@@ -36,12 +44,17 @@ def test_eight_processes_fifty_runs_each_lose_nothing(project):
     assert len(runs) == 400
     assert all(r.status == "succeeded" for r in runs)
     assert len({r.name for r in runs}) == 400
-    with store.engine.connect() as conn:
-        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    assert sum(len(store.metrics(r.id)) for r in runs) == 400
+    if backend == "sqlite":
+        with store.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    else:
+        assert store.engine.dialect.name == "postgresql"
 
 
-def test_runs_record_everything(project):
+def test_runs_record_everything(project, backend):
     store = Store.for_project(project)
+    assert store.engine.dialect.name == backend
     rid = store.start_run("check", name="demo", config={"suite": "s"}, input_hashes={"data": "abc"})
     run = store.finish_run(rid, status="failed", outputs={"n": 1}, error="boom")
     assert (run.kind, run.status, run.error, run.outputs) == ("check", "failed", "boom", {"n": 1})
@@ -62,7 +75,7 @@ def test_db_url_from_environment(tmp_path, monkeypatch, project):
 
 
 @pytest.mark.parametrize("bad, match", [("nope", "not a run id"), ("999", "no run with id 999")])
-def test_unknown_run(project, bad, match):
+def test_unknown_run(project, backend, bad, match):
     from workbench.core.errors import WorkbenchError
 
     with pytest.raises(WorkbenchError, match=match):

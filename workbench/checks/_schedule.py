@@ -26,6 +26,7 @@ from ..core.errors import NotFoundError, WorkbenchError, did_you_mean
 
 TABLE = "workbench_schedule"
 DEFAULT_MISFIRE_GRACE_S = 3600
+JOB_FUNC = "workbench.checks:run_job"  # how stored jobs name the function they run
 SCHEDULABLE = ("check",)
 
 
@@ -143,7 +144,8 @@ def add_job(project, argv: Sequence[str], *, cron: str | None = None,
     sched, store = _jobstore(project)
     try:
         now = dt.datetime.now(dt.timezone.utc)
-        job = Job(sched, id=job_id, func=run_job, trigger=trigger,
+        # the public reference survives module moves (see migration 0002_schedule_job_ref)
+        job = Job(sched, id=job_id, func=JOB_FUNC, trigger=trigger,
                   args=[str(project.root), job_id, argv], kwargs={}, name=" ".join(argv),
                   misfire_grace_time=misfire_grace_s, coalesce=True, max_instances=1,
                   executor="default", next_run_time=trigger.get_next_fire_time(None, now))

@@ -3,16 +3,24 @@
 SQLite in the project's state folder by default (WAL mode, a busy timeout and
 ``BEGIN IMMEDIATE`` so concurrent writers queue instead of failing), any SQLAlchemy
 URL through ``WORKBENCH_DB_URL``.
+
+The schema is versioned with Alembic (``MIGRATIONS_DIR``). Opening a store brings it to
+``SCHEMA_HEAD``: a new database is created at head, a store from a release before
+migrations (no ``alembic_version`` table) is stamped as the baseline and upgraded, an
+older revision is upgraded, and a revision this release does not know (a newer release
+made the store) is refused without changing anything. One process migrates at a time
+(SQLite's write lock, PostgreSQL's advisory lock); a store already at head costs one
+``SELECT`` and no Alembic import.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from sqlalchemy import (
@@ -26,16 +34,32 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    inspect,
     select,
 )
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from .errors import NotFoundError
+from .errors import NotFoundError, WorkbenchError
 from .sqlite import ensure_wal
 
 RunStatus = Literal["running", "succeeded", "failed", "cancelled"]
 BUSY_TIMEOUT_MS = 60_000
+
+#: Alembic's script folder, shipped inside the package next to this module.
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+#: The newest revision in ``MIGRATIONS_DIR`` (a test keeps the two equal). Opening a store
+#: compares its ``alembic_version`` with this, so a store at head never imports Alembic.
+SCHEMA_HEAD = "0002_schedule_job_ref"
+#: What releases before migrations created (no ``alembic_version`` table).
+BASELINE = "0001_baseline"
+BASELINE_TABLES = frozenset({"datasets", "runs", "lineage", "run_metrics", "verdicts",
+                             "reports"})
+_PG_MIGRATION_LOCK = 7_406_216_115  # any fixed bigint: the advisory lock migrations take
+
+
+class StoreSchemaError(WorkbenchError):
+    """The database's schema cannot be brought to this release's (nothing was changed)."""
 
 
 def _now() -> dt.datetime:
@@ -214,8 +238,83 @@ def _make_engine(url: str):
     return engine
 
 
+def _where(engine) -> str:
+    return engine.url.render_as_string(hide_password=True)
+
+
+def _is_at_head(engine) -> bool:
+    """One read of ``alembic_version``; any error (no such table yet) means "not sure"."""
+    try:
+        with engine.connect() as conn:
+            return set(conn.exec_driver_sql("SELECT version_num FROM alembic_version")
+                       .scalars()) == {SCHEMA_HEAD}
+    except DBAPIError:
+        return False
+
+
+def _migrate(engine) -> None:
+    """Bring the database to ``SCHEMA_HEAD`` under a lock, or refuse (changing nothing).
+
+    The whole decision and the migrations happen in one transaction that holds the lock
+    (SQLite: ``BEGIN IMMEDIATE``; PostgreSQL: a transaction-scoped advisory lock), so when
+    several processes open a new store at once one of them migrates and the others find
+    it at head.
+    """
+    from alembic import command
+    from alembic.config import Config
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["target_metadata"] = Base.metadata
+    script = ScriptDirectory.from_config(cfg)
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})")
+        current = set(MigrationContext.configure(conn).get_current_heads())
+        if current == {SCHEMA_HEAD}:
+            return  # another process migrated it while we waited for the lock
+        stamp = False
+        if current:
+            unknown = []
+            for rev in sorted(current):
+                try:
+                    script.get_revision(rev)
+                except CommandError:
+                    unknown.append(rev)
+            if unknown:
+                raise StoreSchemaError(
+                    f"the store at {_where(engine)} has schema revision "
+                    f"{', '.join(map(repr, unknown))}, which this workbench does not know "
+                    f"(its newest is {SCHEMA_HEAD!r}): a newer release made it; open it with "
+                    "that release or upgrade workbench (the store was not changed)")
+        else:
+            ours = BASELINE_TABLES & set(inspect(conn).get_table_names())
+            if ours == BASELINE_TABLES:
+                stamp = True  # made by a release before migrations
+            elif ours:
+                raise StoreSchemaError(
+                    f"the database at {_where(engine)} is neither empty nor a workbench store: "
+                    f"it has the tables {', '.join(sorted(ours))} but not "
+                    f"{', '.join(sorted(BASELINE_TABLES - ours))}; use an empty database or "
+                    "an existing store (it was not changed)")
+        cfg.attributes["connection"] = conn
+        if stamp:
+            command.stamp(cfg, BASELINE)
+        command.upgrade(cfg, "head")
+
+
 class Store:
-    """Access to the store at ``url``."""
+    """Access to the store at ``url``, migrated to this release's schema when opened.
+
+    Raises
+    ------
+    StoreSchemaError
+        When a newer release made the store, or the database holds other tables of ours
+        than a store would (nothing is changed then).
+    """
 
     def __init__(self, url: str):
         self.url = url
@@ -226,14 +325,12 @@ class Store:
         key = f"{os.getpid()}:{url}"
         if key not in _ENGINES:
             engine = _make_engine(url)
-            for attempt in range(5):
-                try:
-                    Base.metadata.create_all(engine)
-                    break
-                except OperationalError as exc:  # another process created it first
-                    if "already exists" not in str(exc) or attempt == 4:
-                        raise
-                    time.sleep(0.05)
+            try:
+                if not _is_at_head(engine):
+                    _migrate(engine)
+            except BaseException:
+                engine.dispose()
+                raise
             _ENGINES[key] = engine
         self.engine = _ENGINES[key]
 
