@@ -104,7 +104,8 @@ def test_bad_pairs_files_name_the_file_entry_and_line(tmp_path, text, message):
     ("gendr", False, r"^groups: unknown word list 'gendr' \(did you mean 'gender'\?\); known: "
                      r"gender; or give the path of a YAML file of pairs$"),
     ("Gender", False, r"unknown word list 'Gender' \(did you mean 'gender'\?\)"),
-    ("lists/nope.yaml", False, r"^lists/nope.yaml: no such word-list file; built-in lists: gender$"),
+    ("lists/nope.yaml", False,
+     r"^lists/nope.yaml: no such word-list file; built-in lists: gender$"),
     ("NOPAIRS", True, r"pairs.yaml: names: this list has no 'names:' pairs"),
 ])
 def test_unknown_lists_and_missing_names(tmp_path, groups, names, message):
@@ -382,6 +383,18 @@ def test_replace_swaps_every_row_and_twice_gives_it_back(frame):
     pd.testing.assert_frame_equal(back, frame)
 
 
+def test_other_dtypes_and_values_are_left_alone():
+    df = pd.DataFrame({"q": pd.Series(["she", "it", "she"], dtype="category"),
+                       "mixed": pd.Series(["her car", 3, None], dtype=object)})
+    out, summary = counterfactual_frame(df, columns=["q", "mixed"], swaps="gender",
+                                        mode="replace")
+    assert out["q"].tolist() == ["he", "it", "he"]  # not NaN for words outside the categories
+    assert out["mixed"].tolist() == ["his car", 3, None]
+    assert summary.cells_changed == 3
+    added, _ = counterfactual_frame(df, columns="q", swaps="gender", mode="add")
+    assert added["q"].tolist() == ["she", "it", "she", "he", "he"]
+
+
 def test_no_change_adds_no_rows():
     df = pd.DataFrame({"q": ["Where is it?", "Sheila's theme"]})
     out, summary = counterfactual_frame(df, columns=["q"], swaps="gender", mode="add")
@@ -390,8 +403,9 @@ def test_no_change_adds_no_rows():
 
 
 @pytest.mark.parametrize("kwargs,message", [
-    ({"columns": ["question", "answr"]}, r"^columns: no column 'answr' \(did you mean "
-                                         r"'answer'\?\); the data has: id, question, answer, topic$"),
+    ({"columns": ["question", "answr"]},
+     r"^columns: no column 'answr' \(did you mean 'answer'\?\); the data has: id, question, "
+     r"answer, topic$"),
     ({"columns": []}, r"^columns: give at least one text column"),
     ({"mode": "append"}, r"^mode: must be 'add' or 'replace'; got 'append'$"),
     ({"mode": "Add"}, r"^mode: must be 'add' or 'replace'; got 'Add'$"),

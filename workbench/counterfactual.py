@@ -71,8 +71,9 @@ _TOKEN = re.compile(r"\w+|[^\w\s]")
 _DETERMINERS = set("""a an the this that these those some any no every each all both
 another either neither my your our their its his her whose what which""".split())
 _PRONOUNS = set("""i me you he she it we they him them us myself yourself itself
-ourselves yourselves themselves herself himself hers mine yours ours theirs something anything nothing
-everything someone anyone everyone nobody everybody somebody anybody""".split())
+ourselves yourselves themselves herself himself hers mine yours ours theirs something
+anything nothing everything someone anyone everyone nobody everybody somebody
+anybody""".split())
 _PREPOSITIONS = set("""about above across after against along among amongst around as at
 before behind below beneath beside besides between beyond by despite down during except
 for from in inside into like near of off on onto out outside over past per since through
@@ -325,6 +326,11 @@ def _check_args(frame: pd.DataFrame, columns, mode, id_column, marker) -> list[s
     return list(dict.fromkeys(cols))
 
 
+def _text_dtype(col: pd.Series):
+    """The column's dtype for swapped values; categories would turn new words into NaN."""
+    return None if isinstance(col.dtype, pd.CategoricalDtype) else col.dtype
+
+
 def _twin_ids(ids: pd.Series, sources: list[Any]) -> list[Any]:
     """New, unused ids for the twins: the next integers, or ``<id>-cf`` for text."""
     if pd.api.types.is_integer_dtype(ids.dtype):
@@ -404,12 +410,12 @@ def counterfactual_frame(frame: pd.DataFrame, *, columns: str | Sequence[str],
     if mode == "replace":
         out = frame.copy()
         for c in cols:
-            out[c] = pd.Series(swapped[c], index=frame.index, dtype=frame[c].dtype)
+            out[c] = pd.Series(swapped[c], index=frame.index, dtype=_text_dtype(frame[c]))
     else:
         twins = frame.iloc[positions].copy()
         for c in cols:
             twins[c] = pd.Series([swapped[c][p] for p in positions], index=twins.index,
-                                 dtype=frame[c].dtype)
+                                 dtype=_text_dtype(frame[c]))
         sources = [labels[p] for p in positions]
         if id_column is not None and not keep_ids:
             twins[id_column] = pd.Series(_twin_ids(frame[id_column], sources),
