@@ -11,6 +11,7 @@ from ._history import CheckHistoryEntry, check_history
 from ._html import render_check_html, write_check_html
 from ._report import CheckReport, CheckResult, DatasetRef
 from ._rules import RULES, register_rule
+from . import _association  # noqa: F401  (registers expect_group_outcome_association_to_be_below)
 from ._run import check_dataset, run_checks
 from ._suite import (
     CleanStepSpec, ExpectationSpec, SuiteSpec, check_columns, find_suite, list_suites,
