@@ -143,13 +143,22 @@ class AssociationArgs(RuleArgs):
 
 
 # ------------------------------------------------------------------------ computation
+_WORDS = re.compile(r"\w+")
+
+
 def _mentions(texts: list[str | None], swaps: SwapList) -> dict[str, np.ndarray]:
-    out = {}
-    for group, words in swaps.terms().items():
-        alts = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-        pat = re.compile(rf"(?<!\w)(?:{alts})(?!\w)", re.IGNORECASE)
-        out[group] = np.array([t is not None and bool(pat.search(t)) for t in texts])
-    return out
+    """Per group, whether each text holds one of its words (whole ``\\w+`` words, any
+    case: the words the counterfactual swap would change)."""
+    terms = {g: frozenset(words) for g, words in swaps.terms().items()}
+    found = {g: np.zeros(len(texts), dtype=bool) for g in terms}
+    for i, t in enumerate(texts):
+        if t is None:
+            continue
+        words = set(_WORDS.findall(t.lower()))
+        for g, ws in terms.items():
+            if not words.isdisjoint(ws):
+                found[g][i] = True
+    return found
 
 
 def _no_column(key: str, col: str, frame: pd.DataFrame) -> WorkbenchError:
@@ -162,8 +171,8 @@ def _outcomes(frame: pd.DataFrame, args: AssociationArgs, rows: np.ndarray) -> n
     """The outcome of each row in ``rows`` (NaN where it is missing)."""
     y = np.full(len(frame), np.nan)
     if args.label_column is not None:
-        labels = frame[args.label_column].reset_index(drop=True)
-        seen = {str(v) for v in labels.dropna().unique()}
+        labels = frame[args.label_column].tolist()
+        seen = {str(v) for v in frame[args.label_column].dropna().unique()}
         if str(args.label_value) not in seen:
             shown = ", ".join(sorted(seen)[:10]) or "none"
             hint = (" (YAML reads yes/no/on/off as true/false: quote the value)"
@@ -171,16 +180,17 @@ def _outcomes(frame: pd.DataFrame, args: AssociationArgs, rows: np.ndarray) -> n
             raise WorkbenchError(f"{RULE}: label_value: {args.label_value!r} is not a value "
                                  f"of column '{args.label_column}'{hint}; its values: {shown}")
         for p in np.flatnonzero(rows):
-            v = labels.iloc[p]
+            v = labels[p]
             if not pd.isna(v):
                 y[p] = 1.0 if str(v) == str(args.label_value) else 0.0
         return y
     if args.score_column not in frame.columns:
         raise _no_column("score_column", str(args.score_column), frame)
-    values = frame[args.score_column].reset_index(drop=True)
-    pos = [int(p) for p in np.flatnonzero(rows) if not pd.isna(values.iloc[p])]
-    scores = OUTCOME_SCORES[str(args.score)].fn([str(values.iloc[p]) for p in pos])
-    y[pos] = scores
+    values = frame[args.score_column].tolist()
+    pos = [int(p) for p in np.flatnonzero(rows) if not pd.isna(values[p])]
+    unique = list(dict.fromkeys(str(values[p]) for p in pos))  # score each text once
+    score = dict(zip(unique, OUTCOME_SCORES[str(args.score)].fn(unique)))
+    y[pos] = [score[str(values[p])] for p in pos]
     return y
 
 
