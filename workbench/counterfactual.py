@@ -26,8 +26,9 @@ Swapping twice, and where it breaks
 Swapping twice gives the text back when every listed word is in lower, Title or
 UPPER case (or exactly as listed), because pairs are one-to-one and the role rule
 sees the same neighbours both times (the neighbours' own swaps are pairs of the same
-kind: pronoun for pronoun, noun for noun). Known exceptions, all from ``him``/``hers``
-standing where the rule expects a noun phrase after ``her``/``his``:
+kind: pronoun for pronoun, noun for noun). The known exceptions (a property test pins
+that these are the only ones over random token sequences) come from ``him``/``hers``
+standing where the rule expects a noun phrase after ``her``/``his``, and from case:
 
 - ``him`` before a bare noun phrase: "gave him flowers", "made him dinner", "call
   him Bob" -> "gave her flowers", whose ``her`` reads as possessive -> "gave his
@@ -38,9 +39,11 @@ standing where the rule expects a noun phrase after ``her``/``his``:
 - ``hers`` before a word the rule reads as a noun: "his and hers towels" -> "hers and
   his towels" -> "his and her towels".
 - mixed case such as "sHe" (comes back as "she").
-The first swap is also wrong, not just the way back, wherever the rule misreads
-``her`` (a possessive before a word it takes for a verb or adverb, "her go", or an
-object before a bare noun, "bought her flowers" -> "bought his flowers").
+The rule reads only the words after ``her``/``his``, never the verb before them, so
+the first swap is also wrong, not just the way back, wherever it misreads ``her``: an
+object before a bare noun ("bought her flowers" -> "bought his flowers"), an object
+before a verb it does not list ("let her use his Wi-Fi" -> "let his use her Wi-Fi"),
+or a possessive before a word it lists as a verb or adverb ("her go" as a turn).
 """
 
 from __future__ import annotations
