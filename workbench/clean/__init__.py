@@ -6,6 +6,13 @@ live in :mod:`._steps`, their Spark counterparts in :mod:`._spark`.
 
 from __future__ import annotations
 
+from ._counterfactual import (
+    CounterfactualSummary,
+    Swap,
+    SwapResult,
+    counterfactual_frame,
+    swap_text,
+)
 from ._run import clean_dataset
 from ._spark import SPARK_STEPS, pandas_only_steps
 from ._steps import (
@@ -25,7 +32,8 @@ from ._steps import (
 )
 
 __all__ = [
-    "STEPS", "clean_dataset", "clean_frame", "CleanReport", "CleanStepReport", "ColumnsArgs",
+    "CounterfactualSummary", "STEPS", "Swap", "SwapResult", "clean_dataset", "counterfactual_frame",
+    "swap_text", "clean_frame", "CleanReport", "CleanStepReport", "ColumnsArgs",
     "DuplicatesArgs", "LengthArgs", "NearDuplicatesArgs", "NormalizeArgs",
     "pandas_only_steps", "PiiArgs", "SPARK_STEPS", "StepArgs", "UnexpectedArgs",
     "validate_steps",
