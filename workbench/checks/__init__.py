@@ -7,6 +7,7 @@ Great Expectations (lazily), so importing this package stays light.
 
 from __future__ import annotations
 
+from . import _conversations  # noqa: F401  (registers the conversation rules)
 from ._history import CheckHistoryEntry, check_history
 from ._html import render_check_html, write_check_html
 from ._report import CheckReport, CheckResult, DatasetRef
