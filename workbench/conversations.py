@@ -103,12 +103,11 @@ def parse_messages(value: Any, *, where: str = "value", strict: bool = True) -> 
     if hasattr(value, "as_py"):
         value = value.as_py()
     if isinstance(value, str):
-        text = value.strip()
-        if not text.startswith("["):
+        if not value.lstrip().startswith("["):
             raise WorkbenchError(f"{where}: expected a list of {{role, content}} turns, got "
                                  f"{_kind(value)}")
         try:
-            value = json.loads(text)
+            value = json.loads(value)
         except json.JSONDecodeError as exc:
             raise WorkbenchError(f"{where}: not valid JSON ({exc.msg} at character "
                                  f"{exc.pos})") from None
