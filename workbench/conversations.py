@@ -51,14 +51,22 @@ def _kind(value: Any) -> str:
     return type(value).__name__
 
 
+_SCALARS = frozenset({str, int, float, bool})
+
+
 def _is_listlike(value: Any) -> bool:
-    return isinstance(value, (list, tuple)) or type(value).__name__ == "ndarray"
+    t = type(value)
+    return t is list or t is tuple or isinstance(value, (list, tuple)) or t.__name__ == "ndarray"
 
 
 def _plain(value: Any) -> Any:
     """Plain JSON-like Python: numpy arrays and scalars unwrapped, null keys dropped."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items() if v is not None}
+    t = type(value)
+    if t in _SCALARS:  # the common case first: this runs for every value of every turn
+        return value
+    if t is dict or isinstance(value, Mapping):
+        return {k if type(k) is str else str(k): _plain(v) for k, v in value.items()
+                if v is not None}
     if _is_listlike(value):
         return [_plain(v) for v in value]
     if hasattr(value, "as_py"):  # a pyarrow scalar
@@ -116,22 +124,26 @@ def parse_messages(value: Any, *, where: str = "value", strict: bool = True) -> 
         raise WorkbenchError(f"{where}: expected a list of {{role, content}} turns, got {got}")
     turns: list[dict] = []
     for i, turn in enumerate(value):
-        if hasattr(turn, "as_py"):
-            turn = turn.as_py()
-        if not isinstance(turn, Mapping):
-            raise WorkbenchError(f"{where}, turn {i}: expected an object with 'role' and "
-                                 f"'content', got {_kind(turn)}")
+        if type(turn) is not dict:
+            if hasattr(turn, "as_py"):
+                turn = turn.as_py()
+            if not isinstance(turn, Mapping):
+                raise WorkbenchError(f"{where}, turn {i}: expected an object with 'role' and "
+                                     f"'content', got {_kind(turn)}")
         turn = _plain(turn)
         for key in ("role", "content"):
             if key not in turn:
                 if strict:
                     raise WorkbenchError(f"{where}, turn {i}: no '{key}'; each turn needs a "
                                          "'role' and a 'content'")
-            elif not isinstance(turn[key], str):
+            elif type(turn[key]) is not str:
                 raise WorkbenchError(f"{where}, turn {i}: '{key}' must be text, got "
                                      f"{_kind(turn[key])}")
-        head = {k: turn[k] for k in ("role", "content") if k in turn}
-        turns.append({**head, **{k: v for k, v in turn.items() if k not in head}})
+        keys = list(turn)
+        if keys[:2] != ["role", "content"]:  # role and content first, then the rest
+            head = {k: turn[k] for k in ("role", "content") if k in turn}
+            turn = {**head, **{k: v for k, v in turn.items() if k not in head}}
+        turns.append(turn)
     return turns
 
 
