@@ -375,7 +375,7 @@ def test_export_datasets_folder_keeps_splits(project, tmp_path):
                                    r"replace it$"),
     ("ds", {"format": "datasets", "force": True}, "file", r"ds: is a file; a datasets export "
                                                           r"writes a folder$"),
-    ("nope/x.jsonl", {}, None, r"nope: no such folder$"),
+    ("x.jsonl/y.jsonl", {}, "file", r"x.jsonl: is a file, not a folder to export into$"),
 ])
 def test_bad_exports_are_one_line_and_write_nothing(project, tmp_path, out, kwargs, setup,
                                                     match):
@@ -384,7 +384,9 @@ def test_bad_exports_are_one_line_and_write_nothing(project, tmp_path, out, kwar
     import_dataset(project, str(_chat_jsonl(tmp_path / "chat.jsonl")))
     target = tmp_path / "o" / out
     (tmp_path / "o").mkdir()
-    if setup == "file":
+    if setup == "file" and target.parent.name == "x.jsonl":
+        target.parent.write_text("keep me")
+    elif setup == "file":
         target.write_text("keep me")
     elif setup == "dir":
         target.mkdir()
@@ -405,6 +407,8 @@ def test_export_force_replaces_a_file_and_a_saved_dataset(project, tmp_path):
     export_version(project, "chat", tmp_path / "ds")
     export_version(project, "chat", tmp_path / "ds", force=True)
     assert (tmp_path / "ds" / "dataset_info.json").exists()
+    export_version(project, "chat", tmp_path / "new" / "dir" / "x.csv")  # parents are made
+    assert (tmp_path / "new" / "dir" / "x.csv").is_file()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp left
 
 

@@ -137,6 +137,7 @@ def _read_hf_folder(path: Path) -> pd.DataFrame:
         ds = load_from_disk(str(path))
     except Exception as exc:  # noqa: BLE001
         raise WorkbenchError(f"{path}: not a folder saved by datasets: {exc}") from None
+
     def frame_of(d: Dataset) -> pd.DataFrame:
         return _nested_as_python(d.to_pandas(), d.with_format("arrow")[:])
 
@@ -582,6 +583,7 @@ def export_version(project, ref: str | DatasetVersion, out: str | os.PathLike, *
         ``.jsonl``/``.ndjson``, ``.parquet``/``.pq``; none: a ``datasets`` folder).
     format : ``csv``, ``jsonl``, ``parquet`` or ``datasets``, over the extension.
     force : replace an existing ``out`` (a folder only if it holds a saved dataset).
+        Missing parent folders are made.
 
     Conversations keep their format: JSONL writes one object per row with each
     conversation as a JSON list of turns (UTF-8, ``json.dumps`` spacing), ready for a
@@ -603,9 +605,10 @@ def export_version(project, ref: str | DatasetVersion, out: str | os.PathLike, *
             raise WorkbenchError(f"{out}: is a folder; give a file path for {fmt}")
         elif fmt == "datasets":
             raise WorkbenchError(f"{out}: is a file; a datasets export writes a folder")
-    if not out.parent.is_dir():
-        raise WorkbenchError(f"{out.parent}: no such folder")
+    if out.parent.exists() and not out.parent.is_dir():
+        raise WorkbenchError(f"{out.parent}: is a file, not a folder to export into")
     _, frame = load_frame(project, ref)
+    out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.")) / out.name
     try:
         if fmt == "jsonl":
