@@ -308,3 +308,256 @@ def test_integer_ids_in_examples_are_stored(project, tmp_path):
     run = Store.for_project(project).get_run(run_id)
     assert run.status == "succeeded"
     assert run.outputs["result"]["results"][0]["unexpected_count"] == 1
+
+
+# ------------------------------------------------------------------ conversations
+SYS = {"role": "system", "content": "You are a helpful support agent."}
+
+
+def _u(c, **k):
+    return {"role": "user", "content": c, **k}
+
+
+def _a(c, **k):
+    return {"role": "assistant", "content": c, **k}
+
+
+# one planted defect per row after c0 (see the reasons pinned below)
+CHAT = [
+    {"id": "c0", "messages": [SYS, _u("Where is my order?"), _a("It ships today.")]},
+    {"id": "c1", "messages": [_u("Hi, I am Zoë. ", name="zoe"), _a("Hello! How can I help?"),
+                              _u("Reset my station?"),
+                              _a("Hold the button for ten seconds, then wait until the light "
+                                 "turns green.", weight=1)]},
+    {"id": "c2", "messages": [{"role": "User", "content": "Can I pay by card?"},
+                              _a("Yes, in the app.")]},
+    {"id": "c3", "messages": [_u("Why is my screen blank?"), _a("")]},
+    {"id": "c4", "messages": [_u("Will it rain?"), _a("Light rain after 3 pm."),
+                              _u("And tomorrow?")]},
+    {"id": "c5", "messages": [_u("Change my email?"), SYS, _a("Yes, in Settings.")]},
+    {"id": "c6", "messages": [_u("Hello?"), _u("Anyone there?"), _a("Yes, I am here.")]},
+    {"id": "c7", "messages": [_u("Is it waterproof?"), {"role": "assistant"}]},
+    {"id": "c8", "messages": [_u("Who do I email?"), _a("Write to help@example.com.")]},
+    {"id": "c9", "messages": [_u("  Where is my order?"), _a("It ships today.")]},
+    {"id": "c10", "messages": []},
+    {"id": "c11", "messages": None},
+]
+FORMAT_REASONS = {
+    "c2": "turn 0: role 'User' is not one of system, user, assistant (did you mean 'user'?)",
+    "c3": "turn 1: empty content",
+    "c4": "the last turn is 'user', not 'assistant'",
+    "c5": "turn 1: a system turn after the first turn",
+    "c6": "turn 1: 'user' follows 'user' (roles must alternate)",
+    "c7": "turn 1: no 'content'",
+    "c10": "no turns",
+}
+CHAT_SUITE = """\
+name: chat
+id_column: id
+expectations:
+  - {type: expect_column_values_to_be_unique, column: id}
+  - {type: expect_column_values_to_not_be_null, column: messages}
+  - type: expect_column_values_to_be_valid_conversations
+    column: messages
+    meta: {id: format}
+  - {type: expect_column_conversation_token_counts_to_be_between, column: messages,
+     model: "tiny:gpt2", max_value: MAX_TOKENS}
+  - {type: expect_column_values_to_not_contain_pii, column: messages, turns: [assistant]}
+  - {type: expect_column_values_to_not_contain_pii, column: messages, turns: [user]}
+  - {type: expect_column_values_to_not_have_stray_whitespace, column: messages, turns: [user]}
+  - {type: expect_column_near_duplicate_rate_to_be_at_most, column: messages, turns: [user]}
+  - {type: expect_column_value_word_counts_to_be_between, column: messages, turns: [assistant],
+     max_value: 8}
+clean:
+  - {type: drop_nulls, columns: [messages]}
+  - {type: drop_unexpected_rows, rule: format}
+"""
+
+
+def _write_chat(path, rows=CHAT):
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
+                    encoding="utf-8")
+    return path
+
+
+def _token_counts(model_path) -> dict[str, int]:
+    """Independently: the model's own apply_chat_template(tokenize=True) per conversation."""
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(str(model_path))
+    return {r["id"]: len(tok.apply_chat_template(r["messages"], tokenize=True,
+                                                 return_dict=False))
+            for r in CHAT if r["messages"] and r["id"] not in ("c7",)}
+
+
+@pytest.mark.slow
+def test_conversation_rules_in_a_real_check_run(project, tmp_path, tiny_model):
+    """`workbench check` on a JSONL file with planted defects: Great Expectations rules and
+    the conversation rules side by side, each failing row named with its reason."""
+    counts = _token_counts(tiny_model)
+    limit = sorted(counts.values())[len(counts) // 2]
+    too_long = {i for i, n in counts.items() if n > limit}
+    src = _write_chat(tmp_path / "chat.jsonl")
+    suite = _suite(tmp_path, CHAT_SUITE.replace("MAX_TOKENS", str(limit)), "chat.yaml")
+    r = run_cli("data", "import", str(src), cwd=project.root)
+    assert r.returncode == 0, r.stderr
+    r = run_cli("check", "chat", "--suite", str(suite), "--json", str(tmp_path / "r.json"),
+                "--html", str(tmp_path / "r.html"), "--no-data-docs", cwd=project.root)
+    assert r.returncode == 1, r.stderr
+    res = json.loads((tmp_path / "r.json").read_text())["results"]
+    unique, not_null, fmt, tokens, pii_a, pii_u, ws, near, words = res
+    assert unique["success"] and not not_null["success"]
+    assert [e["row"] for e in not_null["examples"]] == ["c11"]
+    # the format check: every planted defect, in row order, with its reason
+    assert {e["row"]: e["reason"] for e in fmt["examples"]} == FORMAT_REASONS
+    assert [e["row"] for e in fmt["examples"]] == list(FORMAT_REASONS)
+    assert fmt["unexpected_count"] == 7 and fmt["unexpected_percent"] == pytest.approx(700 / 11)
+    assert fmt["examples"][0]["value"] == CHAT[2]["messages"]
+    # token counts: the same numbers as the model's own chat template gives
+    got = {e["row"]: e.get("tokens", e.get("reason")) for e in tokens["examples"]}
+    assert {i for i, v in got.items() if isinstance(v, int)} == too_long
+    assert all(got[i] == counts[i] for i in too_long)
+    assert got["c7"] == "not countable: turn 1: no 'content'; each turn needs a 'role' and a " \
+                        "'content'"
+    assert got["c10"] == "not countable: no turns"
+    # the text rules read the roles `turns` chooses
+    assert [(e["row"], e["pii"]) for e in pii_a["examples"]] == [("c8", ["email"])]
+    assert pii_u["success"]
+    assert [e["row"] for e in ws["examples"]] == ["c1", "c9"]  # c1: its first user turn
+    assert [(e["row"], e["duplicate_of"]) for e in near["examples"]] == [("c9", "c0")]
+    assert [(e["row"], e["words"]) for e in words["examples"]] == [("c1", 18)]
+    assert "Zoë" in (tmp_path / "r.html").read_text(encoding="utf-8")
+
+    # the malformed rows clean out, and the cleaned version passes the format check
+    r = run_cli("clean", "chat", "--rules", str(suite), "--json", "-", cwd=project.root)
+    assert r.returncode == 0, r.stderr
+    cleaned = json.loads(r.stdout)
+    assert cleaned["rows_after"] == 12 - 1 - 7
+    r = run_cli("check", cleaned["result"], "--suite", str(suite), "--json", "-",
+                "--no-data-docs", cwd=project.root)
+    after = json.loads(r.stdout)["results"]
+    assert after[2]["success"] and after[1]["success"]
+
+
+def test_token_counts_fall_back_to_chatml(project, tmp_path, tiny_model):
+    """A tokenizer without a chat template is counted on ChatML, and says so."""
+    from transformers import AutoTokenizer
+
+    model = tmp_path / "no-template"
+    shutil.copytree(tiny_model, model)
+    (model / "chat_template.jinja").unlink()
+    conv = [_u("Hi"), _a("Hello there")]
+    frame = pd.DataFrame({"messages": [conv, None]})
+    suite = load_suite(_suite(tmp_path, "expectations:\n  - {type: "
+                              "expect_column_conversation_token_counts_to_be_between, column: "
+                              f"messages, model: '{model}', min_value: 1000}}\n"),
+                       check_types=False)
+    (res,) = run_checks(frame, suite, dataset=_ref(frame)).results
+    tok = AutoTokenizer.from_pretrained(str(model))
+    assert tok.chat_template is None
+    chatml = "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\nHello there<|im_end|>\n"
+    expected = len(tok(chatml, add_special_tokens=False)["input_ids"])
+    assert res.examples == [{"row": 0, "value": conv, "tokens": expected}]
+    assert res.observed["chat_template"] == "ChatML (the model has none)"
+    assert res.observed["min"] == res.observed["max"] == expected
+    assert res.element_count == 2 and res.unexpected_percent == 100.0  # the null is skipped
+
+
+def test_turns_choose_what_the_text_rules_read(tmp_path):
+    frame = pd.DataFrame({"messages": [
+        [{"role": "system", "content": "he said"}, _u("she and her mum"), _a("ok")],
+        [_u("Where is my order?"), _a("It  ships today.")],
+        [_u("where is my order"), _a("Sure.")],
+    ], "label": ["setup", "setup", "billing"]})
+    suite = load_suite(_suite(tmp_path, """
+expectations:
+  - {type: expect_column_demographic_mentions_to_be_balanced, column: messages, max_distance: 0.1}
+  - {type: expect_column_demographic_mentions_to_be_balanced, column: messages, max_distance: 0.1,
+     turns: [user]}
+  - {type: expect_column_values_to_not_have_stray_whitespace, column: messages}
+  - {type: expect_column_values_to_not_have_stray_whitespace, column: messages, turns: [user]}
+  - {type: expect_column_near_duplicate_rate_to_be_at_most, column_list: [messages, label],
+     turns: [user]}
+  - type: expect_column_values_to_mention_label_keywords
+    column: messages
+    turns: [assistant]
+    label_column: label
+    keywords: {setup: [ship], billing: [sure]}
+"""), check_types=False)
+    bal_all, bal_user, ws_all, ws_user, near, kw = run_checks(frame, suite,
+                                                              dataset=_ref(frame)).results
+    # every turn: he (system) against she, her, mum (user) ... user turns only: female only
+    assert bal_all.observed["mentions"] == {"female": 3, "male": 1}
+    assert bal_user.observed == {"distance": 0.5, "mentions": {"female": 3, "male": 0}}
+    assert [e["row"] for e in ws_all.examples] == [1] and ws_user.success
+    assert ws_all.examples[0]["value"] == "Where is my order?\nIt  ships today."
+    assert near.success  # same user text, other label: not duplicates
+    assert [e["row"] for e in kw.examples] == [0]
+
+
+@pytest.mark.parametrize("text,message", [
+    ("  - {type: expect_column_values_to_be_valid_conversations, column: m, final: assistent}\n",
+     r"expectations\[0\] \(line 2\): final: 'assistent' is not one of the roles \(system, "
+     r"user, assistant\)"),
+    ("  - {type: expect_column_values_to_be_valid_conversations, column: m, system: first}\n",
+     r"expectations\[0\].system \(line 2\): Input should be 'first_only', 'required', 'any' "
+     r"or 'never'"),
+    ("  - {type: expect_column_values_to_be_valid_conversations, column: m, role: [user]}\n",
+     r"expectations\[0\].role \(line 2\): not a keyword of "
+     r"expect_column_values_to_be_valid_conversations \(did you mean 'roles'\?\)"),
+    ("  - {type: expect_column_values_to_be_valid_conversations, column: m, roles: []}\n",
+     r"expectations\[0\].roles \(line 2\): List should have at least 1 item"),
+    ("  - {type: expect_column_values_to_be_valid_conversations, column: m, roles: [user, "
+     "assistant], system: required}\n", r"system: 'required' needs 'system' among the roles"),
+    ("  - {type: expect_column_conversation_token_counts_to_be_between, column: m, "
+     "model: 'tiny:gpt2'}\n", r"expectations\[0\] \(line 2\): give min_value, max_value or both"),
+    ("  - {type: expect_column_conversation_token_counts_to_be_between, column: m, "
+     "model: 'tiny:gpt2', min_value: 9, max_value: 3}\n", r"min_value 9 is above max_value 3"),
+    ("  - {type: expect_column_conversation_token_counts_to_be_between, column: m, "
+     "max_value: 3}\n", r"expectations\[0\].model \(line 2\): Field required"),
+    ("  - {type: expect_column_values_to_not_contain_pii, column: m, turns: []}\n",
+     r"expectations\[0\].turns \(line 2\): List should have at least 1 item"),
+    ("  - {type: expect_column_values_to_not_contain_pii, column: m, turn: [user]}\n",
+     r"expectations\[0\].turn \(line 2\): not a keyword of "
+     r"expect_column_values_to_not_contain_pii \(did you mean 'turns'\?\)"),
+])
+def test_bad_conversation_rule_arguments(tmp_path, text, message):
+    with pytest.raises(WorkbenchError, match=message):
+        load_suite(_suite(tmp_path, "expectations:\n" + text), check_types=False)
+
+
+def test_turns_on_a_text_column_is_an_error_exit_2(project, tmp_path):
+    pd.DataFrame({"q": ["a", "b"]}).to_csv(tmp_path / "t.csv", index=False)
+    suite = _suite(tmp_path, "expectations:\n  - {type: expect_column_values_to_not_contain_pii, "
+                             "column: q, turns: [user]}\n")
+    r = run_cli("check", str(tmp_path / "t.csv"), "--suite", str(suite), "--no-data-docs",
+                cwd=project.root)
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines() == [
+        "error: turns: column 'q' holds text, not conversations; 'turns' chooses the roles "
+        "read from a column of messages (lists of {role, content} turns)"]
+
+
+def test_format_check_reports_text_values_instead_of_crashing(tmp_path):
+    """A column of JSON text (or of anything) is checked too: malformed rows are reported."""
+    frame = pd.DataFrame({"m": ['[{"role": "user", "content": "Hi"}, {"role": "assistant", '
+                                '"content": "Hey"}]', "hello", '[{"role": ', 42]}, dtype=object)
+    suite = load_suite(_suite(tmp_path, "expectations:\n  - {type: "
+                              "expect_column_values_to_be_valid_conversations, column: m}\n"),
+                       check_types=False)
+    (res,) = run_checks(frame, suite, dataset=_ref(frame)).results
+    assert [(e["row"], e["reason"]) for e in res.examples] == [
+        (1, "expected a list of {role, content} turns, got text 'hello'"),
+        (2, "not valid JSON (Expecting value at character 10)"),
+        (3, "expected a list of {role, content} turns, got int")]
+
+
+def test_stray_whitespace_is_found_in_any_turn(tmp_path):
+    """A trailing space at the end of an inner turn is stray, though the turns joined by
+    newlines would hide it."""
+    frame = pd.DataFrame({"messages": [[_u("Hi "), _a("Hello")], [_u("Hi"), _a("Hello")]]})
+    suite = load_suite(_suite(tmp_path, "expectations:\n  - {type: "
+                              "expect_column_values_to_not_have_stray_whitespace, column: "
+                              "messages}\n"), check_types=False)
+    (res,) = run_checks(frame, suite, dataset=_ref(frame)).results
+    assert res.examples == [{"row": 0, "value": "Hi \nHello"}]

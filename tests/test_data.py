@@ -176,3 +176,263 @@ def test_cli_debug_shows_traceback(project):
 def test_init_refuses_existing_project(project):
     r = run_cli("init", str(project.root))
     assert r.returncode == 2 and "already a workbench project" in r.stderr
+
+
+# ----------------------------------------------------------------- conversations
+CHAT_ROWS = [
+    {"id": "c0", "n": 1, "messages": [
+        {"role": "system", "content": "You are a helpful support agent."},
+        {"role": "user", "content": "Where is my order?"},
+        {"role": "assistant", "content": "It ships today."}]},
+    {"id": "c1", "n": 2, "messages": [
+        {"role": "user", "content": "Hi, I am Zoë.", "name": "zoe"},
+        {"role": "assistant", "content": "Hello Zoë! How can I help?", "weight": 0},
+        {"role": "user", "content": "Reset my station?"},
+        {"role": "assistant", "content": "Hold the button for 10 s.", "weight": 1}]},
+    {"id": "c2", "n": 3, "messages": [
+        {"role": "user", "content": "Can I pay by card?"},
+        {"role": "assistant", "content": ""}]},  # malformed (empty) but storable
+]
+
+
+def _chat_jsonl(path, rows=CHAT_ROWS):
+    # the spacing of json.dumps, as OpenAI's and most Python tools' files have it
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
+                    encoding="utf-8")
+    return path
+
+
+def test_messages_import_as_structure_from_every_format(project, tmp_path):
+    """JSONL, Parquet, a datasets folder and CSV JSON text give the same stored version."""
+    import pyarrow.parquet as pq
+    from datasets import Dataset
+
+    from workbench.data import sample, schema
+
+    dv, created = import_dataset(project, str(_chat_jsonl(tmp_path / "chat.jsonl")))
+    assert created
+    assert [(c["name"], c["dtype"]) for c in dv.columns] == [
+        ("id", "string"), ("n", "int64"), ("messages", "messages")]
+    _, frame = load_frame(project, "chat")
+    assert frame["messages"].tolist() == [r["messages"] for r in CHAT_ROWS]  # no null keys
+    assert type(frame["messages"][1][1]["weight"]) is int  # not 1.0 after Parquet
+    assert sample(frame, 2)[1]["messages"] == CHAT_ROWS[1]["messages"]
+    assert schema(frame)[2] == {"name": "messages", "dtype": "messages", "nulls": 0}
+    stored = pq.read_schema(project.state / dv.path).field("messages").type
+    assert str(stored).startswith("list<") and "struct<role: string, content: string" \
+        in str(stored)
+
+    pd.DataFrame(CHAT_ROWS).to_parquet(tmp_path / "chat.parquet")
+    Dataset.from_list(CHAT_ROWS).save_to_disk(str(tmp_path / "hf"))
+    csv_frame = pd.DataFrame(CHAT_ROWS)
+    csv_frame["messages"] = csv_frame["messages"].map(json.dumps)
+    csv_frame.to_csv(tmp_path / "chat.csv", index=False)
+    for src in ("chat.parquet", "hf", "chat.csv"):
+        again, created = import_dataset(project, str(tmp_path / src), name="chat")
+        assert not created and again.content_hash == dv.content_hash, src
+    assert len(Store.for_project(project).list_datasets()) == 1
+
+
+def test_prompt_completion_columns(project, tmp_path):
+    """Plain prompt/completion strings stay text; conversational ones (TRL's
+    prompt-completion format) are conversations."""
+    plain = [{"prompt": "Where is my order?", "completion": "It ships today."}]
+    dv, _ = import_dataset(project, str(_chat_jsonl(tmp_path / "pc.jsonl", plain)))
+    assert [c["dtype"] for c in dv.columns] == ["string", "string"]
+    conv = [{"prompt": [{"role": "user", "content": "Where is my order?"}],
+             "completion": [{"role": "assistant", "content": "It ships today."}]}]
+    dv, _ = import_dataset(project, str(_chat_jsonl(tmp_path / "pcc.jsonl", conv)))
+    assert [c["dtype"] for c in dv.columns] == ["messages", "messages"]
+    assert load_frame(project, "pcc")[1]["completion"][0] == conv[0]["completion"]
+
+
+def test_conversation_hash_is_stable_across_runs_and_by_content(tmp_path):
+    import subprocess
+    import sys
+
+    from workbench.data import content_hash
+
+    frame = pd.DataFrame(CHAT_ROWS)
+    code = ("import json, sys, pandas as pd; from workbench.data import content_hash; "
+            f"print(content_hash(pd.DataFrame(json.load(open({str(tmp_path / 'r.json')!r})))))")
+    (tmp_path / "r.json").write_text(json.dumps(CHAT_ROWS))
+    runs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           env={**os.environ, "PYTHONHASHSEED": seed}).stdout.strip()
+            for seed in ("1", "2")}
+    assert runs == {content_hash(frame)}
+    reordered = frame.copy()
+    reordered["messages"] = [[dict(reversed(list(t.items()))) for t in m]
+                             for m in frame["messages"]]
+    assert content_hash(reordered) == content_hash(frame)
+    changed = frame.copy()
+    changed["messages"] = [m[:-1] for m in frame["messages"]]
+    assert content_hash(changed) != content_hash(frame)
+
+
+BAD_CHAT = [
+    ('{"messages": [{"role": "user", "content": "a"}]}\n{"messages": "hello"}\n',
+     r"bad.jsonl: column 'messages', row 1 \(line 2\): expected a list of \{role, content\} "
+     r"turns, got text 'hello'$"),
+    ('{"messages": [{"role": "user", "content": "a"}]}\n\n'
+     '{"messages": [{"role": "user", "content": "a"}, "hi"]}\n',
+     r"bad.jsonl: column 'messages', row 1 \(line 3\), turn 1: expected an object with "
+     r"'role' and 'content', got text 'hi'$"),
+    ('{"messages": [{"role": "user", "content": 5}]}\n',
+     r"column 'messages', row 0 \(line 1\), turn 0: 'content' must be text, got int$"),
+    ('{"messages": [{"role": "user", "content": "a"}]}\n{"messages": {"role": "user"}}\n',
+     r"row 1 \(line 2\): expected a list of \{role, content\} turns, got an object$"),
+]
+
+
+@pytest.mark.parametrize("text,match", BAD_CHAT, ids=range(len(BAD_CHAT)))
+def test_bad_messages_name_row_line_and_turn(project, tmp_path, text, match):
+    (tmp_path / "bad.jsonl").write_text(text)
+    with pytest.raises(WorkbenchError, match=match):
+        import_dataset(project, str(tmp_path / "bad.jsonl"))
+    assert Store.for_project(project).list_datasets() == []
+
+
+def test_export_jsonl_gives_back_the_imported_file_byte_for_byte(project, tmp_path):
+    from workbench.data import export_version
+
+    src = _chat_jsonl(tmp_path / "chat.jsonl")
+    import_dataset(project, str(src))
+    out = export_version(project, "chat", tmp_path / "out.jsonl")
+    assert out.read_bytes() == src.read_bytes()  # byte for byte: same spacing, key order
+
+
+def test_export_jsonl_other_spacing_gives_parsed_equal_conversations(project, tmp_path):
+    """A file written with other spacing, key order or escapes comes back parsed-equal
+    (json.dumps spacing, role and content first, UTF-8)."""
+    from workbench.data import export_version
+
+    src = tmp_path / "chat.jsonl"
+    src.write_text("".join(json.dumps({"messages": [dict(reversed(list(t.items())))
+                                                    for t in r["messages"]], "id": r["id"]},
+                                      separators=(",", ":")) + "\n" for r in CHAT_ROWS))
+    import_dataset(project, str(src))
+    out = export_version(project, "chat", tmp_path / "out.jsonl")
+    assert out.read_bytes() != src.read_bytes()
+    back = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert back == [{"messages": r["messages"], "id": r["id"]} for r in CHAT_ROWS]
+    assert "Zoë" in out.read_text(encoding="utf-8")
+
+
+def test_exported_jsonl_loads_with_datasets(project, tmp_path, monkeypatch):
+    from datasets import load_dataset
+
+    from workbench.data import export_version
+
+    import_dataset(project, str(_chat_jsonl(tmp_path / "chat.jsonl")))
+    out = export_version(project, "chat", tmp_path / "out.jsonl")
+    ds = load_dataset("json", data_files=str(out), split="train",
+                      cache_dir=str(tmp_path / "cache"))
+    assert [m[-1]["content"] for m in ds["messages"]] == [r["messages"][-1]["content"]
+                                                          for r in CHAT_ROWS]
+
+
+@pytest.mark.parametrize("out,fmt", [("x.parquet", "parquet"), ("x.pq", None), ("ds", None),
+                                     ("x.csv", "csv"), ("x.ndjson", None),
+                                     ("x.data", "parquet")])
+def test_export_round_trips_every_format(project, tmp_path, out, fmt):
+    from workbench.data import export_version
+
+    dv, _ = import_dataset(project, str(_chat_jsonl(tmp_path / "chat.jsonl")))
+    path = export_version(project, dv.ref, tmp_path / out, format=fmt)
+    assert path == tmp_path / out and path.exists()
+    if path.suffix == ".data":  # import chooses its reader by the extension
+        path = path.rename(tmp_path / "x2.parquet")
+    again, created = import_dataset(project, str(path), name="chat")
+    assert not created and again.content_hash == dv.content_hash
+
+
+def test_export_datasets_folder_keeps_splits(project, tmp_path):
+    from datasets import Dataset, DatasetDict, load_from_disk
+
+    from workbench.data import export_version
+
+    DatasetDict({"train": Dataset.from_list(CHAT_ROWS[:2]),
+                 "test": Dataset.from_list(CHAT_ROWS[2:])}).save_to_disk(str(tmp_path / "hf"))
+    dv, _ = import_dataset(project, str(tmp_path / "hf"), name="chat")
+    export_version(project, dv.ref, tmp_path / "out", format="datasets")
+    back = load_from_disk(str(tmp_path / "out"))
+    assert list(back) == ["train", "test"] and back["test"].num_rows == 1
+    assert back["train"][1]["messages"][0]["name"] == "zoe"
+    again, created = import_dataset(project, str(tmp_path / "out"), name="chat")
+    assert not created and again.content_hash == dv.content_hash
+
+
+@pytest.mark.parametrize("out,kwargs,setup,match", [
+    ("x.txt", {}, None, r"x.txt: unknown export file type '.txt'; use .csv, .jsonl, .ndjson, "
+                        r".parquet, .pq, a path without an extension for a datasets folder"),
+    ("x.jsonl", {"format": "xlsx"}, None, r"^format: 'xlsx' is not an export format; use "
+                                          r"csv, jsonl, parquet, datasets$"),
+    ("x.jsonl", {"format": "json"}, None, r"format: 'json' is not an export format \(did you "
+                                          r"mean 'jsonl'\?\)"),
+    ("x.jsonl", {}, "file", r"x.jsonl: already exists; export with force to overwrite it$"),
+    ("x.jsonl", {"force": True}, "dir", r"x.jsonl: is a folder; give a file path for jsonl$"),
+    ("ds", {"force": True}, "dir", r"ds: a folder that is not a saved dataset; refusing to "
+                                   r"replace it$"),
+    ("ds", {"format": "datasets", "force": True}, "file", r"ds: is a file; a datasets export "
+                                                          r"writes a folder$"),
+    ("x.jsonl/y.jsonl", {}, "file", r"x.jsonl: is a file, not a folder to export into$"),
+])
+def test_bad_exports_are_one_line_and_write_nothing(project, tmp_path, out, kwargs, setup,
+                                                    match):
+    from workbench.data import export_version
+
+    import_dataset(project, str(_chat_jsonl(tmp_path / "chat.jsonl")))
+    target = tmp_path / "o" / out
+    (tmp_path / "o").mkdir()
+    if setup == "file" and target.parent.name == "x.jsonl":
+        target.parent.write_text("keep me")
+    elif setup == "file":
+        target.write_text("keep me")
+    elif setup == "dir":
+        target.mkdir()
+        (target / "mine.txt").write_text("keep me")
+    before = sorted(str(p) for p in (tmp_path / "o").rglob("*"))
+    with pytest.raises(WorkbenchError, match=match):
+        export_version(project, "chat", target, **kwargs)
+    assert sorted(str(p) for p in (tmp_path / "o").rglob("*")) == before
+
+
+def test_export_force_replaces_a_file_and_a_saved_dataset(project, tmp_path):
+    from workbench.data import export_version
+
+    import_dataset(project, str(_chat_jsonl(tmp_path / "chat.jsonl")))
+    (tmp_path / "x.jsonl").write_text("old\n")
+    export_version(project, "chat", tmp_path / "x.jsonl", force=True)
+    assert json.loads((tmp_path / "x.jsonl").read_text().splitlines()[0])["id"] == "c0"
+    export_version(project, "chat", tmp_path / "ds")
+    export_version(project, "chat", tmp_path / "ds", force=True)
+    assert (tmp_path / "ds" / "dataset_info.json").exists()
+    export_version(project, "chat", tmp_path / "new" / "dir" / "x.csv")  # parents are made
+    assert (tmp_path / "new" / "dir" / "x.csv").is_file()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp left
+
+
+def test_cli_export_and_show_conversations(project, tmp_path):
+    src = _chat_jsonl(tmp_path / "chat.jsonl")
+    r = run_cli("data", "import", str(src), cwd=project.root)
+    assert r.returncode == 0, r.stderr
+    r = run_cli("data", "export", "chat", str(tmp_path / "out.jsonl"), "--json",
+                str(tmp_path / "e.json"), cwd=project.root)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("exported chat@") and r.stdout.rstrip().endswith("(jsonl)")
+    info = json.loads((tmp_path / "e.json").read_text())
+    assert info["format"] == "jsonl" and info["rows"] == 3 and info["dataset"].startswith("chat@")
+    assert (tmp_path / "out.jsonl").read_bytes() == src.read_bytes()
+    r = run_cli("data", "export", "chat", str(tmp_path / "out.jsonl"), cwd=project.root)
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines() == [
+        f"error: {tmp_path / 'out.jsonl'}: already exists; export with force to overwrite it"]
+    r = run_cli("data", "export", "chat", str(tmp_path / "out.jsonl"), "--force", "--format",
+                "parquet", "--json", "-", cwd=project.root)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["format"] == "parquet"
+    assert pd.read_parquet(tmp_path / "out.jsonl").shape == (3, 3)
+    r = run_cli("data", "show", "chat", "--json", "-", cwd=project.root)
+    shown = json.loads(r.stdout)
+    assert shown["columns"][2]["dtype"] == "messages"
+    assert shown["sample"][1]["messages"] == CHAT_ROWS[1]["messages"]

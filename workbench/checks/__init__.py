@@ -7,7 +7,10 @@ Great Expectations (lazily), so importing this package stays light.
 
 from __future__ import annotations
 
-from . import _association  # noqa: F401  (registers expect_group_outcome_association_to_be_below)
+from . import (
+    _association,  # noqa: F401  (registers expect_group_outcome_association_to_be_below)
+    _conversations,  # noqa: F401  (registers the conversation rules)
+)
 from ._history import CheckHistoryEntry, check_history, record_check
 from ._report import CheckReport, CheckResult, DatasetRef
 from ._rules import RULES, register_rule

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from ._report import EXAMPLES
 from ._text import (
     PII_KINDS,
+    column_parts,
     find_pii,
     has_stray_whitespace,
     joined_text,
@@ -45,9 +46,15 @@ class RuleArgs(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+#: ``turns``: the roles a text rule reads in a column of conversations (default: every
+#: turn); ``_text.column_parts`` reads them.
+Turns = list[str] | None
+
+
 class ColumnMapArgs(RuleArgs):
     column: str
     mostly: float = Field(1.0, ge=0.0, le=1.0)
+    turns: Turns = Field(None, min_length=1)
 
 
 @dataclass(frozen=True)
@@ -91,10 +98,16 @@ def _map_outcome(frame: pd.DataFrame, values: pd.Series, bad: pd.Series, mostly:
     return Outcome(success, len(frame), n_bad, pct, examples, unexpected_rows=bad_pos)
 
 
-def _text_values(frame: pd.DataFrame, column: str) -> pd.Series:
-    s = frame[column].reset_index(drop=True)
-    s = s[s.notna()]
-    return s.astype(str)
+def _text_parts(frame: pd.DataFrame, column: str, turns: list[str] | None = None) -> pd.Series:
+    """The texts of each non-missing value of ``column``: one per turn of a conversation
+    (``_text.column_parts``); index = row positions."""
+    parts = pd.Series(column_parts(frame[column].reset_index(drop=True), turns), dtype=object)
+    return parts[parts.notna()]
+
+
+def _text_values(frame: pd.DataFrame, column: str, turns: list[str] | None = None) -> pd.Series:
+    """The non-missing texts of ``column``, a conversation's turns joined by newlines."""
+    return _text_parts(frame, column, turns).map("\n".join)
 
 
 # ------------------------------------------------------------------ column map rules
@@ -115,7 +128,7 @@ class WordCountArgs(ColumnMapArgs):
 @register_rule("expect_column_value_word_counts_to_be_between", WordCountArgs)
 def _word_counts(frame, args: WordCountArgs, id_column=None) -> Outcome:
     """Each value has between min_value and max_value words (whitespace-separated)."""
-    values = _text_values(frame, args.column)
+    values = _text_values(frame, args.column, args.turns)
     counts = values.map(word_count)
     bad = pd.Series(False, index=values.index)
     if args.min_value is not None:
@@ -132,9 +145,11 @@ class WhitespaceArgs(ColumnMapArgs):
 
 @register_rule("expect_column_values_to_not_have_stray_whitespace", WhitespaceArgs)
 def _whitespace(frame, args: WhitespaceArgs, id_column=None) -> Outcome:
-    """No leading or trailing whitespace (and, with internal, no double spaces or tabs)."""
-    values = _text_values(frame, args.column)
-    bad = values.map(lambda v: has_stray_whitespace(v, internal=args.internal))
+    """No leading or trailing whitespace (and, with internal, no double spaces or tabs);
+    in a conversation, in any of its turns."""
+    parts = _text_parts(frame, args.column, args.turns)
+    values = parts.map("\n".join)
+    bad = parts.map(lambda ts: any(has_stray_whitespace(t, internal=args.internal) for t in ts))
     return _map_outcome(frame, values, bad, args.mostly, id_column)
 
 
@@ -145,7 +160,7 @@ class PiiArgs(ColumnMapArgs):
 @register_rule("expect_column_values_to_not_contain_pii", PiiArgs)
 def _pii(frame, args: PiiArgs, id_column=None) -> Outcome:
     """No e-mail address, phone number or (Luhn-valid) card number in the values."""
-    values = _text_values(frame, args.column)
+    values = _text_values(frame, args.column, args.turns)
     found = values.map(lambda v: find_pii(v, args.kinds))
     bad = found.map(bool)
     return _map_outcome(frame, values, bad, args.mostly, id_column,
@@ -175,7 +190,7 @@ def _label_keywords(frame, args: LabelKeywordArgs, id_column=None) -> Outcome:
     pats = {lab: re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w.lower()) for w in words) + ")")
             for lab, words in args.keywords.items()}
     labels = frame[args.label_column].reset_index(drop=True)
-    values = _text_values(frame, args.column)
+    values = _text_values(frame, args.column, args.turns)
     keep = [p for p in values.index if not pd.isna(labels.loc[p]) and str(labels.loc[p]) in pats]
     values = values.loc[keep]
     bad = pd.Series([not pats[str(labels.loc[p])].search(values.loc[p].lower())
@@ -204,6 +219,7 @@ class ColumnOrList(BaseModel):
 class NearDuplicateArgs(RuleArgs, ColumnOrList):
     max_rate: float = Field(0.0, ge=0.0, le=1.0)
     max_edits: int = Field(2, ge=0, le=5)
+    turns: Turns = Field(None, min_length=1)
 
 
 @register_rule("expect_column_near_duplicate_rate_to_be_at_most", NearDuplicateArgs)
@@ -214,7 +230,7 @@ def _near_duplicates(frame, args: NearDuplicateArgs, id_column=None) -> Outcome:
     max_edits > 0 a typo of up to that many characters within one word also counts.
     The first row of each group is kept; the later ones are unexpected.
     """
-    texts = joined_text(frame, args.columns)
+    texts = joined_text(frame, args.columns, args.turns)
     dup = near_duplicate_of(texts, max_edits=args.max_edits)
     values = pd.Series([t for t in texts if t is not None],
                        index=[i for i, t in enumerate(texts) if t is not None], dtype=object)
@@ -262,6 +278,7 @@ class BalanceArgs(RuleArgs):
     groups: dict[str, list[str]] = Field(default_factory=lambda: dict(DEFAULT_GROUP_TERMS))
     max_distance: float = Field(0.2, ge=0.0, le=1.0)
     min_mentions: int = Field(1, ge=0)
+    turns: Turns = Field(None, min_length=1)
 
     @model_validator(mode="after")
     def _check(self):
@@ -283,7 +300,8 @@ def _balance(frame, args: BalanceArgs, id_column=None) -> Outcome:
     the uniform share is at most max_distance (0 = perfectly balanced, 1 - 1/k = one
     group only). Whole-word, case-insensitive matches; fewer than min_mentions in all
     passes with the distance reported as 0."""
-    texts = [t.lower() for t in joined_text(frame, args.columns) if t is not None]
+    texts = [t.lower() for t in joined_text(frame, args.columns, args.turns)
+             if t is not None]
     blob = "\n".join(texts)
     mentions = {}
     for g, words in args.groups.items():

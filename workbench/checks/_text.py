@@ -14,6 +14,9 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from ..core.errors import WorkbenchError
+from ..data._conversations import is_conversation_column, turn_contents
+
 PII_PATTERNS: dict[str, re.Pattern] = {
     "email": re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"),
     # digit groups separated by space, dot or dash, optional +country and (area) code;
@@ -182,12 +185,50 @@ def near_duplicate_of(texts: Sequence[str | None], *, max_edits: int = 2) -> dic
     return dict(sorted(dup.items()))
 
 
-def joined_text(frame: pd.DataFrame, columns: Sequence[str]) -> list[str | None]:
-    """One text per row: ``columns`` joined by a newline; ``None`` if all are null."""
-    parts = frame[list(columns)]
+def column_parts(series: pd.Series, turns: Sequence[str] | None = None, *,
+                 require_conversations: bool = True) -> list[list[str] | None]:
+    """The texts of each value, ``None`` where it is missing: the one place the text
+    rules and cleaning read a column.
+
+    A value of text gives itself; a conversation gives the content of its turns, one
+    item per turn: of the roles in ``turns``, or of every turn when ``turns`` is None
+    (a conversation with no such turn gives ``None``, as if missing). ``turns`` on a
+    column of text is an error (unless ``require_conversations`` is False: then it is
+    ignored).
+    """
+    if is_conversation_column(series):
+        chosen = None if turns is None else list(turns)
+        parts = [None if _isna(v) else turn_contents(v, chosen) for v in series]
+        return [p if p and any(p) else None for p in parts]
+    if turns is not None and require_conversations:
+        raise WorkbenchError(f"turns: column '{series.name}' holds text, not conversations; "
+                             "'turns' chooses the roles read from a column of messages "
+                             "(lists of {role, content} turns)")
+    return [None if _isna(v) else [str(v)] for v in series]
+
+
+def column_texts(series: pd.Series, turns: Sequence[str] | None = None, *,
+                 require_conversations: bool = True) -> list[str | None]:
+    """One text per value (:func:`column_parts`, the turns of a conversation joined by
+    newlines), ``None`` where it is missing."""
+    return [None if p is None else "\n".join(p)
+            for p in column_parts(series, turns, require_conversations=require_conversations)]
+
+
+def joined_text(frame: pd.DataFrame, columns: Sequence[str],
+                turns: Sequence[str] | None = None) -> list[str | None]:
+    """One text per row: ``columns`` joined by a newline; ``None`` if all are null.
+
+    Columns of conversations are read through :func:`column_texts` (``turns`` chooses
+    their roles, and needs at least one such column).
+    """
+    cols = list(columns)
+    if turns is not None and not any(is_conversation_column(frame[c]) for c in cols):
+        column_texts(frame[cols[0]], turns)  # raises: no column of conversations
+    per_col = [column_texts(frame[c], turns, require_conversations=False) for c in cols]
     out: list[str | None] = []
-    for row in parts.itertuples(index=False, name=None):
-        vals = [str(v) for v in row if not _isna(v)]
+    for row in zip(*per_col):
+        vals = [v for v in row if v is not None]
         out.append("\n".join(vals) if vals else None)
     return out
 

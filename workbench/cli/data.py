@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -76,6 +77,23 @@ def data_show(ref: Annotated[str, typer.Argument(help="NAME or NAME@VERSION.")],
     with_pd_opts = frame.head(rows).to_string(max_colwidth=40)
     echo(with_pd_opts)
     write_json(json_out, {**dv.to_dict(), "lineage": lineage, "sample": sample(frame, rows)})
+
+
+@data_app.command("export")
+def data_export(ref: Annotated[str, typer.Argument(help="NAME or NAME@VERSION.")],
+                out: Annotated[Path, typer.Argument(help="File to write (.csv, .jsonl, .parquet), or a folder (no extension) for a datasets folder.")],
+                format: Annotated[Optional[str], typer.Option("--format", help="csv, jsonl, parquet or datasets (default: from OUT's extension).")] = None,
+                force: Annotated[bool, typer.Option("--force", help="Overwrite OUT if it exists.")] = False,
+                json_out: JsonOpt = None) -> None:
+    """Write a dataset version out; conversations keep their messages format."""
+    from ..data import export_format, export_version, get_version
+
+    project = get_project()
+    dv = get_version(project, ref)
+    fmt = export_format(out, format)
+    path = export_version(project, dv, out, format=fmt, force=force)
+    echo(f"exported {dv.ref} ({dv.rows} rows) to {path} ({fmt})")
+    write_json(json_out, {"dataset": dv.ref, "path": str(path), "format": fmt, "rows": dv.rows})
 
 
 def register(app: typer.Typer) -> None:

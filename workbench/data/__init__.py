@@ -7,6 +7,20 @@ for one process as partitioned Parquet. Uploads from the app land in the project
 
 from __future__ import annotations
 
+from ._conversations import (
+    CHATML_TEMPLATE,
+    ROLES,
+    SYSTEM_RULES,
+    canonical_json,
+    conversation_problems,
+    is_conversation_column,
+    parse_messages,
+    render_turns,
+    split_last_turn,
+    to_messages,
+    turn_contents,
+    turns_text,
+)
 from ._spark import (
     HASH_SCHEME,
     import_spark,
@@ -19,14 +33,20 @@ from ._spark import (
 )
 from ._uploads import MAX_UPLOAD_BYTES, save_upload
 from ._versions import (
-    PACKAGED_DATASETS,    SUPPORTED_EXTENSIONS,
+    EXPORT_FORMATS,
+    PACKAGED_DATASETS,
+    SUPPORTED_EXTENSIONS,
     check_name,
     content_hash,
+    conversation_columns,
     default_name,
+    export_format,
+    export_version,
     get_version,
     import_dataset,
     load_frame,
     parse_ref,
+    preview,
     read_source,
     resolve_data,
     sample,
@@ -35,6 +55,10 @@ from ._versions import (
 )
 
 __all__ = [
+    "CHATML_TEMPLATE", "EXPORT_FORMATS", "ROLES", "SYSTEM_RULES", "canonical_json",
+    "conversation_columns", "conversation_problems", "export_format", "export_version",
+    "is_conversation_column", "parse_messages", "preview", "render_turns", "split_last_turn",
+    "to_messages", "turn_contents", "turns_text",
     "PACKAGED_DATASETS",    "check_name", "content_hash", "default_name", "get_version", "HASH_SCHEME",
     "import_dataset", "import_spark", "load_frame", "MAX_UPLOAD_BYTES", "parse_ref",
     "read_source", "read_spark", "resolve_data", "sample", "save_upload",

