@@ -1,4 +1,19 @@
-"""Error types shared by the library, the CLI and the pages."""
+"""Error types shared by the library, the CLI and the pages.
+
+Every error a user can fix is a :class:`WorkbenchError`; its subclasses also derive from
+the standard Python exception that fits, so ``except ValueError`` and ``except
+LookupError`` work as they do with any library:
+
+- :class:`ConfigError` (``ValueError``): a bad argument or a bad config file entry;
+- :class:`DataError` (``ValueError``): data that cannot be used as given (a missing column,
+  an empty dataset, a malformed value);
+- :class:`NotFoundError` (``LookupError``): a named dataset, run, model, suite or probe set
+  that does not exist.
+
+Messages name the thing in the user's words ("ratios must sum to 1; got 1.1"). An error
+about one parameter carries its name in ``param``; the CLI shows it as the flag
+(``--ratios: ...``) and the app as the widget's label.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +24,24 @@ from collections.abc import Iterable
 class WorkbenchError(Exception):
     """A problem the user can fix: bad input, bad config, a missing file.
 
-    The CLI prints ``str(error)`` as one line and exits with code 2.
+    The CLI prints ``str(error)`` as one line and exits with code 2. ``param`` names the
+    parameter the message is about (``"ratios"``), when there is one.
     """
 
+    def __init__(self, message: str = "", *, param: str | None = None):
+        super().__init__(message)
+        self.param = param
 
-class NotFoundError(WorkbenchError):
+
+class ConfigError(WorkbenchError, ValueError):
+    """A bad argument or a bad entry in a config file."""
+
+
+class DataError(WorkbenchError, ValueError):
+    """Data that cannot be used as given: a missing column, no rows, a malformed value."""
+
+
+class NotFoundError(WorkbenchError, LookupError):
     """A named dataset, run, model, suite or probe set does not exist."""
 
 
