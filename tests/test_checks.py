@@ -379,7 +379,8 @@ import contextlib, gc, io, json, os, sys
 os.environ['_WORKBENCH_NO_EXIT'] = '1'
 from workbench.cli import main
 with contextlib.redirect_stdout(io.StringIO()):
-    rc = main(['check', 'support_raw', '--suite', {str(SUITE)!r}, '--json', {str(tmp_path / 'r.json')!r}])
+    rc = main(['check', 'support_raw', '--suite', {str(SUITE)!r},
+               '--json', {str(tmp_path / 'r.json')!r}])
 seen = {{'rc': rc, 'gc': gc.isenabled(),
          'imported': sorted(m for m in ('pyspark', 'scipy.stats', 'altair') if m in sys.modules)}}
 import pandas as pd
@@ -483,7 +484,8 @@ def test_a_stored_version_is_read_for_the_suite_columns_only(project, tmp_path):
 
     path = _suite(tmp_path, "id_column: id\nexpectations:\n"
                             "  - {type: expect_column_values_to_not_be_null, column: b}\n"
-                            "  - {type: expect_column_values_to_be_between, column: a, max_value: 5}\n")
+                            "  - {type: expect_column_values_to_be_between, column: a, "
+                            "max_value: 5}\n")
     report, _ = check_dataset(project, "wide", path, data_docs=False)
     whole = run_checks(frame, load_suite(path), dataset=report.dataset)
     assert [r.model_dump() for r in report.results] == [r.model_dump() for r in whole.results]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import importlib.util
 import logging
 import sys
 import threading
@@ -81,8 +82,6 @@ def import_gx():
 
 
 def _import_once() -> None:
-    import importlib.util
-
     placed: dict[str, types.ModuleType | None] = {}
     if "great_expectations" not in sys.modules:
         if _state["pandas_only"] and "pyspark" not in sys.modules:
@@ -137,6 +136,7 @@ def reads_named_columns_only(type_: str, kwargs: dict[str, Any]) -> bool:
     row count): true of column, column-pair and multicolumn rules and of the row count,
     unless a ``row_condition`` brings in other columns; false of table-shape rules
     (column lists and counts, a column's existence or position)."""
+    import_gx()
     from great_expectations.expectations.expectation import (
         ColumnAggregateExpectation, ColumnMapExpectation, ColumnPairMapExpectation,
         MulticolumnMapExpectation,
