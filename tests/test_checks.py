@@ -246,7 +246,7 @@ def test_cli_exit_codes_json_html_and_data_docs(demo, tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
         "error: checks/nope.yaml: no such suite file (did you mean 'support_qa.yaml'?); "
-        f"suites in checks: support_qa.yaml"]
+        "suites in checks: support_qa.yaml"]
 
     good = _suite(tmp_path, "expectations:\n  - {type: expect_column_values_to_not_be_null, "
                             "column: id}\n", "good.yaml")
@@ -561,3 +561,200 @@ def test_stray_whitespace_is_found_in_any_turn(tmp_path):
                               "messages}\n"), check_types=False)
     (res,) = run_checks(frame, suite, dataset=_ref(frame)).results
     assert res.examples == [{"row": 0, "value": "Hi \nHello"}]
+
+
+# ------------------------------------------------------- pinned results, faster checks
+# The demo check's full result (the JSON contract and the details kept in the store),
+# pinned before the check was made faster: 11 of 18 rules fail, on these rows. The digest
+# catches any other change (a percent, an example value, an observed value, a note).
+DEMO_RESULTS = [
+    ("expect_table_row_count_to_be_between", None, True, 0, []),
+    ("expect_column_values_to_be_unique", "id", True, 0, []),
+    ("expect_column_values_to_not_be_null", "question", False, 2, ["q0115", "q0352"]),
+    ("expect_column_values_to_not_be_null", "answer", False, 4,
+     ["q0022", "q0025", "q0153", "q0229"]),
+    ("expect_column_values_to_not_be_null", "topic", False, 2, ["q0058", "q0192"]),
+    ("expect_column_values_to_be_in_set", "topic", True, 0, []),
+    ("expect_column_values_to_be_in_set", "age_group", True, 0, []),
+    ("expect_compound_columns_to_be_unique", None, False, 8,
+     ["q0033", "q0044", "q0109", "q0183", "q0186", "q0215", "q0236", "q0259"]),
+    ("expect_column_near_duplicate_rate_to_be_at_most", "question", False, 8,
+     ["q0109", "q0183", "q0215", "q0259", "q0262", "q0273", "q0339", "q0363"]),
+    ("expect_column_value_word_counts_to_be_between", "question", True, 0, []),
+    ("expect_column_value_word_counts_to_be_between", "answer", False, 3,
+     ["q0118", "q0304", "q0323"]),
+    ("expect_column_values_to_not_have_stray_whitespace", "question", False, 3,
+     ["q0020", "q0149", "q0203"]),
+    ("expect_column_values_to_not_have_stray_whitespace", "answer", False, 2, ["q0225", "q0288"]),
+    ("expect_column_values_to_not_contain_pii", "question", False, 1, ["q0238"]),
+    ("expect_column_values_to_not_contain_pii", "answer", False, 1, ["q0002"]),
+    ("expect_column_values_to_mention_label_keywords", "question", False, 3,
+     ["q0040", "q0136", "q0217"]),
+    ("expect_column_value_shares_to_be_at_least", "topic", True, 0, []),
+    ("expect_column_demographic_mentions_to_be_balanced", None, True, 0, []),
+]
+DEMO_CONTRACT_SHA256 = "94ac05a54866916c4ed731f72ed8edfc996116fcdc788100134772dea19709ac"
+DEMO_FULL_SHA256 = "d611868a2732d739806b0bb6b8a336b4e54012fee86f2579ca0555bf8f419aee"
+
+
+def _summary(result: dict) -> list[tuple]:
+    return [(r["expectation"], r["column"], r["success"], r["unexpected_count"],
+             [e["row"] for e in r["examples"] if isinstance(e, dict) and "row" in e])
+            for r in result["results"]]
+
+
+def _sha256(obj) -> str:
+    import hashlib
+
+    return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()
+
+
+def test_demo_check_results_are_pinned(demo):
+    from workbench.core.output import to_jsonable
+
+    project, _ = demo
+    report, _ = check_dataset(project, "support_raw", SUITE, data_docs=False)
+    contract = to_jsonable(report.to_dict())
+    assert _summary(contract) == DEMO_RESULTS
+    assert _sha256(contract) == DEMO_CONTRACT_SHA256
+    assert _sha256(to_jsonable({"result": report.to_dict(), "details": report.details()})) \
+        == DEMO_FULL_SHA256
+
+
+@pytest.mark.slow
+def test_check_command_validates_without_spark_or_data_docs_and_pins_the_demo(demo, tmp_path):
+    """The CLI imports Great Expectations without pyspark (and scipy.stats / altair until a
+    rule uses them), builds no Data Docs unless asked, and its results equal the pin."""
+    import scipy.stats
+
+    from workbench.core.store import Store
+
+    project, _ = demo
+    kl = _suite(tmp_path, "expectations:\n  - {type: expect_column_kl_divergence_to_be_less_than, "
+                          "column: c, partition_object: {values: [a, b], weights: [0.5, 0.5]}, "
+                          "threshold: 0.1}\n", "kl.yaml")
+    code = f"""
+import contextlib, gc, io, json, os, sys
+os.environ['_WORKBENCH_NO_EXIT'] = '1'
+from workbench.cli import main
+with contextlib.redirect_stdout(io.StringIO()):
+    rc = main(['check', 'support_raw', '--suite', {str(SUITE)!r},
+               '--json', {str(tmp_path / 'r.json')!r}])
+seen = {{'rc': rc, 'gc': gc.isenabled(),
+         'imported': sorted(m for m in ('pyspark', 'scipy.stats', 'altair') if m in sys.modules)}}
+import pandas as pd
+from workbench.checks import DatasetRef, load_suite, run_checks
+from workbench.checks._gx import run_expectations
+rules = load_suite({str(kl)!r})
+res = run_checks(pd.DataFrame({{'c': list('aaab')}}), rules,
+                 dataset=DatasetRef(name='t', version='v', rows=4)).results[0]
+seen['kl'] = [res.success, res.observed, 'scipy.stats' in sys.modules]
+try:
+    run_expectations(pd.DataFrame({{'c': [1]}}), rules.expectations, suite_name='s',
+                     datasource='spark')
+except Exception as exc:
+    seen['spark'] = str(exc)
+print(json.dumps(seen))
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=project.root, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    seen = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert seen["rc"] == 1 and seen["gc"] is True and seen["imported"] == []
+    assert seen["kl"] == [False, pytest.approx(scipy.stats.entropy([0.75, 0.25], [0.5, 0.5])),
+                          True]
+    assert re.fullmatch(r"--engine spark: this process imported Great Expectations for pandas "
+                        r"only; run Spark checks in a process of their own", seen["spark"])
+    assert not (project.state / "data_docs").exists()
+    contract = json.loads((tmp_path / "r.json").read_text())
+    assert _summary(contract) == DEMO_RESULTS
+    assert _sha256(contract) == DEMO_CONTRACT_SHA256
+    run = Store.for_project(project).list_runs("check")[0]
+    assert _sha256({"result": run.outputs["result"], "details": run.outputs["details"]}) \
+        == DEMO_FULL_SHA256
+
+
+def test_examples_name_rows_by_id_for_every_rule_shape(tmp_path):
+    """Column, column-pair and multicolumn rules name failing rows by the id column and
+    show the values Great Expectations' own id lookup showed (pinned from it)."""
+    from workbench.core.output import to_jsonable
+
+    frame = pd.DataFrame({"id": ["a", "b", "c", "d"], "x": [1.0, 5.0, None, 2.0],
+                          "y": [2.0, 1.0, 3.0, 2.0], "t": ["p", "q", "p", "d"],
+                          "u": ["1", "2", "1", "1"]})
+    suite = load_suite(_suite(tmp_path, """id_column: id
+expectations:
+  - {type: expect_column_pair_values_a_to_be_greater_than_b, column_A: x, column_B: y}
+  - {type: expect_compound_columns_to_be_unique, column_list: [t, u]}
+  - {type: expect_column_values_to_be_in_set, column: id, value_set: [a, b]}
+  - {type: expect_select_column_values_to_be_unique_within_record, column_list: [id, t]}
+"""))
+    results = run_checks(frame, suite, dataset=_ref(frame)).results
+    assert [to_jsonable(r.examples) for r in results] == [
+        [{"row": "a", "value": {"x": 1.0, "y": 2.0}}, {"row": "c", "value": {"x": None, "y": 3.0}},
+         {"row": "d", "value": {"x": 2.0, "y": 2.0}}],
+        [{"row": "a", "value": {"t": "p", "u": "1"}}, {"row": "c", "value": {"t": "p", "u": "1"}}],
+        [{"row": "c", "value": "c"}, {"row": "d", "value": "d"}],
+        [{"row": "d", "value": {"t": "d"}}],
+    ]
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("id_column: id\nexpectations:\n  - {type: expect_column_values_to_not_be_null, column: b}\n"
+     "  - {type: expect_column_pair_values_to_be_equal, column_A: c, column_B: a}\n"
+     "  - {type: expect_table_row_count_to_be_between, min_value: 1}\n"
+     "  - {type: expect_compound_columns_to_be_unique, column_list: [b, d]}\n"
+     "  - {type: expect_column_value_word_counts_to_be_between, column: t, min_value: 1}\n",
+     ["id", "b", "c", "a", "d", "t"]),
+    ("expectations:\n  - {type: expect_table_column_count_to_equal, value: 5}\n", None),
+    ("expectations:\n  - {type: expect_column_to_exist, column: b, column_index: 1}\n", None),
+    ("expectations:\n  - {type: expect_table_columns_to_match_set, column_set: [a, b]}\n", None),
+    ("expectations:\n  - {type: expect_column_values_to_not_be_null, column: b, "
+     "row_condition: 'a>1', condition_parser: pandas}\n", None),
+    ("expectations:\n  - {type: expect_column_values_to_not_be_null, column: b}\n"
+     "  - {type: expect_column_values_to_be_shouty, column: b}\n", None),
+])
+def test_columns_read_only_when_every_rule_names_its_columns(tmp_path, monkeypatch, text,
+                                                            expected):
+    from workbench.checks import RULES, register_rule
+    from workbench.checks._rules import ColumnMapArgs, Outcome
+    from workbench.checks._run import columns_read
+
+    # a rule from an extension may read any column
+    monkeypatch.setitem(RULES, "expect_column_values_to_be_shouty", None)
+
+    @register_rule("expect_column_values_to_be_shouty", ColumnMapArgs)
+    def _shouty(frame, args, id_column=None):
+        """Values are upper case (and may look at any column)."""
+        return Outcome(True, len(frame))
+
+    assert columns_read(load_suite(_suite(tmp_path, text))) == expected
+
+
+def test_a_stored_version_is_read_for_the_suite_columns_only(project, tmp_path):
+    from workbench.data import import_dataset, load_frame
+
+    frame = pd.DataFrame({"id": ["r1", "r2", "r3", "r4", "r5"], "a": [1.0, 7.0, None, 3.0, 9.0],
+                          "b": ["x", None, "y", "x", None], "c": [1, 2, 3, 4, 5],
+                          "d": ["long text", "t", "u", "v", "w"]})
+    frame.to_parquet(tmp_path / "wide.parquet", index=False)
+    import_dataset(project, str(tmp_path / "wide.parquet"), name="wide")
+    assert list(load_frame(project, "wide", columns=["b", "zz", "id"])[1].columns) == ["id", "b"]
+
+    path = _suite(tmp_path, "id_column: id\nexpectations:\n"
+                            "  - {type: expect_column_values_to_not_be_null, column: b}\n"
+                            "  - {type: expect_column_values_to_be_between, column: a, "
+                            "max_value: 5}\n")
+    report, _ = check_dataset(project, "wide", path, data_docs=False)
+    whole = run_checks(frame, load_suite(path), dataset=report.dataset)
+    assert [r.model_dump() for r in report.results] == [r.model_dump() for r in whole.results]
+    assert [[e["row"] for e in r.examples] for r in report.results] == [["r2", "r5"], ["r2", "r5"]]
+    # a table-shape rule sees every column; a missing column is named against all of them
+    shape = _suite(tmp_path, "expectations:\n  - {type: expect_table_column_count_to_equal, "
+                             "value: 5}\n", "shape.yaml")
+    assert check_dataset(project, "wide", shape, data_docs=False)[0].success
+    missing = _suite(tmp_path, "expectations:\n  - {type: expect_column_values_to_not_be_null, "
+                               "column: zz}\n", "missing.yaml")
+    with pytest.raises(WorkbenchError, match=r"expectations\[0\].column \(line 2\): no column "
+                                             r"'zz' in wide@\w+; it has: id, a, b, c, d$"):
+        check_dataset(project, "wide", missing, data_docs=False)

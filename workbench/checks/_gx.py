@@ -3,11 +3,25 @@
 An ephemeral context per run: nothing is written except, on request, Data Docs into
 a folder. Results come back keyed by the rule's position in the suite, because Great
 Expectations returns them in its own order.
+
+Importing Great Expectations costs seconds, most of it for things a pandas validation
+never runs, so :func:`import_gx` imports it once with three changes that cannot alter a
+result: the cyclic garbage collector pauses during the import (it builds hundreds of
+thousands of objects and no garbage); ``scipy.stats`` and ``altair``, which it imports
+only for its distribution expectations and their charts, arrive on first use; and after
+:func:`pandas_only` (the CLI's ``--engine pandas``) it is imported as on an installation
+without its optional Spark extra, so pyspark is not imported at all.
 """
 
 from __future__ import annotations
 
+import gc
+import importlib
+import importlib.util
 import logging
+import sys
+import threading
+import types
 import warnings
 from functools import lru_cache
 from pathlib import Path
@@ -15,7 +29,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..core.errors import did_you_mean
+from ..core.errors import WorkbenchError, did_you_mean
 from ._report import EXAMPLES, CheckResult
 
 # Great Expectations imports pyspark when it is installed, and pyspark warns about
@@ -27,10 +41,75 @@ warnings.filterwarnings("ignore", message="PySpark does not yet fully support pa
 RESERVED = {"id", "meta", "result_format", "rendered_content", "windows", "batch_id",
             "catch_exceptions"}
 
+# imported by Great Expectations at start-up, used only inside the functions of its
+# distribution expectations (KL divergence, KS tests) and their charts
+_ON_FIRST_USE = ("scipy.stats", "altair")
+
+_lock = threading.Lock()
+_state = {"pandas_only": False, "imported": False, "without_spark": False}
+
+
+class _OnFirstUse(types.ModuleType):
+    """Stands in for a module until one of its attributes is read, then imports it."""
+
+    def __getattr__(self, attr: str):
+        if sys.modules.get(self.__name__) is self:
+            del sys.modules[self.__name__]
+        return getattr(importlib.import_module(self.__name__), attr)
+
+    def __dir__(self):
+        return dir(importlib.import_module(self.__name__))
+
+
+def pandas_only() -> None:
+    """Declare that this process validates pandas frames only.
+
+    Great Expectations is then imported as if its optional Spark extra were missing
+    (pyspark stays unimported). Call it before the first check, and only in a process
+    that will never use ``datasource="spark"`` (the CLI does, for ``--engine pandas``).
+    """
+    _state["pandas_only"] = True
+
+
+def import_gx():
+    """The ``great_expectations`` module, imported once (see the module docstring)."""
+    if _state["imported"]:
+        return sys.modules["great_expectations"]
+    with _lock:
+        if not _state["imported"]:
+            _import_once()
+    return sys.modules["great_expectations"]
+
+
+def _import_once() -> None:
+    placed: dict[str, types.ModuleType | None] = {}
+    if "great_expectations" not in sys.modules:
+        if _state["pandas_only"] and "pyspark" not in sys.modules:
+            placed["pyspark"] = None  # None in sys.modules: `import pyspark` raises ImportError
+        for name in _ON_FIRST_USE:
+            root = name.split(".")[0]
+            if name not in sys.modules and importlib.util.find_spec(root) is not None:
+                placed[name] = _OnFirstUse(name)
+    sys.modules.update(placed)
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        import great_expectations  # noqa: F401
+    finally:
+        if collecting:
+            gc.enable()
+        for name, stand_in in placed.items():
+            if name in sys.modules and sys.modules[name] is stand_in:
+                del sys.modules[name]
+    logging.getLogger("great_expectations").setLevel(logging.ERROR)
+    _state["without_spark"] = "pyspark" in placed
+    _state["imported"] = True
+
 
 @lru_cache(maxsize=1)
 def expectation_types() -> list[str]:
     """Every expectation type registered in the installed Great Expectations."""
+    import_gx()
     from great_expectations.expectations.registry import (
         list_registered_expectation_implementations,
     )
@@ -39,6 +118,7 @@ def expectation_types() -> list[str]:
 
 
 def _impl(type_: str):
+    import_gx()
     from great_expectations.expectations.registry import get_expectation_impl
 
     return get_expectation_impl(type_)
@@ -46,6 +126,29 @@ def _impl(type_: str):
 
 def allowed_kwargs(type_: str) -> list[str]:
     return [f for f in _impl(type_).__fields__ if f not in RESERVED]
+
+
+_ROW_COUNT = ("expect_table_row_count_to_be_between", "expect_table_row_count_to_equal")
+
+
+def reads_named_columns_only(type_: str, kwargs: dict[str, Any]) -> bool:
+    """Whether a rule's result depends only on the columns its keywords name (and the
+    row count): true of column, column-pair and multicolumn rules and of the row count,
+    unless a ``row_condition`` brings in other columns; false of table-shape rules
+    (column lists and counts, a column's existence or position)."""
+    import_gx()
+    from great_expectations.expectations.expectation import (
+        ColumnAggregateExpectation,
+        ColumnMapExpectation,
+        ColumnPairMapExpectation,
+        MulticolumnMapExpectation,
+    )
+
+    if kwargs.get("row_condition"):
+        return False
+    return type_ in _ROW_COUNT or issubclass(_impl(type_), (
+        ColumnMapExpectation, ColumnAggregateExpectation, ColumnPairMapExpectation,
+        MulticolumnMapExpectation))
 
 
 def validate_kwargs(type_: str, kwargs: dict[str, Any]) -> tuple[str, str] | None:
@@ -73,21 +176,43 @@ def validate_kwargs(type_: str, kwargs: dict[str, Any]) -> tuple[str, str] | Non
 
 
 def _quiet_context():
-    import great_expectations as gx
+    gx = import_gx()
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    logging.getLogger("great_expectations").setLevel(logging.ERROR)
     ctx = gx.get_context(mode="ephemeral")
     ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
     return ctx
 
 
-def _examples(res: dict, column: str | None, id_column: str | None) -> list:
+def _domain_columns(kwargs: dict[str, Any]) -> list[str]:
+    """The columns Great Expectations reads for a map rule (its domain), in its order."""
+    if kwargs.get("column") is not None:
+        return [kwargs["column"]]
+    if kwargs.get("column_A") is not None and kwargs.get("column_B") is not None:
+        return [kwargs["column_A"], kwargs["column_B"]]
+    return list(kwargs.get("column_list") or [])
+
+
+def _named_row(frame: pd.DataFrame, label, id_column: str, domain: list[str]) -> dict:
+    """The row dict Great Expectations builds for ``unexpected_index_column_names``:
+    each domain column's value, with the id column's after the first one."""
+    row: dict[str, Any] = {}
+    for col in domain:
+        row[col] = frame.at[label, col]
+        row[id_column] = frame.at[label, id_column]
+    return row or {id_column: frame.at[label, id_column]}
+
+
+def _examples(res: dict, rule, id_column: str | None,
+              frame: pd.DataFrame | None = None) -> list:
+    column = rule.column
     values = list(res.get("partial_unexpected_list") or [])
     index = list(res.get("partial_unexpected_index_list") or [])
     out = []
     for k, v in enumerate(values[:EXAMPLES]):
         row = index[k] if k < len(index) else None
+        if frame is not None and id_column and row is not None and not isinstance(row, dict):
+            row = _named_row(frame, row, id_column, _domain_columns(rule.kwargs))
         if isinstance(row, dict):
             label = row.get(id_column) if id_column else None
             rest = {c: x for c, x in row.items() if c != id_column or c == column}
@@ -98,7 +223,8 @@ def _examples(res: dict, column: str | None, id_column: str | None) -> list:
     return out
 
 
-def _to_result(vr, rule, id_column: str | None) -> CheckResult:
+def _to_result(vr, rule, id_column: str | None,
+               frame: pd.DataFrame | None = None) -> CheckResult:
     res = dict(vr.result or {})
     exc = vr.exception_info or {}
     raised = bool(exc.get("raised_exception")) if isinstance(exc, dict) else False
@@ -109,7 +235,7 @@ def _to_result(vr, rule, id_column: str | None) -> CheckResult:
     column = rule.column
     pct = res.get("unexpected_percent")
     observed = res.get("observed_value")
-    examples = _examples(res, column, id_column)
+    examples = _examples(res, rule, id_column, frame)
     if not vr.success and not examples and observed is not None:
         examples = [{"observed_value": observed}]
     return CheckResult(
@@ -131,23 +257,35 @@ def run_expectations(frame: pd.DataFrame, rules, *, suite_name: str,
     ``UpdateDataDocsAction`` builds Data Docs there (they need a network for styling).
     ``datasource="spark"`` validates a Spark DataFrame on Spark (see ``_spark``).
     """
-    import great_expectations as gx
-
     if not rules:
         return {}
+    gx = import_gx()
+    if datasource == "spark" and _state["without_spark"]:
+        raise WorkbenchError("--engine spark: this process imported Great Expectations for "
+                             "pandas only; run Spark checks in a process of their own")
     ctx = _quiet_context()
     batch = (getattr(ctx.data_sources, f"add_{datasource}")("workbench").add_dataframe_asset("frame")
              .add_batch_definition_whole_dataframe("whole"))
-    suite = ctx.suites.add(gx.ExpectationSuite(name=suite_name))
+    expectations = []
     for rule in rules:
         exp = _impl(rule.type)(**rule.kwargs)
         exp.meta = {**rule.meta, "workbench_index": rule.index}
-        suite.add_expectation(exp)
+        expectations.append(exp)
+    # built whole and saved once: adding rules to a saved suite re-saves it per rule
+    suite = ctx.suites.add(gx.ExpectationSuite(name=suite_name, expectations=expectations))
     vd = ctx.validation_definitions.add(
         gx.ValidationDefinition(name=f"{suite_name}-validation", data=batch, suite=suite))
+    # return_unexpected_index_query=False: SUMMARY results never carry the query, yet
+    # without it Great Expectations still writes every failing row's index into one
     result_format: dict[str, Any] = {"result_format": "SUMMARY",
-                                     "partial_unexpected_count": EXAMPLES}
-    if id_column:
+                                     "partial_unexpected_count": EXAMPLES,
+                                     "return_unexpected_index_query": False}
+    # On pandas, failing rows come back as index labels and the id column is read for
+    # the few examples only: with unexpected_index_column_names Great Expectations
+    # builds a dict per unexpected row in Python (minutes on a million failing rows),
+    # then keeps the first EXAMPLES of them.
+    by_label = datasource == "pandas" and isinstance(frame, pd.DataFrame)
+    if id_column and not by_label:
         result_format["unexpected_index_column_names"] = [id_column]
     params = {"dataframe": frame}
     if data_docs_dir is not None:
@@ -169,5 +307,5 @@ def run_expectations(frame: pd.DataFrame, rules, *, suite_name: str,
     out: dict[int, CheckResult] = {}
     for vr in vres.results:
         idx = int(vr.expectation_config.meta["workbench_index"])
-        out[idx] = _to_result(vr, by_index[idx], id_column)
+        out[idx] = _to_result(vr, by_index[idx], id_column, frame if by_label else None)
     return out

@@ -10,10 +10,11 @@ from pathlib import Path
 import pandas as pd
 
 from ..core.errors import WorkbenchError
+from . import _rules
 from ._history import record_check
 from ._report import CheckReport, CheckResult, DatasetRef
-from ._rules import RULES, run_rule
-from ._suite import SuiteSpec, check_columns, load_suite
+from ._rules import RULES, rule_columns, run_rule
+from ._suite import SuiteSpec, check_columns, ge_columns, load_suite
 
 Progress = Callable[[float, str], None]
 
@@ -26,6 +27,29 @@ def _workbench_result(rule, frame: pd.DataFrame, id_column: str | None) -> Check
         unexpected_count=out.unexpected_count, unexpected_percent=out.unexpected_percent,
         examples=out.examples, index=rule.index, engine="workbench", kwargs=dict(rule.kwargs),
         notes=rule.meta.get("notes"), element_count=out.element_count, observed=out.observed)
+
+
+def columns_read(suite: SuiteSpec) -> list[str] | None:
+    """The columns ``suite`` reads (its id column first), or None if it may read any.
+
+    A stored version is then read for these columns only. Only rules known to read just
+    the columns they name qualify: Great Expectations' column, column-pair, multicolumn
+    and row-count rules, and the workbench's own text rules; any other rule (a table's
+    column list, a rule registered by an extension) reads the whole frame.
+    """
+    from . import _gx
+
+    cols = [suite.id_column] if suite.id_column else []
+    for rule in suite.expectations:
+        if rule.engine == "workbench":
+            if RULES[rule.type].fn.__module__ != _rules.__name__:
+                return None
+            cols += [c for _, c in rule_columns(RULES[rule.type].args(**rule.kwargs))]
+        elif _gx.reads_named_columns_only(rule.type, rule.kwargs):
+            cols += [c for _, c in ge_columns(rule.kwargs)]
+        else:
+            return None
+    return list(dict.fromkeys(cols))
 
 
 def run_checks(frame: pd.DataFrame, suite: SuiteSpec, *, dataset: DatasetRef,
@@ -88,16 +112,18 @@ def check_dataset(project, data: str, suite_path: str | os.PathLike, *,
         return check_dataset_spark(project, data, suite_path, master=spark_master,
                                    data_docs=data_docs, progress=progress)
     suite = load_suite(suite_path)
-    dv, frame, label = resolve_data(project, data)
+    dv, frame, label = resolve_data(project, data, columns=columns_read(suite))
     if dv is not None:
         ref = DatasetRef(name=dv.name, version=dv.version, rows=dv.rows)
         digest = dv.content_hash
+        names = [str(c["name"]) for c in dv.columns]
     else:
         digest = content_hash(frame)
         ref = DatasetRef(name=label, version=digest[:12], rows=len(frame))
+        names = list(frame.columns)
     if len(frame) == 0:
         raise WorkbenchError(f"{data}: the dataset is empty (0 rows); nothing to check")
-    check_columns(suite, list(frame.columns), dataset=f"{ref.name}@{ref.version}")
+    check_columns(suite, names, dataset=f"{ref.name}@{ref.version}")
     return record_check(
         project, suite, suite_path, data=data, ref=ref, digest=digest, dv=dv, engine=engine,
         data_docs=data_docs,

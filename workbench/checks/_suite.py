@@ -257,7 +257,8 @@ def load_suite(path: str | Path, *, check_types: bool = True,
                      clean=tuple(steps), digest=digest, lines=lines)
 
 
-def _ge_columns(kwargs: dict[str, Any]) -> list[tuple[str, str]]:
+def ge_columns(kwargs: dict[str, Any]) -> list[tuple[str, str]]:
+    """``(keyword, column)`` pairs a Great Expectations rule names."""
     out = []
     for key in ("column", "column_A", "column_B"):
         if isinstance(kwargs.get(key), str):
@@ -281,7 +282,7 @@ def check_columns(suite: SuiteSpec, columns: list[str], *, dataset: str) -> None
         if rule.engine == "workbench":
             pairs = rule_columns(RULES[rule.type].args(**rule.kwargs))
         else:
-            pairs = _ge_columns(rule.kwargs)
+            pairs = ge_columns(rule.kwargs)
         for key, col in pairs:
             if col not in cols:
                 raise missing(f"expectations[{rule.index}].{key}", col)

@@ -436,37 +436,51 @@ def get_version(project, ref: str) -> DatasetVersion:
     return Store.for_project(project).get_dataset(name, version)
 
 
-def load_frame(project, ref: str | DatasetVersion) -> tuple[DatasetVersion, pd.DataFrame]:
-    """Load a stored dataset ``NAME[@VERSION]`` (latest version by default)."""
+def load_frame(project, ref: str | DatasetVersion, *,
+               columns: list[str] | None = None) -> tuple[DatasetVersion, pd.DataFrame]:
+    """Load a stored dataset ``NAME[@VERSION]`` (latest version by default).
+
+    ``columns``: read only these of its columns (in stored order; names it lacks are
+    skipped), all rows; None reads every column.
+    """
     dv = ref if isinstance(ref, DatasetVersion) else get_version(project, ref)
     path = project.state / dv.path
     if not path.exists():
         raise WorkbenchError(f"dataset {dv.ref}: its stored copy {path} is missing")
-    return dv, _read_stored(path)
+    if columns is not None:
+        wanted = set(columns)
+        columns = [str(c["name"]) for c in dv.columns if str(c["name"]) in wanted]
+    return dv, _read_stored(path, columns)
 
 
-def _read_stored(path: Path) -> pd.DataFrame:
+def _read_stored(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
     import pyarrow.dataset as pds
     import pyarrow.parquet as pq
 
-    frame = pd.read_parquet(path)
+    frame = pd.read_parquet(path, columns=columns)
     schema_ = pds.dataset(path, format="parquet").schema
-    nested = [f.name for f in schema_ if _is_list_of_structs(f.type)]
+    nested = [f.name for f in schema_ if _is_list_of_structs(f.type)
+              and (columns is None or f.name in columns)]
     if not nested:
         return frame
     frame = _nested_as_python(frame, pq.read_table(path, columns=nested))
     return conversation_columns(frame, str(path))
 
 
-def resolve_data(project, data: str, *, encoding: str = "utf-8") -> tuple[DatasetVersion | None, pd.DataFrame, str]:
-    """A stored ``NAME[@VERSION]`` or a file path: ``(version or None, frame, label)``."""
+def resolve_data(project, data: str, *, encoding: str = "utf-8",
+                 columns: list[str] | None = None) -> tuple[DatasetVersion | None, pd.DataFrame, str]:
+    """A stored ``NAME[@VERSION]`` or a file path: ``(version or None, frame, label)``.
+
+    ``columns`` limits what is read of a stored version (see :func:`load_frame`); a file
+    is always read whole.
+    """
     p = Path(data)
     if data.startswith("packaged:") or p.suffix.lower() in SUPPORTED_EXTENSIONS or p.is_dir():
         if p.exists() or data.startswith("packaged:"):
             frame, src = read_source(data, encoding=encoding)
             return None, _validate_frame(frame, data), src
     try:
-        dv, frame = load_frame(project, data)
+        dv, frame = load_frame(project, data, columns=columns)
     except WorkbenchError:
         if p.suffix:
             raise WorkbenchError(f"{data}: no such file, and no stored dataset by that name") \
