@@ -159,7 +159,7 @@ BAD = [
     (f"  - {{type: {RULE}, column: text, label_column: approved, max_gap: 0.1}}\n",
      r"label_column and label_value go together"),
     (f"  - {{type: {RULE}, column: text, label_column: approved, label_value: x}}\n",
-     r"expectations\[0\].max_gap \(line 3\): Field required"),
+     r"expectations\[0\].max_gap \(line 3\): required by"),
     (f"  - {{type: {RULE}, column: text, label_column: approved, label_value: x, max_gap: 0}}\n",
      r"expectations\[0\].max_gap \(line 3\): Input should be greater than 0"),
     (f"  - {{type: {RULE}, column: text, label_column: approved, label_value: x, max_gap: 1,"

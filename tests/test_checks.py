@@ -173,7 +173,7 @@ BAD_SUITES = [
      r"s.yaml: not valid YAML \(line 4, column 4\)"),
     ("name: x\nexpectations: []\n", r"s.yaml: expectations \(line 2\): the suite has no rules"),
     ("", r"s.yaml: expectations: the suite has no rules"),
-    ("expectation:\n  - type: x\n", r"s.yaml: expectation \(line 1\): unknown field "
+    ("expectation:\n  - type: x\n", r"s.yaml: expectation \(line 1\): unknown key "
      r"\(did you mean 'expectations'\?\)"),
     ("expectations:\n  - column: a\n", r"expectations\[0\].type \(line 2\): missing; each rule needs a .type:."),
     ("expectations:\n  - type: expect_column_values_to_not_be_null\n    column: a\n"
@@ -500,7 +500,7 @@ expectations:
      r"expectations\[0\] \(line 2\): final: 'assistent' is not one of the roles \(system, "
      r"user, assistant\)"),
     ("  - {type: expect_column_values_to_be_valid_conversations, column: m, system: first}\n",
-     r"expectations\[0\].system \(line 2\): Input should be 'first_only', 'required', 'any' "
+     r"expectations\[0\].system \(line 2\): must be 'first_only', 'required', 'any' "
      r"or 'never'"),
     ("  - {type: expect_column_values_to_be_valid_conversations, column: m, role: [user]}\n",
      r"expectations\[0\].role \(line 2\): not a keyword of "
@@ -514,7 +514,8 @@ expectations:
     ("  - {type: expect_column_conversation_token_counts_to_be_between, column: m, "
      "model: 'tiny:gpt2', min_value: 9, max_value: 3}\n", r"min_value 9 is above max_value 3"),
     ("  - {type: expect_column_conversation_token_counts_to_be_between, column: m, "
-     "max_value: 3}\n", r"expectations\[0\].model \(line 2\): Field required"),
+     "max_value: 3}\n",
+     r"expectations\[0\].model \(line 2\): required by expect_column_conversation_token"),
     ("  - {type: expect_column_values_to_not_contain_pii, column: m, turns: []}\n",
      r"expectations\[0\].turns \(line 2\): List should have at least 1 item"),
     ("  - {type: expect_column_values_to_not_contain_pii, column: m, turn: [user]}\n",

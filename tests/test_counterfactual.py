@@ -80,7 +80,7 @@ BAD_LISTS = [
      r"names\[1\]\[0\] \(line 5\): 'Woman' is listed twice \(also pairs\[0\]\[0\]\)"),
     ("pairs:\n  - [she, he\n", r"pairs.yaml: not valid YAML \(line 3, column 1\)"),
     ("pairs: [[she, he]]\npair: [[a, b]]\n",
-     r"pairs.yaml: pair \(line 2\): unknown field \(did you mean 'pairs'\?\); allowed: name, "),
+     r"pairs.yaml: pair \(line 2\): unknown key \(did you mean 'pairs'\?\); allowed: name, "),
     ("pairs:\n  - [she, he, it]\n", r"pairs\[0\] \(line 2\): Tuple should have at most 2 "
                                     r"items.*; each entry is a \[word, counterpart\] pair"),
     ("pairs:\n  - [ex-wife, ex-husband]\n", r"pairs\[0\]\[0\] \(line 2\): 'ex-wife' is not a "

@@ -173,8 +173,9 @@ def test_bad_inputs_fail_before_training(tproj, over, message):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("over, message", [
-    ({"training.lr": 1}, "training.lr: unknown key (did you mean 'learning_rate'?)"),
-    ({"training.learning_rate": -1}, "training.learning_rate: must be greater than 0; got -1"),
+    ({"training.lr": 1}, "training.lr (line 17): unknown key (did you mean 'learning_rate'?)"),
+    ({"training.learning_rate": -1},
+     "training.learning_rate (line 16): must be greater than 0; got -1"),
     ({"data.prompt": "qestion"}, "data.prompt: split:1 has no column 'qestion' (did you mean "
                                  "'question'?)"),
     ({"training.max_length": 8}, "data: the training set is empty after tokenisation"),
@@ -185,6 +186,7 @@ def test_cli_bad_inputs_exit_2_with_one_line(tproj, tmp_path, over, message):
     assert proc.returncode == 2, proc.stderr
     lines = [x for x in proc.stderr.splitlines() if not x.startswith("...")]
     assert lines == [f"error: {path}: {message}"] or message in lines[0], proc.stderr
+    assert str(path) in lines[0]
     assert len(lines) == 1 and "Traceback" not in proc.stderr
 
 

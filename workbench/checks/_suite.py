@@ -19,14 +19,13 @@ Every error names the file, the field path and its line.
 
 from __future__ import annotations
 
-import hashlib
-import re
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
+from ..core.config import ConfigSource, read_yaml, validate
+from ..core.digest import sha256_text
 from ..core.errors import WorkbenchError, did_you_mean
 from ._rules import RULES, rule_columns
 
@@ -82,20 +81,11 @@ class SuiteSpec(BaseModel):
 
     def line(self, field: str) -> int | None:
         """The line of ``field`` (or of its nearest parent) in the file."""
-        while field:
-            if field in self.lines:
-                return self.lines[field]
-            parent = re.sub(r"(\.[^.\[\]]+|\[\d+\])$", "", field)
-            if parent == field:
-                return None
-            field = parent
-        return None
+        return ConfigSource(self.path, self.lines).line(field)
 
     def error(self, field: str, message: str) -> WorkbenchError:
-        """``FILE: FIELD (line N): MESSAGE`` as a WorkbenchError."""
-        line = self.line(field)
-        return WorkbenchError(f"{self.path}: {field}" + (f" (line {line})" if line else "")
-                              + f": {message}")
+        """``FILE: FIELD (line N): MESSAGE`` as a ConfigError."""
+        return ConfigSource(self.path, self.lines).error(field, message)
 
     def rule(self, rule_id: str) -> ExpectationSpec:
         for e in self.expectations:
@@ -107,22 +97,6 @@ class SuiteSpec(BaseModel):
 
 
 # ----------------------------------------------------------------------------- loading
-def _line_map(node, prefix: str = "", out: dict[str, int] | None = None) -> dict[str, int]:
-    out = {} if out is None else out
-    if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            key = str(k.value)
-            path = f"{prefix}.{key}" if prefix else key
-            out[path] = k.start_mark.line + 1
-            _line_map(v, path, out)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            path = f"{prefix}[{i}]"
-            out[path] = item.start_mark.line + 1
-            _line_map(item, path, out)
-    return out
-
-
 def _read_yaml(path: Path, shown: str) -> tuple[Any, dict[str, int], str]:
     if not path.is_file():
         suites = sorted(p.name for p in path.parent.glob("*.yaml")) if path.parent.is_dir() else []
@@ -130,15 +104,8 @@ def _read_yaml(path: Path, shown: str) -> tuple[Any, dict[str, int], str]:
                              + did_you_mean(path.name, suites)
                              + (f"; suites in {path.parent}: {', '.join(suites)}" if suites else ""))
     text = path.read_text(encoding="utf-8")
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise WorkbenchError(f"{shown}: not valid YAML{where}: {problem}") from None
-    lines = _line_map(yaml.compose(text)) if data is not None else {}
-    return data, lines, hashlib.sha256(text.encode()).hexdigest()
+    data, source = read_yaml(text, shown)
+    return data, source.lines, sha256_text(text)
 
 
 def _split_item(item: Any, proto: SuiteSpec, where: str, kind: str
@@ -154,13 +121,6 @@ def _split_item(item: Any, proto: SuiteSpec, where: str, kind: str
         raise proto.error(f"{where}.meta", "expected a mapping (for example "
                           "{notes: ..., id: ...}), got " + type(meta).__name__)
     return str(item["type"]), kwargs, meta
-
-
-def _pydantic_message(exc: ValidationError) -> tuple[str, str]:
-    errs = exc.errors()
-    err = next((e for e in errs if e["type"] == "extra_forbidden"), errs[0])
-    loc = ".".join(str(p) for p in err["loc"])
-    return loc, err["msg"].removeprefix("Value error, ")
 
 
 def load_suite(path: str | Path, *, check_types: bool = True,
@@ -185,7 +145,7 @@ def load_suite(path: str | Path, *, check_types: bool = True,
                              f"expectations, clean), got {type(data).__name__}")
     for key in data:
         if key not in TOP_KEYS:
-            raise proto.error(str(key), f"unknown field{did_you_mean(str(key), TOP_KEYS)}; "
+            raise proto.error(str(key), f"unknown key{did_you_mean(str(key), TOP_KEYS)}; "
                               f"allowed: {', '.join(TOP_KEYS)}")
     for key in ("name", "description", "id_column"):
         if key in data and data[key] is not None and not isinstance(data[key], str):
@@ -210,15 +170,8 @@ def load_suite(path: str | Path, *, check_types: bool = True,
         type_, kwargs, meta = _split_item(item, proto, where, "rule")
         if type_ in RULES:
             engine: Engine = "workbench"
-            try:
-                RULES[type_].args(**kwargs)
-            except ValidationError as exc:
-                loc, msg = _pydantic_message(exc)
-                if any(e["type"] == "extra_forbidden" for e in exc.errors()):
-                    allowed = list(RULES[type_].args.model_fields)
-                    msg = (f"not a keyword of {type_}{did_you_mean(loc, allowed)}; "
-                           f"allowed: {', '.join(allowed)}")
-                raise proto.error(f"{where}.{loc}" if loc else where, msg) from None
+            validate(RULES[type_].args, kwargs, ConfigSource(shown, lines), at=where,
+                     keywords_of=type_)
         else:
             engine = "great_expectations"
             if check_types:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..checks import RULES, SuiteSpec
 from ..checks._report import EXAMPLES
@@ -34,6 +34,7 @@ from ..checks._text import (
     near_duplicate_of,
     tidy_text,
 )
+from ..core.config import ConfigSource, validate
 from ..core.errors import WorkbenchError, did_you_mean
 
 
@@ -257,18 +258,8 @@ def validate_steps(suite: SuiteSpec, columns: list[str] | None = None) -> list[t
             raise suite.error(f"{where}.type", f"unknown cleaning rule '{step.type}'"
                               f"{did_you_mean(step.type, STEPS)}; known: {', '.join(STEPS)}")
         model = STEPS[step.type][0]
-        try:
-            args = model(**step.kwargs)
-        except ValidationError as exc:
-            errs = exc.errors()
-            err = next((e for e in errs if e["type"] == "extra_forbidden"), errs[0])
-            loc = ".".join(str(p) for p in err["loc"])
-            msg = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "extra_forbidden":
-                allowed = list(model.model_fields)
-                msg = (f"not a keyword of {step.type}{did_you_mean(loc, allowed)}; allowed: "
-                       f"{', '.join(allowed)}")
-            raise suite.error(f"{where}.{loc}" if loc else where, msg) from None
+        args = validate(model, step.kwargs, ConfigSource(suite.path, suite.lines), at=where,
+                        keywords_of=step.type)
         if isinstance(args, UnexpectedArgs):
             suite.rule(args.rule)
         if columns is not None:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import yaml
 
-from .errors import WorkbenchError
+from .config import ConfigSource, read_yaml
+from .errors import ConfigError, WorkbenchError
 
 CONFIG_FILE = "workbench.yaml"
 STATE_DIR = ".workbench"
@@ -74,15 +75,24 @@ class Project:
 
     @property
     def config(self) -> dict:
+        return self._read_config()[0]
+
+    @property
+    def config_source(self) -> ConfigSource:
+        """Where the project's settings come from, with the line of each key (for errors)."""
+        return self._read_config()[1]
+
+    def _read_config(self) -> tuple[dict, ConfigSource]:
         try:
-            data = yaml.safe_load(self.config_path.read_text(encoding="utf-8")) or {}
+            text = self.config_path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            return {}
-        except yaml.YAMLError as exc:
-            raise WorkbenchError(f"{self.config_path}: not valid YAML: {exc}") from None
+            return {}, ConfigSource(str(self.config_path))
+        data, source = read_yaml(text, str(self.config_path))
+        if data is None:
+            return {}, source
         if not isinstance(data, dict):
-            raise WorkbenchError(f"{self.config_path}: expected a mapping at the top level")
-        return data
+            raise ConfigError(f"{self.config_path}: expected a mapping at the top level")
+        return data, source
 
     @property
     def name(self) -> str:

@@ -14,13 +14,13 @@ stored copy is the same, which is what the tests pin.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
 import uuid
 from pathlib import Path
 
+from ..core.digest import hasher
 from ..core.errors import WorkbenchError
 from ..core.store import DatasetVersion, Store
 
@@ -102,7 +102,7 @@ def spark_stats(df) -> tuple[str, int, dict[str, int]]:
     rows = int(res["_rows"])
     sums = [int(res[f"_lane{k}"] or 0) & _MASK for k in range(4)]
     nulls = {c: int(res[f"_null{i}"] or 0) for i, c in enumerate(df.columns)}
-    h = hashlib.sha256()
+    h = hasher()
     h.update(json.dumps([HASH_SCHEME, df.dtypes, rows, sums]).encode())
     return h.hexdigest(), rows, nulls
 

@@ -14,7 +14,6 @@ conversations too.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import os
@@ -27,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..core.digest import hasher
 from ..core.errors import WorkbenchError, did_you_mean, unknown_name
 from ..core.packaged import package_path
 from ..core.store import DatasetVersion, Store
@@ -284,7 +284,7 @@ def content_hash(frame: pd.DataFrame) -> str:
     A conversation is hashed by its canonical JSON, so equal conversations hash equal
     whether they came from JSONL, Parquet or a ``datasets`` folder.
     """
-    h = hashlib.sha256()
+    h = hasher()
     h.update(f"{frame.shape}".encode())
     for col in frame.columns:
         s = frame[col]

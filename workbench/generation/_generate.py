@@ -14,7 +14,6 @@ Torch and transformers are imported inside the functions that use them.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 import sys
@@ -24,6 +23,7 @@ from contextlib import closing
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ..core.digest import sha256_text
 from ..core.errors import WorkbenchError
 from ..core.sqlite import ensure_wal
 
@@ -88,7 +88,7 @@ class GenerationCache:
     @staticmethod
     def key(fingerprint: str, settings: GenerationSettings, prompt: str) -> str:
         raw = json.dumps([CACHE_VERSION, fingerprint, settings.cache_key(), prompt])
-        return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+        return sha256_text(raw)
 
     def get_many(self, keys: Sequence[str]) -> dict[str, str]:
         found: dict[str, str] = {}
@@ -194,7 +194,7 @@ def _sampler(settings: GenerationSettings, prompts: Sequence[str]):
 
     gens = []
     for p in prompts:
-        seed = int.from_bytes(hashlib.sha256(f"{settings.seed}\0{p}".encode()).digest()[:8],
+        seed = int.from_bytes(bytes.fromhex(sha256_text(f"{settings.seed}\0{p}", length=16)),
                               "little") & ((1 << 63) - 1)
         gens.append(torch.Generator().manual_seed(seed))
 

@@ -16,7 +16,6 @@ Remote code is never trusted and only safetensors are written.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -25,6 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..core.digest import hasher, sha256_text
 from ..core.errors import WorkbenchError, unknown_name
 from ..core.packaged import package_path
 
@@ -223,7 +223,7 @@ def prepare_model(project, spec: str, *, progress: Callable[[str], None] | None 
             if progress:
                 progress("training a BPE tokenizer and building a tiny GPT-2")
             build_tiny_gpt2(texts, tmp)
-            return {"texts_sha256": hashlib.sha256("\n".join(texts).encode()).hexdigest()}
+            return {"texts_sha256": sha256_text("\n".join(texts))}
 
         return _finalise(project, spec, build)
     path = Path(spec).expanduser()
@@ -268,7 +268,7 @@ def model_fingerprint(path: Path) -> str:
             return saved["fingerprint"]
     except (OSError, ValueError):
         pass
-    h = hashlib.sha256()
+    h = hasher()
     for p in files:
         h.update(p.name.encode())
         with p.open("rb") as fh:

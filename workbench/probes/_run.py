@@ -7,7 +7,6 @@ Every run is recorded in the store as kind ``probe`` with its per-example record
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import math
 from collections.abc import Callable, Sequence
@@ -18,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..core.digest import sha256_file, sha256_json
 from ..core.errors import WorkbenchError, did_you_mean
 from ._scorers import ScoreInput, agreement, get_scorer, score_outputs
 from ._sets import ProbePlan
@@ -275,7 +275,7 @@ def analyze(frame: pd.DataFrame, *, scorers: Sequence[str], groups: Sequence[str
 
 
 def _sha(obj: Any) -> str:
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return sha256_json(obj, length=16)
 
 
 def build_result(frame: pd.DataFrame, *, plan: ProbePlan | None, scorers: Sequence[str],
@@ -425,7 +425,7 @@ def _record(project, res: ProbeResult, *, model, outputs, names, samples, seed, 
 
         inputs["model"] = model_fingerprint(prepare_model(project, model))
     if outputs is not None:
-        inputs["outputs"] = hashlib.sha256(Path(outputs).read_bytes()).hexdigest()[:16]
+        inputs["outputs"] = sha256_file(outputs, length=16)
     config = {"probe_set": r["probe_set"], "model": model, "outputs": str(outputs)
               if outputs else None, "scorers": names, "samples": samples, "seed": seed,
               "stats": cfg.model_dump()}

@@ -9,17 +9,16 @@ its own in ``<project>/probesets/*.yaml``; canonical benchmarks (``bold:gender``
 
 from __future__ import annotations
 
-import hashlib
 import itertools
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
+from ..core.config import ConfigSource, read_yaml, validate
+from ..core.digest import sha256_json
 from ..core.errors import WorkbenchError, did_you_mean
 
 BUNDLED = Path(__file__).resolve().parent / "sets"
@@ -101,31 +100,14 @@ class ProbePlan:
         return len({p.context for p in self.prompts})
 
 
-def _format_error(where: str, exc: ValidationError) -> WorkbenchError:
-    err = exc.errors()[0]
-    loc = ""
-    for part in err["loc"]:
-        if isinstance(part, int):
-            loc += f"[{part}]"
-        elif part in ("str", "TemplateSpec"):  # union branch names add nothing
-            continue
-        else:
-            loc += f".{part}" if loc else str(part)
-    msg = err["msg"]
-    if err["type"] == "extra_forbidden":
-        msg = "unknown key; allowed: " + ", ".join(ProbeSet.model_fields)
-    return WorkbenchError(f"{where}: {loc or '(top level)'}: {msg}")
-
-
-def parse_probe_set(data: Any, *, where: str = "probe set") -> ProbeSet:
+def parse_probe_set(data: Any, *, where: str | ConfigSource = "probe set") -> ProbeSet:
     """Validate a mapping (from YAML) into a :class:`ProbeSet`; errors name the field."""
+    source = where if isinstance(where, ConfigSource) else ConfigSource(where)
+    where = source.shown
     if not isinstance(data, dict):
         raise WorkbenchError(f"{where}: expected a mapping with name, version, attribute, "
                              "groups and templates")
-    try:
-        ps = ProbeSet.model_validate(data)
-    except ValidationError as exc:
-        raise _format_error(where, exc) from None
+    ps = validate(ProbeSet, data, source)
     check_probe_set(ps, where=where)
     return ps
 
@@ -165,8 +147,7 @@ def check_probe_set(ps: ProbeSet, *, where: str = "probe set") -> None:
 
 
 def _digest(obj: Any) -> str:
-    text = json.dumps(obj, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    return sha256_json(obj, length=16, ensure_ascii=False)
 
 
 def expand(ps: ProbeSet) -> ProbePlan:
@@ -225,12 +206,8 @@ def load_probe_set_file(path: str | Path) -> ProbeSet:
 
 def parse_probe_set_text(text: str, *, where: str = "probe set") -> ProbeSet:
     """Validate YAML text into a :class:`ProbeSet` (for editors that validate as you type)."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        first = str(exc).strip().splitlines()
-        raise WorkbenchError(f"{where}: not valid YAML: {' '.join(first[:3])}") from None
-    return parse_probe_set(data, where=where)
+    data, source = read_yaml(text, where)
+    return parse_probe_set(data, where=source)
 
 
 # ------------------------------------------------------------------------ registry

@@ -87,8 +87,9 @@ from statistics import NormalDist
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ..core.config import validate
 from ..core.errors import WorkbenchError
 
 Correction = Literal["holm", "bh"]
@@ -99,7 +100,6 @@ SCORER_MIN_EFFECTS = {"length": 3.0, "refusal": 0.05, "embedding_similarity": 0.
                       "toxicity": 0.05, "loglik": 0.5}
 #: Numbers per resampling chunk: 2e6 float64 is 16 MB whatever the probe size.
 CHUNK = 2_000_000
-_BOUND_ERRORS = ("greater_than", "greater_than_equal", "less_than", "less_than_equal")
 PositiveFloat = Annotated[float, Field(gt=0)]
 
 
@@ -169,16 +169,7 @@ class StatsConfig(BaseModel):
         if not isinstance(section, dict):
             raise WorkbenchError(f"{project.config_path}: probes: expected a mapping")
         merged = {**section, **{k: v for k, v in overrides.items() if v is not None}}
-        try:
-            return cls(**merged)
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            loc = ".".join(str(x) for x in err["loc"])
-            msg = err["msg"].removeprefix("Value error, ")
-            if err["type"] in _BOUND_ERRORS:
-                msg += f"; got {err['input']!r}"
-            where = f"probes.{loc}: {msg}" if loc else f"probes.{msg}"
-            raise WorkbenchError(f"{project.config_path}: {where}") from None
+        return validate(cls, merged, project.config_source, at="probes")
 
 
 # ---------------------------------------------------------------------- primitives

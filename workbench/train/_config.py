@@ -8,16 +8,16 @@ Every error names the config file and the key path, scikit-learn style::
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import re
 from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ..core.config import ConfigSource, read_yaml, validate
+from ..core.digest import sha256_json
 from ..core.errors import WorkbenchError, did_you_mean
 
 Task = Literal["causal-lm", "classification", "seq2seq"]
@@ -138,7 +138,7 @@ class TrainConfig(_Strict):
     def fingerprint(self) -> str:
         """A stable hash of everything that shapes the trained weights (not the name)."""
         body = self.model_dump(mode="json", exclude={"name", "card", "lr_search"})
-        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
+        return sha256_json(body, length=16)
 
 
 class _KeyError(ValueError):
@@ -167,55 +167,14 @@ def _suggest(key: str, allowed: list[str]) -> str:
     return did_you_mean(key, allowed)
 
 
-def _allowed_keys(model: type[BaseModel], loc: tuple) -> list[str]:
-    for part in loc[:-1]:
-        if isinstance(part, int):
-            continue
-        field = model.model_fields.get(str(part))
-        ann = getattr(field, "annotation", None) if field else None
-        if isinstance(ann, type) and issubclass(ann, BaseModel):
-            model = ann
-        else:
-            return []
-    return list(model.model_fields)
-
-
-def _message(err: dict, model: type[BaseModel]) -> tuple[str, str]:
-    loc = tuple(err.get("loc", ()))
-    path = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in loc)
-    path = path.replace(".[", "[")
-    kind = err.get("type", "")
-    if kind == "extra_forbidden":
-        allowed = _allowed_keys(model, loc)
-        return path, (f"unknown key{_suggest(str(loc[-1]), allowed)}; allowed: "
-                      + ", ".join(allowed))
-    if kind == "missing":
-        return path, "required key is missing"
-    ctx = err.get("ctx") or {}
-    if isinstance(ctx.get("error"), _KeyError):
-        e = ctx["error"]
-        return e.loc, e.msg
-    msg = str(err.get("msg", "invalid value"))
-    msg = re.sub(r"^(Value error, |Assertion failed, )", "", msg)
-    msg = msg.replace("Input should be", "must be").replace("Input", "value")
-    if kind != "value_error" or "input" in err:
-        got = err.get("input")
-        if not isinstance(got, dict):
-            msg += f"; got {got!r}"
-    return path, msg
-
-
-def parse_config(data: dict, *, source: str = "config") -> TrainConfig:
-    """Validate a config mapping; errors say ``SOURCE: key.path: what is wrong``."""
+def parse_config(data: dict, *, source: str | ConfigSource = "config") -> TrainConfig:
+    """Validate a config mapping; errors say ``SOURCE: key.path (line N): what is wrong``."""
+    where = source if isinstance(source, ConfigSource) else ConfigSource(source)
+    source = where.shown
     if not isinstance(data, dict):
         raise WorkbenchError(f"{source}: expected a mapping of keys (model, task, data, ...) "
                              f"at the top level; got {type(data).__name__}")
-    try:
-        return TrainConfig.model_validate(data)
-    except ValidationError as exc:
-        path, msg = _message(exc.errors()[0], TrainConfig)
-        raise WorkbenchError(f"{source}: {path}: {msg}" if path else f"{source}: {msg}") \
-            from None
+    return validate(TrainConfig, data, where, suggest=_suggest)
 
 
 def load_config(path: str | os.PathLike) -> TrainConfig:
@@ -236,12 +195,8 @@ def load_config(path: str | os.PathLike) -> TrainConfig:
         raise WorkbenchError(f"{p}: no such config file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise WorkbenchError(f"{p}: cannot read the config ({exc})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        first = str(exc).replace("\n", " ")
-        raise WorkbenchError(f"{p}: not valid YAML: {first}") from None
-    return parse_config(data if data is not None else {}, source=str(p))
+    data, source = read_yaml(text, str(p))
+    return parse_config(data if data is not None else {}, source=source)
 
 
 _LR_LINE = re.compile(r"^(\s+)learning_rate\s*:\s*([^#\n]*)(.*)$", re.MULTILINE)

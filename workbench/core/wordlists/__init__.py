@@ -23,7 +23,6 @@ This module is light (stdlib, PyYAML, pydantic) and sits below every stage.
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 import re
 from dataclasses import dataclass
@@ -32,9 +31,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from ..config import ConfigSource, read_yaml, validation_message
+from ..digest import sha256_text
 from ..errors import NotFoundError, WorkbenchError, did_you_mean, unknown_name
 
 #: her/his/him/hers: swapped by their role in the sentence when ``role_pronouns`` is on.
@@ -122,44 +122,8 @@ def builtin_lists() -> list[str]:
                   if p.name.endswith(".yaml"))
 
 
-def _line_map(node, prefix: str = "", out: dict[str, int] | None = None) -> dict[str, int]:
-    out = {} if out is None else out
-    if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            path = f"{prefix}.{k.value}" if prefix else str(k.value)
-            out[path] = k.start_mark.line + 1
-            _line_map(v, path, out)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            path = f"{prefix}[{i}]"
-            out[path] = item.start_mark.line + 1
-            _line_map(item, path, out)
-    return out
 
-
-class _Where:
-    """Formats ``FILE: FIELD (line N): MESSAGE`` errors."""
-
-    def __init__(self, shown: str, lines: dict[str, int]):
-        self.shown, self.lines = shown, lines
-
-    def error(self, field: str, message: str) -> WorkbenchError:
-        probe = field
-        while probe and probe not in self.lines:
-            parent = re.sub(r"(\.[^.\[\]]+|\[\d+\])$", "", probe)
-            probe = "" if parent == probe else parent
-        line = f" (line {self.lines[probe]})" if probe else ""
-        return WorkbenchError(f"{self.shown}: {field}{line}: {message}")
-
-
-def _field(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for p in loc:
-        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
-    return out
-
-
-def _check_words(model: _PairsFile, where: _Where) -> None:
+def _check_words(model: _PairsFile, where: ConfigSource) -> None:
     """Every entry is one word, and every word appears once in the file."""
     seen: dict[str, tuple[str, int]] = {}
     sections = [("pairs", model.pairs), ("names", model.names)]
@@ -243,28 +207,20 @@ def _parse_cached(shown: str, text: str, names: bool, key: str) -> SwapList:
 
 
 def _parse(shown: str, text: str, names: bool, key: str) -> SwapList:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise WorkbenchError(f"{shown}: not valid YAML{at}: {problem}") from None
-    where = _Where(shown, _line_map(yaml.compose(text)) if data is not None else {})
+    data, where = read_yaml(text, shown)
     if not isinstance(data, dict):
         raise WorkbenchError(f"{shown}: expected a mapping with 'pairs:' (a list of [word, "
                              f"counterpart]), got {type(data).__name__}")
     for k in data:
         if k not in _FIELDS:
-            raise where.error(str(k), f"unknown field{did_you_mean(str(k), _FIELDS)}; "
+            raise where.error(str(k), f"unknown key{did_you_mean(str(k), _FIELDS)}; "
                               f"allowed: {', '.join(_FIELDS)}")
     try:
         model = _PairsFile(**data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        field = _field(err["loc"]) or "pairs"
-        msg = err["msg"].removeprefix("Value error, ")
-        if field == "pairs" and err["type"] in ("too_short", "missing"):
+        field, msg = validation_message(exc, model=_PairsFile)
+        field = field or "pairs"
+        if field == "pairs" and exc.errors()[0]["type"] in ("too_short", "missing"):
             msg = "give at least one pair, for example: - [woman, man]"
         elif re.fullmatch(r"(pairs|names)\[\d+\](\[\d+\])?", field):
             msg += "; each entry is a [word, counterpart] pair of two words"
@@ -277,7 +233,7 @@ def _parse(shown: str, text: str, names: bool, key: str) -> SwapList:
     return SwapList(name=model.name or Path(key).stem, groups=model.groups, pairs=pairs,
                     role_pronouns=model.role_pronouns, names=names, source=key,
                     description=model.description, version=str(model.version),
-                    digest=hashlib.sha256(text.encode()).hexdigest())
+                    digest=sha256_text(text))
 
 
 __all__ = ["ROLE_PRONOUNS", "SwapList", "builtin_lists", "load_swaps"]
