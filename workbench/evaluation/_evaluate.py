@@ -22,6 +22,7 @@ import pandas as pd
 
 from ..core.errors import NotFoundError, WorkbenchError, did_you_mean
 from ..generation import GenerationSettings
+from ..models import trained_run_id
 from .metrics import Scores, bootstrap_ci, paired_bootstrap, parse_metrics
 
 #: slices with fewer examples get a warning: their intervals are too wide to say much
@@ -365,8 +366,8 @@ def evaluate_model(project, *, model: str, data: str, metrics: str | Sequence[st
               "stop": list(stop), "generation": settings.__dict__, "resamples": resamples,
               "seed": seed}
     parents = [(parent, "evaluated-on")] if parent else []
-    if model.startswith("run:"):
-        parents.append((("run", int(model.split(":", 1)[1])), "evaluated"))
+    if trained_run_id(model) is not None:
+        parents.append((("run", trained_run_id(model)), "evaluated"))
     return _record_run(project, report, name=f"{model} on {label}", config=config,
                        input_hashes={"data": digest, "model": fp}, parents=parents,
                        started=started)

@@ -26,10 +26,12 @@ from ._models import (
     model_fingerprint,
     prepare_model,
 )
+from ._spec import ModelSpec, parse_model_spec, trained_run_id
 
 __all__ = [
     "build_tiny_gpt2", "demo_texts", "exclusive_model_use", "free_port",
     "is_main_process", "launch_command", "list_models", "load_causal_lm",
-    "model_fingerprint", "ModelInfo", "PACKAGED_MODELS", "partial_state",
+    "model_fingerprint", "ModelInfo", "ModelSpec", "PACKAGED_MODELS", "parse_model_spec",
+    "partial_state", "trained_run_id",
     "prepare_model", "TINY_MODELS", "torchrun_command", "world",
 ]

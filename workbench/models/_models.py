@@ -27,6 +27,7 @@ from pathlib import Path
 from ..core.digest import hasher, sha256_text
 from ..core.errors import WorkbenchError, unknown_name
 from ..core.packaged import package_path
+from ._spec import parse_model_spec
 
 MARKER = "workbench-model.json"
 
@@ -173,10 +174,9 @@ def _convert_gguf(gguf: Path, out: Path, progress: Callable[[str], None] | None)
 
 def prepare_model(project, spec: str, *, progress: Callable[[str], None] | None = None) -> Path:
     """Resolve ``spec`` to a local Hugging Face folder, building or converting it once."""
-    spec = spec.strip()
-    if not spec:
-        raise WorkbenchError("model spec is empty")
-    if spec.startswith("run:"):
+    parsed = parse_model_spec(spec)
+    spec = parsed.text
+    if parsed.kind == "run":
         from ..core.store import Store
 
         run = Store.for_project(project).get_run(spec, kind="train")
@@ -185,8 +185,8 @@ def prepare_model(project, spec: str, *, progress: Callable[[str], None] | None 
             raise WorkbenchError(f"{spec}: the training run has no finished checkpoint "
                                  f"(status {run.status})")
         return _check_folder(Path(path), spec)
-    if spec.startswith("packaged:"):
-        key = spec.split(":", 1)[1]
+    if parsed.kind == "packaged":
+        key = parsed.name
         if key not in PACKAGED_MODELS:
             raise unknown_name("packaged model", key, PACKAGED_MODELS)
         info = PACKAGED_MODELS[key]
@@ -202,18 +202,17 @@ def prepare_model(project, spec: str, *, progress: Callable[[str], None] | None 
             return {"source": str(src), "license": info["license"]}
 
         return _finalise(project, spec, build)
-    if spec.startswith("tiny:"):
-        parts = spec.split(":")
-        arch = parts[1] if len(parts) > 1 else ""
+    if parsed.kind == "tiny":
+        arch = parsed.name
         if arch not in TINY_MODELS:
             raise unknown_name("tiny model", arch, TINY_MODELS)
         hit = _cached(project, spec)
         if hit:
             return hit
-        if len(parts) > 2:
+        if parsed.dataset:
             from ..data import load_frame
 
-            _, frame = load_frame(project, ":".join(parts[2:]))
+            _, frame = load_frame(project, parsed.dataset)
             texts = [str(v) for c in frame.columns if frame[c].dtype == object
                      or str(frame[c].dtype).startswith("str") for v in frame[c].dropna()]
         else:
@@ -227,9 +226,9 @@ def prepare_model(project, spec: str, *, progress: Callable[[str], None] | None 
 
         return _finalise(project, spec, build)
     path = Path(spec).expanduser()
-    if path.exists() or spec.startswith((".", "/", "~")):
+    if path.exists() or parsed.kind == "folder" and spec.startswith((".", "/", "~")):
         return _check_folder(path, spec)
-    if spec.count("/") == 1:
+    if parsed.kind == "hub":
         return _hub(spec)
     known = [f"packaged:{k}" for k in PACKAGED_MODELS] + [f"tiny:{k}" for k in TINY_MODELS]
     raise unknown_name("model spec", spec, known)
@@ -330,7 +329,7 @@ def list_models(project) -> list[ModelInfo]:
             marker = d / MARKER
             if marker.is_file():
                 spec = json.loads(marker.read_text()).get("spec", d.name)
-                if spec.startswith("tiny:") and spec.count(":") > 1:
+                if parse_model_spec(spec).dataset:
                     out.append(ModelInfo(spec, "tiny", d, True, "tiny GPT-2 on a stored dataset"))
     from ..core.store import Store
 

@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..core.digest import sha256_file, sha256_json
 from ..core.errors import WorkbenchError, did_you_mean
+from ..models import trained_run_id
 from ._scorers import ScoreInput, agreement, get_scorer, score_outputs
 from ._sets import ProbePlan
 from ._stats import StatsConfig, compare_groups, finalize, report_verdict
@@ -449,8 +450,8 @@ def _record(project, res: ProbeResult, *, model, outputs, names, samples, seed, 
         out["result_path"] = str(result_path)
         out["result"] = {k: v for k, v in r.items() if k not in ("per_context", "scorers")}
         out["flagged"] = r["flagged"]
-        if model and model.startswith("run:"):
-            store.add_lineage(("run", model.removeprefix("run:")), ("run", str(run_id)),
+        if trained_run_id(model) is not None:
+            store.add_lineage(("run", str(trained_run_id(model))), ("run", str(run_id)),
                               relation="probed")
         res.run_id = run_id
         res.examples_path = ex_path

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..core.errors import WorkbenchError
+from ..models import trained_run_id
 from ._config import TrainConfig
 from ._data import SplitData, Tokenised, load_split_data, prompt_text, tokenise
 
@@ -565,8 +566,8 @@ def run_training(project, plan: TrainPlan, *, config_path: str | None = None,
         outputs.update(device=plan.device, split=plan.data.ref, dropped=plan.tokenised.dropped,
                        notes=list(plan.data.notes), run_dir=str(run_dir))
         store.add_lineage(("run", plan.data.run.id), ("run", run_id), "train")
-        if cfg.model.startswith("run:"):
-            store.add_lineage(("run", cfg.model[4:]), ("run", run_id), "fine-tune")
+        if trained_run_id(cfg.model) is not None:
+            store.add_lineage(("run", trained_run_id(cfg.model)), ("run", run_id), "fine-tune")
         resume_ckpt, resumed = None, None
         if plan.resume and main:
             resume_ckpt, resumed = _continue_from(project, store, plan, run_id, tdir)
