@@ -24,7 +24,7 @@ from ._text import (
     find_pii,
     has_stray_whitespace,
     joined_text,
-    near_duplicate_of,
+    typo_duplicate_of,
     word_count,
 )
 
@@ -231,7 +231,7 @@ def _near_duplicates(frame, args: NearDuplicateArgs, id_column=None) -> Outcome:
     The first row of each group is kept; the later ones are unexpected.
     """
     texts = joined_text(frame, args.columns, args.turns)
-    dup = near_duplicate_of(texts, max_edits=args.max_edits)
+    dup = typo_duplicate_of(texts, max_edits=args.max_edits)
     values = pd.Series([t for t in texts if t is not None],
                        index=[i for i, t in enumerate(texts) if t is not None], dtype=object)
     bad = pd.Series([p in dup for p in values.index], index=values.index, dtype=bool)

@@ -127,10 +127,12 @@ def _osa_within(a: str, b: str, k: int) -> bool:
 MAX_BUCKET = 500
 
 
-def near_duplicate_of(texts: Sequence[str | None], *, max_edits: int = 2) -> dict[int, int]:
-    """Map each near-duplicate row position to the first row it duplicates.
+def typo_duplicate_of(texts: Sequence[str | None], *, max_edits: int = 2) -> dict[int, int]:
+    """Map each typo duplicate's row position to the first row it duplicates.
 
-    Two texts are near duplicates when their :func:`normalize_for_matching` forms are
+    This is the data rule's "near duplicate" (a typo apart), not the split's leakage
+    check, which measures Jaccard similarity of character shingles
+    (``workbench.splits.find_duplicates``). Two texts are typo duplicates when their :func:`normalize_for_matching` forms are
     equal, or (``max_edits > 0``) differ by at most ``max_edits`` character edits
     (insert, delete, substitute, swap) confined to one word: a typo, a dropped
     letter, a changed case or punctuation mark. Rows of ``None`` are ignored. The

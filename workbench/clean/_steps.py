@@ -31,7 +31,7 @@ from ..checks._text import (
     PII_KINDS,
     joined_text,
     mask_pii,
-    near_duplicate_of,
+    typo_duplicate_of,
     tidy_text,
 )
 from ..core.config import ConfigSource, validate
@@ -171,7 +171,7 @@ def _drop_duplicates(frame, a: DuplicatesArgs, ctx):
 
 
 def _drop_near(frame, a: NearDuplicatesArgs, ctx):
-    dup = near_duplicate_of(joined_text(frame, a.columns), max_edits=a.max_edits)
+    dup = typo_duplicate_of(joined_text(frame, a.columns), max_edits=a.max_edits)
     return _drop(frame, sorted(dup), ctx,
                  lambda p: {"duplicate_of": _label(frame, dup[p], ctx)})
 

@@ -97,7 +97,12 @@ def _row_texts(frame: pd.DataFrame, columns: Sequence[str]) -> list[str]:
 
 def find_duplicates(frame: pd.DataFrame, columns: Sequence[str], *,
                     near_threshold: float = 0.8) -> Duplicates:
-    """Exact duplicates of the normalised text and near duplicates above ``near_threshold``."""
+    """Exact duplicates of the normalised text and near duplicates above ``near_threshold``.
+
+    "Near" here is similarity: the Jaccard index of character shingles, found with MinHash
+    and confirmed exactly. The data rule ``expect_column_near_duplicate_rate_to_be_at_most``
+    counts a narrower kind, texts a typo apart (``typo_duplicate_of`` in the checks stage).
+    """
     keys = _row_texts(frame, columns)
     by_key: dict[str, list[int]] = defaultdict(list)
     for i, key in enumerate(keys):
@@ -105,7 +110,7 @@ def find_duplicates(frame: pd.DataFrame, columns: Sequence[str], *,
             by_key[key].append(i)
     exact = sorted((rows for rows in by_key.values() if len(rows) > 1), key=lambda r: r[0])
     reps = [rows[0] for rows in by_key.values()]
-    near = _near_pairs([keys[i] for i in reps], near_threshold)
+    near = _jaccard_pairs([keys[i] for i in reps], near_threshold)
     near = [(reps[a], reps[b], sim) for a, b, sim in near]
 
     parent = list(range(len(keys)))
@@ -126,7 +131,7 @@ def find_duplicates(frame: pd.DataFrame, columns: Sequence[str], *,
     return Duplicates(keys, exact, near, np.array([find(i) for i in range(len(keys))]))
 
 
-def _near_pairs(texts: list[str], threshold: float) -> list[tuple[int, int, float]]:
+def _jaccard_pairs(texts: list[str], threshold: float) -> list[tuple[int, int, float]]:
     from datasketch import MinHash, MinHashLSH
 
     shingles = [_shingles(t) for t in texts]
