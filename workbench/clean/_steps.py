@@ -31,8 +31,8 @@ from ..checks._text import (
     PII_KINDS,
     joined_text,
     mask_pii,
-    typo_duplicate_of,
     tidy_text,
+    typo_duplicate_of,
 )
 from ..core.config import ConfigSource, validate
 from ..core.errors import WorkbenchError, did_you_mean
