@@ -20,7 +20,8 @@ BAD_FILES = [
     ("header.csv", b"a,b\n", "has a header but no data rows"),
     ("ragged.csv", b"a,b\n1,2\n3,4,5\n", "line 3 has 3 fields, the header has 2"),
     ("short.csv", b"a,b,c\n1,2,3\n4,5\n", "line 3 has 2 fields, the header has 3"),
-    ("latin.csv", b"a,b\n1,caf\xe9\n", r"not valid utf-8 at byte offset 9 \(line 2\); pass --encoding"),
+    ("latin.csv", b"a,b\n1,caf\xe9\n", r"not valid utf-8 at byte offset 9 \(line 2\); if the file uses another "
+     r"encoding"),
     ("dup.csv", b"a,b,a\n1,2,3\n", "duplicate column names: 'a'"),
     ("notes.txt", b"hello\n", "unsupported file type '.txt'"),
     ("bad.jsonl", b'{"a": 1}\n{"a": 2\n', "line 2 is not valid JSON"),

@@ -74,9 +74,9 @@ def test_single_process_falls_back_to_plain_generate(project):
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    ({"num_processes": 0}, r"--num-processes: must be an integer >= 1; got 0"),
+    ({"num_processes": 0}, r"num processes: must be an integer >= 1; got 0"),
     ({"num_processes": 2, "config_file": "/nope.yaml"},
-     r"--accelerate-config: no such file /nope.yaml"),
+     r"accelerate config: no such file /nope.yaml"),
 ])
 def test_launch_command_bad_input(kwargs, match):
     with pytest.raises(WorkbenchError, match=match):

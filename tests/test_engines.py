@@ -18,9 +18,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.parametrize("engine, match", [
-    ("sprak", r"--engine: unknown engine 'sprak' \(did you mean 'spark'\?\); choose one of: "
+    ("sprak", r"engine: unknown engine 'sprak' \(did you mean 'spark'\?\); choose one of: "
               r"pandas, spark"),
-    ("ray", r"--engine: unknown engine 'ray'; choose one of: pandas, spark"),
+    ("ray", r"engine: unknown engine 'ray'; choose one of: pandas, spark"),
 ])
 def test_unknown_engine(engine, match):
     with pytest.raises(WorkbenchError, match=match):
@@ -40,7 +40,7 @@ def test_default_master():
 
 @pytest.mark.parametrize("master", ["locale", "local[x]", "http://host:7077", "spark:/h"])
 def test_bad_master_url(master):
-    with pytest.raises(WorkbenchError, match=r"--spark-master: '.*' is not a Spark master URL; "
+    with pytest.raises(WorkbenchError, match=r"spark master: '.*' is not a Spark master URL; "
                                              r"use local\[\*\], local\[N\], spark://HOST:PORT"):
         check_master(master)
 

@@ -60,7 +60,7 @@ def test_normalise_and_text_columns():
     frame = leaky_frame()
     assert pick_text_columns(frame, None, exclude=["y"]) == ["question"]  # ids are not text
     assert pick_text_columns(frame, ["id"]) == ["id"]
-    with pytest.raises(WorkbenchError, match=r"^--text: no column 'questoin' \(did you mean "
+    with pytest.raises(WorkbenchError, match=r"^text: no column 'questoin' \(did you mean "
                        r"'question'\?\); columns: id, question, y$"):
         pick_text_columns(frame, ["questoin"])
 

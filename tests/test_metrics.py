@@ -105,10 +105,10 @@ def test_paired_bootstrap_finds_a_real_difference():
 
 
 @pytest.mark.parametrize("metrics, match", [
-    ("blue", r"--metrics: unknown metric 'blue' \(did you mean 'bleu'\?\); known: accuracy, "
+    ("blue", r"metrics: unknown metric 'blue' \(did you mean 'bleu'\?\); known: accuracy, "
              "bleu, rouge"),
     ("accuracy,rogue", r"unknown metric 'rogue' \(did you mean 'rouge'\?\)"),
-    (",", "--metrics: no metric named; choose from accuracy, bleu, rouge"),
+    (",", "metrics: no metric named; choose from accuracy, bleu, rouge"),
 ])
 def test_unknown_metric(metrics, match):
     with pytest.raises(WorkbenchError, match=match):
@@ -116,5 +116,5 @@ def test_unknown_metric(metrics, match):
 
 
 def test_too_few_resamples(scores):
-    with pytest.raises(WorkbenchError, match="--resamples: must be an integer >= 1000; got 50"):
+    with pytest.raises(WorkbenchError, match="resamples: must be an integer >= 1000; got 50"):
         bootstrap_ci(scores, resamples=50)

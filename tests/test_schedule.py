@@ -39,7 +39,7 @@ def test_jobs_persist_with_one_instance_coalesce_and_grace(sched_project):
 
 @pytest.mark.parametrize("argv,kw,message", [
     (["check", "qa", "--suite", "checks/ws.yaml"], {"cron": "61 * * * *"},
-     r"--cron: '61 \* \* \* \*' is not a crontab expression"),
+     r"cron: '61 \* \* \* \*' is not a crontab expression"),
     (["check", "qa", "--suite", "checks/ws.yaml"], {}, r"give exactly one of --cron"),
     (["data", "list"], {"cron": "* * * * *"}, r"COMMAND: only checks can be scheduled"),
     (["check", "qa"], {"cron": "* * * * *"}, r"COMMAND: expected 'check DATA --suite FILE'"),

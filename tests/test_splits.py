@@ -90,8 +90,8 @@ def test_two_ratios_give_train_and_test():
 
 def test_rare_class_with_min_stratum_merges_into_other():
     frame = pd.DataFrame({"y": ["common"] * 30 + ["rare"] * 2 + ["odd"]})
-    with pytest.raises(WorkbenchError, match=r"'odd' \(1 row\), 'rare' \(2 rows\); pass "
-                       r"--min-stratum 3"):
+    with pytest.raises(WorkbenchError, match=r"'odd' \(1 row\), 'rare' \(2 rows\); set the "
+                       r"minimum stratum size to 3"):
         plan_split(frame, label="y")
     plan = plan_split(frame, label="y", min_stratum=3)
     assert plan.manifest["merged_strata"] == ["odd", "rare"]
@@ -103,31 +103,31 @@ def test_rare_class_with_min_stratum_merges_into_other():
 
 # -------------------------------------------------------------------------- bad input
 BAD = [
-    ({"label": "topc"}, r"^--label: no column 'topc' \(did you mean 'topic'\?\); columns: "
+    ({"label": "topc"}, r"^label: no column 'topc' \(did you mean 'topic'\?\); columns: "
      r"id, question, answer, topic, persona, age_group$"),
-    ({"label": "topic", "stratify": ["persna"]}, r"^--stratify: no column 'persna' \(did you "
+    ({"label": "topic", "stratify": ["persna"]}, r"^stratify: no column 'persna' \(did you "
      r"mean 'persona'\?\)"),
-    ({"label": "topic", "group": "conv"}, r"^--group: no column 'conv'"),
-    ({"label": "topic", "ratios": "0.8,0.3"}, r"^--ratios: must be 2 \(train,test\) or 3 "
+    ({"label": "topic", "group": "conv"}, r"^group: no column 'conv'"),
+    ({"label": "topic", "ratios": "0.8,0.3"}, r"^ratios: must be 2 \(train,test\) or 3 "
      r"\(train,validation,test\) positive numbers that sum to 1; got '0.8,0.3', which sums "
      r"to 1.1$"),
-    ({"label": "topic", "ratios": [0.5, -0.2, 0.7]}, r"^--ratios: .*not positive \('0.5,-0.2,0.7'\)"),
-    ({"label": "topic", "ratios": "1"}, r"^--ratios: .*got 1 numbers \('1'\)"),
-    ({"label": "topic", "ratios": "a,b"}, r"^--ratios: .*got 'a,b'$"),
-    ({"label": "topic", "ratios": [0.25] * 4}, r"^--ratios: .*got 4 numbers"),
-    ({"label": "topic", "near_threshold": 1.5}, r"^--near-threshold: must be in \(0, 1\]"),
-    ({"label": "topic", "stratify": ["topic"]}, r"^--stratify: 'topic' is already the label"),
-    ({"label": "topic", "min_stratum": 0}, r"^--min-stratum: must be a positive number"),
+    ({"label": "topic", "ratios": [0.5, -0.2, 0.7]}, r"^ratios: .*not positive \('0.5,-0.2,0.7'\)"),
+    ({"label": "topic", "ratios": "1"}, r"^ratios: .*got 1 numbers \('1'\)"),
+    ({"label": "topic", "ratios": "a,b"}, r"^ratios: .*got 'a,b'$"),
+    ({"label": "topic", "ratios": [0.25] * 4}, r"^ratios: .*got 4 numbers"),
+    ({"label": "topic", "near_threshold": 1.5}, r"^near threshold: must be in \(0, 1\]"),
+    ({"label": "topic", "stratify": ["topic"]}, r"^stratify: 'topic' is already the label"),
+    ({"label": "topic", "min_stratum": 0}, r"^min stratum: must be a positive number"),
     ({"label": "persona", "text_columns": ["topic"], "dedupe": True},
-     r"^--dedupe: keeping duplicate clusters together leaves split 'test' empty; use "
+     r"^dedupe: keeping duplicate clusters together leaves split 'test' empty; use "
      r"smaller groups or other ratios$"),
-    ({"label": "topic", "group": "persona"}, r"^--group: keeping groups of 'persona' "
+    ({"label": "topic", "group": "persona"}, r"^group: keeping groups of 'persona' "
      r"together leaves split 'validation' empty; use smaller groups or other ratios$"),
     ({"label": "topic", "group": "persona", "ratios": [0.25, 0.25, 0.5], "min_stratum": 1},
      None),
     ({"label": "topic", "group": "id", "ratios": "0.998,0.001,0.001"},
-     r"^--group: keeping groups of 'id' together leaves split '(validation|test)' empty"),
-    ({"label": "topic", "ratios": "0.998,0.001,0.001"}, r"^--ratios: split 'validation' gets "
+     r"^group: keeping groups of 'id' together leaves split '(validation|test)' empty"),
+    ({"label": "topic", "ratios": "0.998,0.001,0.001"}, r"^ratios: split 'validation' gets "
      r"no rows \(0.001 x 363 rows rounds to 0\); use a larger ratio or more data$"),
 ]
 
@@ -143,13 +143,13 @@ def test_bad_inputs_are_named(kwargs, message):
 
 def test_null_labels_say_how_many():
     raw = pd.read_csv(DEMO)
-    with pytest.raises(WorkbenchError, match=r"^--label: column 'topic' has 2 null values out "
+    with pytest.raises(WorkbenchError, match=r"^label: column 'topic' has 2 null values out "
                        r"of 365 rows; drop or fill them first"):
         plan_split(raw, label="topic")
 
 
 def test_single_class_and_too_few_rows():
-    with pytest.raises(WorkbenchError, match=r"^--label: column 'y' has a single class "
+    with pytest.raises(WorkbenchError, match=r"^label: column 'y' has a single class "
                        r"\('a'\); stratifying needs at least 2$"):
         plan_split(pd.DataFrame({"y": ["a"] * 10}), label="y")
     with pytest.raises(WorkbenchError, match=r"^DATA: 2 rows, fewer than the 3 splits asked "
@@ -159,7 +159,7 @@ def test_single_class_and_too_few_rows():
 
 def test_dedupe_needs_text_and_keeps_exact_split_without_duplicates():
     frame = pd.DataFrame({"y": ["a", "b"] * 10, "n": range(20)})
-    with pytest.raises(WorkbenchError, match=r"^--dedupe: no free-text column to find "
+    with pytest.raises(WorkbenchError, match=r"^dedupe: no free-text column to find "
                        r"duplicates in; name one with --text COL$"):
         plan_split(frame, label="y", dedupe=True)
     texts = frame.assign(t=[f"entirely different sentence {i} " * (i + 1) for i in range(20)])
@@ -180,15 +180,16 @@ def test_groups_keep_strata_balanced():
 
 def test_fewer_groups_than_splits():
     frame = pd.DataFrame({"y": ["a", "b"] * 10, "conv": [1, 2] * 10})
-    with pytest.raises(WorkbenchError, match=r"^--group: 'conv' has 2 distinct values, fewer "
+    with pytest.raises(WorkbenchError, match=r"^group: 'conv' has 2 distinct values, fewer "
                        r"than the 3 splits asked for$"):
         plan_split(frame, label="y", group="conv")
 
 
 def test_strata_too_small_names_crossed_strata():
     frame = pd.DataFrame({"y": ["a"] * 10 + ["b"] * 10, "g": ["m"] * 19 + ["w"]})
-    with pytest.raises(WorkbenchError, match=r"^--label: 1 y x g stratum too small to split "
-                       r"into 3 \(fewer than 3 rows\): 'b\|w' \(1 row\); pass --min-stratum 3"):
+    with pytest.raises(WorkbenchError, match=r"^label: 1 y x g stratum too small to split "
+                       r"into 3 \(fewer than 3 rows\): 'b\|w' \(1 row\); set the minimum stratum "
+                       r"size to 3"):
         plan_split(frame, label="y", stratify=["g"])
 
 
@@ -327,7 +328,7 @@ def test_property_groups_never_span_splits(data, n_groups, seed):
         plan = plan_split(frame, label="y", group="conv", ratios=ratios, seed=seed,
                           min_stratum=1, leakage=False)
     except WorkbenchError as exc:  # too few groups, or a split left empty: said plainly
-        assert str(exc).startswith(("--group: ", "--ratios: "))  # never a crash
+        assert str(exc).startswith(("group: ", "ratios: "))  # never a crash
         return
     where = plan.assignment()
     for rows in frame.groupby("conv").groups.values():

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..core.errors import WorkbenchError
+from ..core.errors import ConfigError, WorkbenchError
 from . import _rules
 from ._history import record_check
 from ._report import CheckReport, CheckResult, DatasetRef
@@ -61,7 +61,7 @@ def run_checks(frame: pd.DataFrame, suite: SuiteSpec, *, dataset: DatasetRef,
     workbench's text rules run on the same frame and are reported the same way.
     """
     if engine != "pandas":
-        raise WorkbenchError(f"--engine: '{engine}' is not available here; use pandas")
+        raise ConfigError(f"engine: '{engine}' is not available here; use pandas", param="engine")
     if len(frame) == 0:
         raise WorkbenchError(f"{dataset.name}: the dataset is empty (0 rows); nothing to check")
     if not suite.expectations:

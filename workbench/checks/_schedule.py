@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..core.errors import NotFoundError, WorkbenchError, did_you_mean
+from ..core.errors import ConfigError, NotFoundError, WorkbenchError, did_you_mean
 
 TABLE = "workbench_schedule"
 DEFAULT_MISFIRE_GRACE_S = 3600
@@ -81,13 +81,15 @@ def _trigger(cron: str | None, every_seconds: float | None):
         raise WorkbenchError("give exactly one of --cron EXPR or --every-seconds N")
     if every_seconds is not None:
         if every_seconds <= 0:
-            raise WorkbenchError(f"--every-seconds: must be positive, got {every_seconds}")
+            raise ConfigError(f"every seconds: must be positive, got {every_seconds}",
+                              param="every_seconds")
         return IntervalTrigger(seconds=every_seconds, timezone=dt.timezone.utc)
     try:
         return CronTrigger.from_crontab(cron, timezone=dt.timezone.utc)
     except ValueError as exc:
-        raise WorkbenchError(f"--cron: '{cron}' is not a crontab expression ({exc}); use five "
-                             "fields: minute hour day month weekday, e.g. '*/15 * * * *'") from None
+        raise ConfigError(f"cron: '{cron}' is not a crontab expression ({exc}); use five "
+                          "fields: minute hour day month weekday, e.g. '*/15 * * * *'",
+                          param="cron") from None
 
 
 def _describe(trigger) -> str:

@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     except WorkbenchError as exc:
         if debug:
             traceback.print_exc()
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"error: {_flagged(exc)}", err=True)
         return _exit(2)
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
@@ -85,6 +85,13 @@ def main(argv: list[str] | None = None) -> int:
                    "for the traceback)", err=True)
         return _exit(3)
     return _exit(rv if isinstance(rv, int) else 0)
+
+
+def _flagged(exc: WorkbenchError) -> str:
+    """The message with its parameter shown as the flag a CLI user typed (``--min-stratum``)."""
+    if not exc.param:
+        return str(exc)
+    return exc.labelled("--" + exc.param.replace("_", "-"))
 
 
 def _exit(code: int) -> int:

@@ -17,7 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .errors import WorkbenchError
+from .errors import ConfigError, WorkbenchError
 
 ENGINES = ("pandas", "spark")
 DEFAULT_MASTER = "local[*]"
@@ -46,8 +46,8 @@ def check_engine(engine: str) -> str:
     if engine not in ENGINES:
         from .errors import did_you_mean
 
-        raise WorkbenchError(f"--engine: unknown engine '{engine}'{did_you_mean(engine, ENGINES)}"
-                             f"; choose one of: {', '.join(ENGINES)}")
+        raise ConfigError(f"engine: unknown engine '{engine}'{did_you_mean(engine, ENGINES)}"
+                          f"; choose one of: {', '.join(ENGINES)}", param="engine")
     return engine
 
 
@@ -55,9 +55,10 @@ def check_master(master: str | None) -> str:
     """A Spark master URL (``local[*]`` when None), checked for its form only."""
     master = DEFAULT_MASTER if master in (None, "") else str(master).strip()
     if not _MASTER_RE.match(master):
-        raise WorkbenchError(
-            f"--spark-master: '{master}' is not a Spark master URL; use local[*], local[N], "
-            "spark://HOST:PORT, yarn or k8s://https://HOST:PORT")
+        raise ConfigError(
+                          f"spark master: '{master}' is not a Spark master URL; use local[*], "
+                          "local[N], spark://HOST:PORT, yarn or k8s://https://HOST:PORT",
+                          param="spark_master")
     return master
 
 
@@ -146,8 +147,8 @@ def spark_session(master: str | None = None, *, app_name: str = "workbench",
         session = builder.getOrCreate()
     except Exception as exc:  # noqa: BLE001 - py4j / JVM start-up errors vary
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise WorkbenchError(f"--spark-master: could not start Spark on '{master}': "
-                             f"{first}") from None
+        raise ConfigError(f"spark master: could not start Spark on '{master}': "
+                          f"{first}", param="spark_master") from None
     session.sparkContext.setLogLevel("ERROR")
     return session
 

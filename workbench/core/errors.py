@@ -32,6 +32,23 @@ class WorkbenchError(Exception):
         super().__init__(message)
         self.param = param
 
+    def labelled(self, label: str) -> str:
+        """The message with its subject shown as ``label`` (a flag, a widget's label).
+
+        >>> ConfigError("min stratum: must be positive; got 0", param="min_stratum"
+        ...             ).labelled("--min-stratum")
+        '--min-stratum: must be positive; got 0'
+        >>> ConfigError("no metric named", param="metrics").labelled("Metrics")
+        'Metrics: no metric named'
+        """
+        text = str(self)
+        if not self.param:
+            return text
+        words = self.param.replace("_", " ") + ": "
+        if text.startswith(words):
+            text = text[len(words):]
+        return f"{label}: {text}"
+
 
 class ConfigError(WorkbenchError, ValueError):
     """A bad argument or a bad entry in a config file."""

@@ -27,7 +27,13 @@ import numpy as np
 import pandas as pd
 
 from ..core.digest import hasher
-from ..core.errors import WorkbenchError, did_you_mean, unknown_name
+from ..core.errors import (
+    ConfigError,
+    DataError,
+    WorkbenchError,
+    did_you_mean,
+    unknown_name,
+)
 from ..core.packaged import package_path
 from ..core.store import DatasetVersion, Store
 from ._conversations import (
@@ -56,12 +62,12 @@ def _decode(raw: bytes, path: Path, encoding: str) -> str:
         return raw.decode(encoding)
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise WorkbenchError(
+        raise DataError(
             f"{path}: bytes that are not valid {encoding} at byte offset {exc.start} "
-            f"(line {line}); pass --encoding (for example --encoding latin-1) if the file "
-            "uses another encoding") from None
+            f"(line {line}); if the file uses another encoding, choose it (for example "
+            "latin-1)") from None
     except LookupError:
-        raise WorkbenchError(f"--encoding: unknown encoding '{encoding}'") from None
+        raise ConfigError(f"encoding: unknown encoding '{encoding}'", param="encoding") from None
 
 
 def _check_header(header: list[str], path: Path) -> None:
@@ -217,27 +223,27 @@ def _read_sql(url: str, query: str) -> pd.DataFrame:
     try:
         engine = create_engine(url)
     except (ArgumentError, NoSuchModuleError) as exc:
-        raise WorkbenchError(f"--url: not a usable SQLAlchemy URL: {exc}") from None
+        raise ConfigError(f"url: not a usable SQLAlchemy URL: {exc}", param="url") from None
     if url.startswith("sqlite:///"):
         db = url.removeprefix("sqlite:///")
         if db and db != ":memory:" and not Path(db).is_file():
-            raise WorkbenchError(f"--url: no SQLite database at {db}")
+            raise ConfigError(f"url: no SQLite database at {db}", param="url")
     try:
         with engine.connect() as conn:
             result = conn.execute(text(query))
             if not result.returns_rows:
-                raise WorkbenchError("--sql: the query returns no rows (use a SELECT)")
+                raise ConfigError("sql: the query returns no rows (use a SELECT)", param="sql")
             keys = list(result.keys())
             rows = result.fetchall()
             conn.rollback()  # read-only use: never commit anything to the source
     except SQLAlchemyError as exc:
         msg = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        raise WorkbenchError(f"--sql: the database refused the query: {msg}") from None
+        raise ConfigError(f"sql: the database refused the query: {msg}", param="sql") from None
     finally:
         engine.dispose()
     _check_header(keys, Path("--sql"))
     if not rows:
-        raise WorkbenchError("--sql: the query returned no rows")
+        raise ConfigError("sql: the query returned no rows", param="sql")
     return pd.DataFrame([tuple(r) for r in rows], columns=keys)
 
 
@@ -352,9 +358,10 @@ def default_name(source: str) -> str:
 
 def check_name(name: str) -> str:
     if not _NAME_RE.match(name):
-        raise WorkbenchError(
-            f"--name: '{name}' is not a valid dataset name; use letters, digits, '_', '.', '-' "
-            "(starting with a letter or digit, at most 100 characters)")
+        raise ConfigError(
+                          f"name: '{name}' is not a valid dataset name; use letters, digits, "
+                          "'_', '.', '-' (starting with a letter or digit, at most 100 "
+                          "characters)", param="name")
     return name
 
 

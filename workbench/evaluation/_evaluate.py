@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..core.errors import NotFoundError, WorkbenchError, did_you_mean
+from ..core.errors import ConfigError, NotFoundError, WorkbenchError, did_you_mean
 from ..generation import GenerationSettings
 from ..models import trained_run_id
 from .metrics import Scores, bootstrap_ci, paired_bootstrap, parse_metrics
@@ -110,8 +110,8 @@ def load_eval_data(project, data: str) -> tuple[pd.DataFrame, str, str, tuple[st
 
     data = (data or "").strip()
     if not data:
-        raise WorkbenchError("--data: empty; pass split:ID[:PART], a dataset NAME[@VERSION] "
-                             "or a file")
+        raise ConfigError("data: empty; pass split:ID[:PART], a dataset NAME[@VERSION] "
+                          "or a file", param="data")
     if data.startswith("split:"):
         from ..splits import get_split_run, parse_split_ref, split_frame
 
@@ -138,7 +138,7 @@ def build_prompts(frame: pd.DataFrame, *, prompt_col: str, template: str | None,
         return ["" if _isnan(v) else str(v) for v in frame[prompt_col]]
     cols = _FIELD.findall(template)
     if not cols:
-        raise WorkbenchError(f"--template: no {{column}} placeholder in {template!r}")
+        raise ConfigError(f"template: no {{column}} placeholder in {template!r}", param="template")
     for c in cols:
         _need_column(frame, c, where, "template", "fix --template")
     rows = frame[cols].to_dict("records")
@@ -180,9 +180,9 @@ def _check_slices(frame: pd.DataFrame, slices: Sequence[str], where: str) -> lis
     for col in slices:
         col = col.strip()
         if col not in frame.columns:
-            raise WorkbenchError(f"--slice: no column '{col}' in {where}"
-                                 f"{did_you_mean(col, frame.columns)}; columns: "
-                                 f"{_columns_hint(frame)}")
+            raise ConfigError(f"slice: no column '{col}' in {where}"
+                              f"{did_you_mean(col, frame.columns)}; columns: "
+                              f"{_columns_hint(frame)}", param="slice")
         if col not in out:
             out.append(col)
     return out
@@ -515,8 +515,8 @@ def compare(project, a: str, b: str, *, metrics: str | Sequence[str] | None = No
     by_b = {str(r["id"]): r for r in rb}
     common = [r for r in ra if str(r["id"]) in by_b]
     if not common:
-        raise WorkbenchError(f"--compare: {a} and {b} share no example ids; compare two "
-                             "evaluations of the same examples")
+        raise ConfigError(f"compare: {a} and {b} share no example ids; compare two "
+                          "evaluations of the same examples", param="compare")
     if len(common) < max(len(ra), len(rb)):
         warnings.append(f"only {len(common)} examples are in both ({len(ra)} in A, "
                         f"{len(rb)} in B); compared those")
@@ -534,7 +534,7 @@ def compare(project, a: str, b: str, *, metrics: str | Sequence[str] | None = No
                 s.bleu_stats = None
     diffs = paired_bootstrap(sa, sb, resamples=resamples, seed=seed)
     if not diffs:
-        raise WorkbenchError(f"--compare: {a} and {b} have no metric in common")
+        raise ConfigError(f"compare: {a} and {b} have no metric in common", param="compare")
     key = primary_metric([x for x, _ in pairs]) if primary_metric([y for _, y in pairs]) else None
     changed = []
     if key:

@@ -18,7 +18,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..core.errors import WorkbenchError
+from ..core.errors import ConfigError
 
 
 def world() -> tuple[int, int]:
@@ -71,13 +71,14 @@ def launch_command(target: Sequence[str], *, num_processes: int,
         Start it with ``subprocess.run(argv, env={**os.environ, **env})``.
     """
     if not isinstance(num_processes, int) or num_processes < 1:
-        raise WorkbenchError(f"--num-processes: must be an integer >= 1; got {num_processes!r}")
+        raise ConfigError(f"num processes: must be an integer >= 1; got {num_processes!r}",
+                          param="num_processes")
     argv = [sys.executable, "-m", "accelerate.commands.launch"]
     env: dict[str, str] = {"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
     if config_file is not None:
         path = Path(config_file)
         if not path.is_file():
-            raise WorkbenchError(f"--accelerate-config: no such file {path}")
+            raise ConfigError(f"accelerate config: no such file {path}", param="accelerate_config")
         argv += ["--config_file", str(path), "--num_processes", str(num_processes)]
     else:
         import torch
@@ -103,7 +104,8 @@ def torchrun_command(target: Sequence[str], *, num_processes: int, port: int | N
     Same contract as :func:`launch_command` (without a config file).
     """
     if not isinstance(num_processes, int) or num_processes < 1:
-        raise WorkbenchError(f"--num-processes: must be an integer >= 1; got {num_processes!r}")
+        raise ConfigError(f"num processes: must be an integer >= 1; got {num_processes!r}",
+                          param="num_processes")
     import torch
 
     env = {"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}

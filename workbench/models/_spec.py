@@ -52,12 +52,11 @@ def parse_model_spec(spec: str | ModelSpec) -> ModelSpec:
         return spec
     text = str(spec or "").strip()
     if not text:
-        raise ConfigError("model spec is empty", param="model")
+        raise ConfigError("model spec is empty")
     head, _, rest = text.partition(":")
     if head == "run":
         if not rest.strip().isdigit():
-            raise ConfigError(f"model '{text}': a run id is a number, as in run:12",
-                              param="model")
+            raise ConfigError(f"model '{text}': a run id is a number, as in run:12")
         return ModelSpec("run", rest.strip(), text=text)
     if head == "packaged":
         return ModelSpec("packaged", rest, text=text)

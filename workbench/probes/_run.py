@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.digest import sha256_file, sha256_json
-from ..core.errors import WorkbenchError, did_you_mean
+from ..core.errors import ConfigError, WorkbenchError, did_you_mean
 from ..models import trained_run_id
 from ._scorers import ScoreInput, agreement, get_scorer, score_outputs
 from ._sets import ProbePlan
@@ -363,17 +363,18 @@ def run_probe(project, *, plan: ProbePlan | None = None, outputs: str | Path | N
     """
     cfg = config or StatsConfig()
     if samples < 1:
-        raise WorkbenchError(f"--samples: must be at least 1, got {samples}")
+        raise ConfigError(f"samples: must be at least 1, got {samples}", param="samples")
     if (model is None) == (outputs is None and outputs_frame is None):
         raise WorkbenchError("give either a model (--model) or an outputs file (--outputs)")
     if model is not None and plan is None:
-        raise WorkbenchError("--probes: a probe set is needed to probe a model")
+        raise ConfigError("probes: a probe set is needed to probe a model", param="probes")
     if plan is not None and plan.kind == "likelihood":
         if model is None:
             raise WorkbenchError(f"--probes {plan.name}: a likelihood benchmark scores a model's "
                                  "log-likelihoods; it cannot audit an outputs file")
         if scorers and list(scorers) != ["loglik"]:
-            raise WorkbenchError(f"--scorer: {plan.name} is scored by log-likelihood only")
+            raise ConfigError(f"scorer: {plan.name} is scored by log-likelihood only",
+                              param="scorer")
         names = ["loglik"]
     else:
         names = list(dict.fromkeys(scorers or [plan.scorer if plan else "sentiment"]))

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..core.errors import WorkbenchError, did_you_mean
+from ..core.errors import ConfigError, did_you_mean
 
 SHINGLE = 5
 NUM_PERM = 128
@@ -56,8 +56,8 @@ def pick_text_columns(frame: pd.DataFrame, columns: Sequence[str] | None, *,
         for c in columns:
             if c not in frame.columns:
                 cols = [str(x) for x in frame.columns]
-                raise WorkbenchError(f"--text: no column '{c}'{did_you_mean(c, cols)}; "
-                                     f"columns: {', '.join(cols)}")
+                raise ConfigError(f"text: no column '{c}'{did_you_mean(c, cols)}; "
+                                  f"columns: {', '.join(cols)}", param="text")
         return list(dict.fromkeys(columns))
     out = []
     for c in frame.columns:

@@ -25,7 +25,13 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from ..core.errors import NotFoundError, WorkbenchError, did_you_mean
+from ..core.errors import (
+    ConfigError,
+    DataError,
+    NotFoundError,
+    WorkbenchError,
+    did_you_mean,
+)
 from ..core.store import DatasetVersion, Run, Store
 from ._leakage import ProbePrompts
 
@@ -87,23 +93,24 @@ def parse_ratios(ratios: str | Sequence[float]) -> tuple[float, ...]:
         values = tuple(float(x) for x in (ratios.split(",") if isinstance(ratios, str)
                                           else ratios))
     except (TypeError, ValueError):
-        raise WorkbenchError(f"--ratios: {allowed}; got '{shown}'") from None
+        raise ConfigError(f"ratios: {allowed}; got '{shown}'", param="ratios") from None
     if len(values) not in (2, 3):
-        raise WorkbenchError(f"--ratios: {allowed}; got {len(values)} numbers ('{shown}')")
+        raise ConfigError(f"ratios: {allowed}; got {len(values)} numbers ('{shown}')",
+                          param="ratios")
     if not all(math.isfinite(v) and v > 0 for v in values):
-        raise WorkbenchError(f"--ratios: {allowed}; got a number that is not positive "
-                             f"('{shown}')")
+        raise ConfigError(f"ratios: {allowed}; got a number that is not positive "
+                          f"('{shown}')", param="ratios")
     if abs(sum(values) - 1) > 1e-6:
-        raise WorkbenchError(f"--ratios: {allowed}; got '{shown}', which sums to "
-                             f"{sum(values):g}")
+        raise ConfigError(f"ratios: {allowed}; got '{shown}', which sums to "
+                          f"{sum(values):g}", param="ratios")
     return values
 
 
-def _check_column(frame: pd.DataFrame, col: str, option: str) -> None:
+def _check_column(frame: pd.DataFrame, col: str, param: str) -> None:
     if col not in frame.columns:
         cols = [str(c) for c in frame.columns]
-        raise WorkbenchError(f"{option}: no column '{col}'{did_you_mean(col, cols)}; "
-                             f"columns: {', '.join(cols)}")
+        raise DataError(f"{param}: no column '{col}'{did_you_mean(col, cols)}; "
+                        f"columns: {', '.join(cols)}", param=param)
 
 
 def _value_str(v: Any) -> str:
@@ -130,15 +137,15 @@ def _merge_small(strata: list[str], *, k: int, min_stratum: int | None,
             what = "label" if not stratify else f"{' x '.join([label, *stratify])}"
             listed = ", ".join(f"'{s}' ({n} row{'s' if n != 1 else ''})"
                                for s, n in small.items())
-            raise WorkbenchError(
-                f"--label: {len(small)} {what} strat{'a' if len(small) != 1 else 'um'} "
-                f"too small to split into {k} (fewer than {k} rows): {listed}; pass "
-                f"--min-stratum {k} to merge strata under {k} rows into one '{OTHER}' "
-                "stratum")
+            raise ConfigError(
+                f"label: {len(small)} {what} strat{'a' if len(small) != 1 else 'um'} "
+                f"too small to split into {k} (fewer than {k} rows): {listed}; set the "
+                f"minimum stratum size to {k} to merge strata under {k} rows into one "
+                f"'{OTHER}' stratum", param="label")
         return strata, []
     if min_stratum < 1:
-        raise WorkbenchError(f"--min-stratum: must be a positive number of rows; got "
-                             f"{min_stratum}")
+        raise ConfigError(f"min stratum: must be a positive number of rows; got "
+                          f"{min_stratum}", param="min_stratum")
     merged = sorted(s for s, n in sizes.items() if n < min_stratum)
     if not merged:
         return strata, []
@@ -306,29 +313,30 @@ def plan_split(frame: pd.DataFrame, *, label: str, stratify: Sequence[str] = (),
     ratios = parse_ratios(ratios)
     parts = PARTS_2 if len(ratios) == 2 else PARTS_3
     stratify = list(dict.fromkeys(stratify))
-    _check_column(frame, label, "--label")
+    _check_column(frame, label, "label")
     for col in stratify:
-        _check_column(frame, col, "--stratify")
+        _check_column(frame, col, "stratify")
     if group is not None:
-        _check_column(frame, group, "--group")
+        _check_column(frame, group, "group")
     if label in stratify:
-        raise WorkbenchError(f"--stratify: '{label}' is already the label; stratify on "
-                             "other columns")
+        raise ConfigError(f"stratify: '{label}' is already the label; stratify on "
+                          "other columns", param="stratify")
     if not 0 < near_threshold <= 1:
-        raise WorkbenchError(f"--near-threshold: must be in (0, 1]; got {near_threshold:g}")
+        raise ConfigError(f"near threshold: must be in (0, 1]; got {near_threshold:g}",
+                          param="near_threshold")
     k, n = len(parts), len(frame)
     if n < k:
         raise WorkbenchError(f"DATA: {n} row{'s' if n != 1 else ''}, fewer than the {k} "
                              f"splits asked for ({', '.join(parts)})")
     nulls = int(frame[label].isna().sum())
     if nulls:
-        raise WorkbenchError(f"--label: column '{label}' has {nulls} null value"
-                             f"{'s' if nulls != 1 else ''} out of {n} rows; drop or fill "
-                             "them first (for example with 'workbench clean')")
+        raise ConfigError(f"label: column '{label}' has {nulls} null value"
+                          f"{'s' if nulls != 1 else ''} out of {n} rows; drop or fill "
+                          "them first (for example with 'workbench clean')", param="label")
     classes = frame[label].map(_value_str).unique()
     if len(classes) < 2:
-        raise WorkbenchError(f"--label: column '{label}' has a single class "
-                             f"('{classes[0]}'); stratifying needs at least 2")
+        raise ConfigError(f"label: column '{label}' has a single class "
+                          f"('{classes[0]}'); stratifying needs at least 2", param="label")
     raw_strata = _strata(frame, label, stratify)
     strata, merged = _merge_small(raw_strata, k=k, min_stratum=min_stratum, label=label,
                                   stratify=stratify)
@@ -341,8 +349,8 @@ def plan_split(frame: pd.DataFrame, *, label: str, stratify: Sequence[str] = (),
         if (leakage or dedupe) and texts else None
 
     if dedupe and not texts:
-        raise WorkbenchError("--dedupe: no free-text column to find duplicates in; name one "
-                             "with --text COL")
+        raise ConfigError("dedupe: no free-text column to find duplicates in; name one "
+                          "with --text COL", param="dedupe")
     # dedupe with no duplicate at all needs no groups: keep the exact allocation
     grouped = group is not None or (dedupe and clusters is not None
                                     and len(np.unique(clusters.cluster_of)) < n)
@@ -366,7 +374,7 @@ def plan_split(frame: pd.DataFrame, *, label: str, stratify: Sequence[str] = (),
         if n_groups < k:
             what = f"'{group}' has {n_groups} distinct value{'s' if n_groups != 1 else ''}" \
                 if group else f"the data has {n_groups} distinct duplicate clusters"
-            raise WorkbenchError(f"--group: {what}, fewer than the {k} splits asked for")
+            raise ConfigError(f"group: {what}, fewer than the {k} splits asked for", param="group")
         part_of = _assign_groups(codes, len(names), groups, ratios, rng)
     rows = {}
     for j, p in enumerate(parts):
@@ -375,12 +383,12 @@ def plan_split(frame: pd.DataFrame, *, label: str, stratify: Sequence[str] = (),
     if empty:
         if not grouped:
             r = ratios[parts.index(empty[0])]
-            raise WorkbenchError(f"--ratios: split '{empty[0]}' gets no rows ({r:g} x {n} "
-                                 "rows rounds to 0); use a larger ratio or more data")
-        opt, how = ("--group", f"groups of '{group}'") if group else \
-            ("--dedupe", "duplicate clusters")
-        raise WorkbenchError(f"{opt}: keeping {how} together leaves split '{empty[0]}' "
-                             "empty; use smaller groups or other ratios")
+            raise ConfigError(f"ratios: split '{empty[0]}' gets no rows ({r:g} x {n} "
+                              "rows rounds to 0); use a larger ratio or more data", param="ratios")
+        opt, how = ("group", f"groups of '{group}'") if group else \
+            ("dedupe", "duplicate clusters")
+        raise ConfigError(f"{opt}: keeping {how} together leaves split '{empty[0]}' "
+                          "empty; use smaller groups or other ratios", param=opt)
 
     counts = {p: len(rows[p]) for p in parts}
     per_stratum: dict[str, dict[str, int]] = {s: {p: 0 for p in parts} for s in names}

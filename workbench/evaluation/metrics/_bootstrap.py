@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...core.errors import WorkbenchError
+from ...core.errors import ConfigError, WorkbenchError
 from ._scores import Scores
 
 MIN_RESAMPLES = 1000
@@ -19,8 +19,8 @@ MIN_RESAMPLES = 1000
 
 def _check(resamples: int, level: float) -> None:
     if not isinstance(resamples, int) or resamples < MIN_RESAMPLES:
-        raise WorkbenchError(f"--resamples: must be an integer >= {MIN_RESAMPLES}; "
-                             f"got {resamples!r}")
+        raise ConfigError(f"resamples: must be an integer >= {MIN_RESAMPLES}; "
+                          f"got {resamples!r}", param="resamples")
     if not 0 < level < 1:
         raise WorkbenchError(f"level: must be in (0, 1); got {level!r}")
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ...core.errors import WorkbenchError, unknown_name
+from ...core.errors import ConfigError, unknown_name
 from ._text import ROUGE_TYPES
 
 #: metric name (as in ``--metrics``) -> the numbers it reports
@@ -26,10 +26,11 @@ def parse_metrics(metrics: str | Sequence[str] | None) -> list[str]:
     names = metrics.split(",") if isinstance(metrics, str) else list(metrics)
     names = [n.strip().lower() for n in names if n and n.strip()]
     if not names:
-        raise WorkbenchError(f"--metrics: no metric named; choose from {', '.join(METRICS)}")
+        raise ConfigError(f"metrics: no metric named; choose from {', '.join(METRICS)}",
+                          param="metrics")
     for n in names:
         if n not in METRICS:
-            raise WorkbenchError(f"--metrics: {unknown_name('metric', n, METRICS)}")
+            raise ConfigError(f"metrics: {unknown_name('metric', n, METRICS)}", param="metrics")
     return [m for m in METRICS if m in names]
 
 
