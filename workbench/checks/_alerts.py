@@ -117,17 +117,25 @@ def _post(url: str, body: bytes) -> None:
         resp.read()
 
 
+class _CommandFailed(RuntimeError):
+    pass
+
+
 def _pipe(command: str, body: bytes, cwd: str | None) -> None:
     proc = subprocess.run(shlex.split(command), check=False, input=body, capture_output=True,
                           cwd=cwd, timeout=60)
     if proc.returncode != 0:
         tail = proc.stderr.decode(errors="replace").strip().splitlines()
-        raise RuntimeError(f"exit code {proc.returncode}" + (f": {tail[-1]}" if tail else ""))
+        raise _CommandFailed(f"exit code {proc.returncode}" + (f": {tail[-1]}" if tail else ""))
 
 
 def _error(exc: BaseException) -> str:
     if isinstance(exc, urllib.error.HTTPError):
         return f"HTTP {exc.code} {exc.reason}"
+    if isinstance(exc, _CommandFailed):
+        return str(exc)
+    if isinstance(exc, subprocess.TimeoutExpired):
+        return f"did not finish within {exc.timeout:g}s"
     if isinstance(exc, urllib.error.URLError):
         return f"cannot reach it: {exc.reason}"
     return f"{type(exc).__name__}: {exc}"

@@ -452,6 +452,7 @@ def run_scheduler(project, *, for_seconds: float | None = None,
 
     sched.add_listener(listener, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED
                        | EVENT_JOB_MAX_INSTANCES | EVENT_JOB_SUBMITTED)
+    say(f"scheduler up at {dt.datetime.now(dt.UTC):%H:%M:%S} UTC")
     sched.start()
     start = time.monotonic()
     last_poll = start
