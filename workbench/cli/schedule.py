@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from typer.core import TyperCommand
@@ -26,14 +26,14 @@ schedule_app = typer.Typer(no_args_is_help=True, help="Schedule checks (jobs kep
 @schedule_app.command("add", cls=_AddCommand)
 def add(
     command: Annotated[list[str], typer.Argument(help="After '--': the command to run, e.g. -- check DATA --suite checks/X.yaml")],
-    cron: Annotated[Optional[str], typer.Option(help="Crontab expression (UTC), e.g. '*/15 * * * *'.")] = None,
-    every_seconds: Annotated[Optional[float], typer.Option(help="Run every N seconds instead of a cron expression.")] = None,
+    cron: Annotated[str | None, typer.Option(help="Crontab expression (UTC), e.g. '*/15 * * * *'.")] = None,
+    every_seconds: Annotated[float | None, typer.Option(help="Run every N seconds instead of a cron expression.")] = None,
     misfire_grace: Annotated[int, typer.Option(help="A run missed by less than this many seconds still runs (once).")] = 3600,
-    notify: Annotated[Optional[str], typer.Option(metavar="URL", help="POST a JSON summary (with a Slack-compatible 'text') to URL when a run fails, breaks or recovers.")] = None,
-    notify_command: Annotated[Optional[str], typer.Option(metavar="CMD", help="Run CMD with the same JSON summary on stdin when a run fails, breaks or recovers.")] = None,
+    notify: Annotated[str | None, typer.Option(metavar="URL", help="POST a JSON summary (with a Slack-compatible 'text') to URL when a run fails, breaks or recovers.")] = None,
+    notify_command: Annotated[str | None, typer.Option(metavar="CMD", help="Run CMD with the same JSON summary on stdin when a run fails, breaks or recovers.")] = None,
     notify_retries: Annotated[int, typer.Option(help="Retries of an alert that could not be delivered.")] = 3,
     notify_backoff: Annotated[float, typer.Option(metavar="SECONDS", help="Wait before the first retry; doubled for each next one.")] = 2.0,
-    json_out: Annotated[Optional[str], typer.Option("--json", metavar="PATH", help="Write the job as JSON to PATH ('-' for stdout).")] = None,
+    json_out: Annotated[str | None, typer.Option("--json", metavar="PATH", help="Write the job as JSON to PATH ('-' for stdout).")] = None,
 ) -> None:
     """Add a scheduled job: workbench schedule add --cron '*/15 * * * *' -- check DATA --suite FILE."""
     from ..checks import NotifySpec, add_job
@@ -53,7 +53,7 @@ def add(
 
 
 @schedule_app.command("list")
-def list_(json_out: Annotated[Optional[str], typer.Option("--json", metavar="PATH", help="Write the jobs as JSON to PATH ('-' for stdout).")] = None) -> None:
+def list_(json_out: Annotated[str | None, typer.Option("--json", metavar="PATH", help="Write the jobs as JSON to PATH ('-' for stdout).")] = None) -> None:
     """List scheduled jobs, each with its last result and its last alert."""
     from ..checks import describe_alert, list_jobs
     from ..core.output import write_json
@@ -84,7 +84,7 @@ def remove(job_id: Annotated[str, typer.Argument(metavar="ID", help="Job id (see
 
 
 @schedule_app.command("run")
-def run(for_seconds: Annotated[Optional[float], typer.Option(help="Stop after N seconds (default: run until Ctrl-C).")] = None) -> None:
+def run(for_seconds: Annotated[float | None, typer.Option(help="Stop after N seconds (default: run until Ctrl-C).")] = None) -> None:
     """Run the scheduler in the foreground: each job runs the workbench CLI as a subprocess."""
     from ..checks import list_jobs, run_scheduler
     from ._output import echo, get_project
