@@ -96,8 +96,13 @@ def test_jobs_persist_with_one_instance_coalesce_grace_and_alerts(sched_project)
 
 @pytest.mark.parametrize("argv,kw,message", [
     (["check", "qa", "--suite", "checks/ge.yaml"], {"cron": "61 * * * *"},
-     r"--cron: '61 \* \* \* \*' is not a crontab expression"),
-    (["check", "qa", "--suite", "checks/ge.yaml"], {}, r"give exactly one of --cron"),
+     r"^'61 \* \* \* \*' is not a crontab expression \(.*\); use five fields: minute hour"),
+    (["check", "qa", "--suite", "checks/ge.yaml"], {},
+     r"^give either a cron expression or an interval in seconds \(neither was given\)$"),
+    (["check", "qa", "--suite", "checks/ge.yaml"], {"cron": "* * * * *", "every_seconds": 5},
+     r"^give either a cron expression or an interval in seconds \(not both\)$"),
+    (["check", "qa", "--suite", "checks/ge.yaml"], {"every_seconds": -5},
+     r"^the interval must be a positive number of seconds; got -5$"),
     (["data", "list"], {"cron": "* * * * *"}, r"COMMAND: only checks can be scheduled"),
     (["check", "qa"], {"cron": "* * * * *"}, r"COMMAND: expected 'check DATA --suite FILE'"),
     (["check", "nope", "--suite", "checks/ge.yaml"], {"cron": "* * * * *"},

@@ -127,16 +127,20 @@ def _trigger(cron: str | None, every_seconds: float | None):
     from apscheduler.triggers.interval import IntervalTrigger
 
     if (cron is None) == (every_seconds is None):
-        raise WorkbenchError("give exactly one of --cron EXPR or --every-seconds N")
+        raise ConfigError("give either a cron expression or an interval in seconds "
+                          f"({'not both' if cron is not None else 'neither was given'})",
+                          param="cron")
     if every_seconds is not None:
         if every_seconds <= 0:
-            raise WorkbenchError(f"--every-seconds: must be positive, got {every_seconds}")
+            raise ConfigError(f"the interval must be a positive number of seconds; "
+                              f"got {every_seconds:g}", param="every_seconds")
         return IntervalTrigger(seconds=every_seconds, timezone=dt.UTC)
     try:
         return CronTrigger.from_crontab(cron, timezone=dt.UTC)
     except ValueError as exc:
-        raise WorkbenchError(f"--cron: '{cron}' is not a crontab expression ({exc}); use five "
-                             "fields: minute hour day month weekday, e.g. '*/15 * * * *'") from None
+        raise ConfigError(f"'{cron}' is not a crontab expression ({exc}); use five fields: "
+                          "minute hour day month weekday, e.g. '*/15 * * * *'",
+                          param="cron") from None
 
 
 def _describe(trigger) -> str:
