@@ -153,8 +153,9 @@ def test_schedule_add_refuses_bad_options_in_one_line(sched_project, args, messa
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and re.match(message, lines[0]), lines
-    assert json.loads(run_cli("schedule", "list", "--json", "-",
-                              cwd=sched_project.root).stdout) == []
+    from workbench.checks import list_jobs
+
+    assert list_jobs(sched_project) == []
 
 
 def test_alerts_retry_with_backoff_until_the_server_accepts(hook, tmp_path):

@@ -317,7 +317,7 @@ def _failed_rules(check) -> list[dict]:
 
 
 def run_job(project_root: str, job_id: str, argv: list[str], *,
-            notify: dict | None = None, timeout_s: float | None = None) -> int:
+            notify: dict | None = None) -> int:
     """What a job does: run ``workbench <argv>`` as a subprocess and record what happened.
 
     The ``schedule`` run is linked both ways with the check run the command recorded
@@ -326,7 +326,7 @@ def run_job(project_root: str, job_id: str, argv: list[str], *,
     succeeded), ``failed`` (rules failed, exit 1) or ``broken`` (exit 2/3, a crash, or no
     check run recorded); the last two are failed runs. Alerts go out on failed, broken
     and recovered runs when the job has a ``notify`` target, and are recorded on the run.
-    Returns the command's exit code (-1 when it could not run to the end).
+    Returns the command's exit code (-1 when it could not start).
     """
     from ..core.project import Project
     from ..core.store import Store
@@ -338,16 +338,12 @@ def run_job(project_root: str, job_id: str, argv: list[str], *,
     # `-m workbench`, not `-c`: under `python -c` pyspark's import-time check takes the
     # process for a doctest run and exits 0 without running anything (OFFLINE.md)
     cmd = [sys.executable, "-m", "workbench", "--project", project_root, *argv]
-    env = {**os.environ, "WORKBENCH_SCHEDULE_JOB": job_id,
-           "WORKBENCH_SCHEDULE_RUN": str(run_id)}
+    env = {**os.environ, "WORKBENCH_SCHEDULE_JOB": job_id}  # record_check tags the run
     exit_code, stdout, stderr, crash = None, "", "", None
     try:
         proc = subprocess.run(cmd, check=False, cwd=project_root, env=env, capture_output=True,
-                              text=True, timeout=timeout_s)
+                              text=True)
         exit_code, stdout, stderr = proc.returncode, proc.stdout, proc.stderr
-    except subprocess.TimeoutExpired as exc:
-        crash = f"the command did not finish within {timeout_s:g}s"
-        stderr = exc.stderr if isinstance(exc.stderr, str) else ""
     except Exception as exc:  # noqa: BLE001 - recorded as a broken run, the scheduler goes on
         crash = f"the command could not start: {type(exc).__name__}: {exc}"
     check = _check_run_of(store, job_id, run_id)
@@ -379,7 +375,8 @@ def run_job(project_root: str, job_id: str, argv: list[str], *,
             summary["text"] = alert_text(summary)
             outputs["alerts"] = [d.to_dict() for d in deliver(summary, spec, cwd=project_root)]
         except Exception as exc:  # noqa: BLE001 - an alert never stops the scheduler
-            outputs["alerts"] = [{"target": ", ".join(map(str, notify.values())), "event": event,
+            target = ", ".join(str(notify[k]) for k in ("url", "command") if notify.get(k))
+            outputs["alerts"] = [{"target": target, "event": event,
                                   "delivered": False, "attempts": 0,
                                   "error": f"{type(exc).__name__}: {exc}", "at": None}]
         store.update_run(run_id, outputs=outputs)
