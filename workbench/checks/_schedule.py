@@ -425,8 +425,11 @@ def run_scheduler(project, *, for_seconds: float | None = None,
     def listener(event) -> None:
         try:
             if event.code == EVENT_JOB_SUBMITTED:
-                say(f"job {event.job_id}: run due at {at(event.scheduled_run_times[-1])} "
-                    "started")
+                due = event.scheduled_run_times[-1]
+                late = (dt.datetime.now(dt.UTC) - due).total_seconds()
+                say(f"job {event.job_id}: run due at {at(due)} started"
+                    + (f" ({late:.0f}s late: a catch-up, missed runs coalesced into one)"
+                       if late >= 1.5 else ""))
             elif event.code == EVENT_JOB_MISSED:
                 say(f"job {event.job_id}: missed its run at {at(event.scheduled_run_time)} "
                     "(later than its misfire grace); waiting for the next one")
