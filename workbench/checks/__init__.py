@@ -11,6 +11,7 @@ from . import (
     _association,  # noqa: F401  (registers expect_group_outcome_association_to_be_below)
     _conversations,  # noqa: F401  (registers the conversation rules)
 )
+from ._alerts import AlertDelivery, NotifySpec, deliver
 from ._history import CheckHistoryEntry, check_history, record_check
 from ._report import CheckReport, CheckResult, DatasetRef
 from ._rules import RULES, register_rule
@@ -18,6 +19,8 @@ from ._run import check_dataset, run_checks
 from ._schedule import (
     ScheduledJob,
     add_job,
+    describe_alert,
+    describe_outcome,
     list_jobs,
     remove_job,
     run_job,
@@ -37,4 +40,5 @@ __all__ = ["CheckHistoryEntry", "CheckReport", "CheckResult", "CleanStepSpec", "
            "ExpectationSpec", "RULES", "ScheduledJob", "SuiteSpec", "add_job", "check_columns",
            "check_dataset", "check_history", "find_suite", "list_jobs", "list_suites",
            "load_suite", "record_check", "register_rule", "remove_job", "run_checks",
-           "run_job", "run_scheduler"]
+           "run_job", "run_scheduler",
+           "AlertDelivery", "NotifySpec", "deliver", "describe_alert", "describe_outcome"]

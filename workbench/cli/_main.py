@@ -55,6 +55,11 @@ def main(argv: list[str] | None = None) -> int:
     """Console entry point: maps errors to exit codes."""
     import click
 
+    try:  # typer vendors its own click; its usage errors are not click's classes
+        from typer._click import exceptions as _vendored
+        usage_errors = (click.ClickException, _vendored.ClickException)
+    except ImportError:
+        usage_errors = (click.ClickException,)
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     STATE["json_stdout"] = any(a == "--json" and b == "-" for a, b in zip(args, args[1:])) \
@@ -63,8 +68,13 @@ def main(argv: list[str] | None = None) -> int:
         rv = app(args=args, prog_name="workbench", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return _exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
+    except usage_errors as exc:
+        ctx = getattr(exc, "ctx", None)
+        if ctx is not None:  # a usage error: one line, with where to look
+            typer.echo(f"error: {exc.format_message()} (see '{ctx.command_path} --help')",
+                       err=True)
+        else:
+            exc.show()
         return _exit(2)
     except click.exceptions.Abort:
         typer.echo("aborted", err=True)
