@@ -27,7 +27,13 @@ from ._robust import (
     sign_disagreements,
     subtract_offsets,
 )
-from ._scorers import ScoreInput, agreement, get_scorer, krippendorff_agreement, score_outputs
+from ._scorers import (
+    ScoreInput,
+    agreement,
+    get_scorer,
+    krippendorff_agreement,
+    score_outputs,
+)
 from ._sets import ProbePlan
 from ._stats import StatsConfig, compare_groups, finalize, report_verdict
 
@@ -426,8 +432,8 @@ def generation_label(gen: dict[str, Any] | str | None) -> str:
         return "outputs-file"
     if isinstance(gen, str):
         return gen
-    if gen.get("mode") == "loglik":
-        return "loglik"
+    if "decoding" not in gen or "max_new_tokens" not in gen:
+        return str(gen.get("mode", "unknown"))
     return f"{gen['mode']}-{gen['decoding']}-{gen['max_new_tokens']}tok"
 
 

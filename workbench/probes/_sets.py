@@ -277,7 +277,7 @@ def expand(ps: ProbeSet) -> ProbePlan:
                 for group, phrases in ps.groups.items():
                     for phrase in phrases:
                         slot_values = {SUBJECT: str(phrase), **fill}
-                        text = SLOT.sub(lambda m: _fit(m, slot_values), wording)
+                        text = SLOT.sub(lambda m, v=slot_values: _fit(m, v), wording)
                         prompts.append(ProbePrompt(f"{context}|{group}|{phrase}{suffix}", text,
                                                    group, str(phrase), t.id, context, fill,
                                                    phrasing=k))
@@ -294,7 +294,7 @@ def _controls(ps: ProbeSet) -> list[ControlText]:
         for k, carrier in enumerate(ps.controls, start=1):
             for group, phrases in ps.groups.items():
                 for phrase in phrases:
-                    text = SLOT.sub(lambda m: _fit(m, {SUBJECT: str(phrase)}), carrier)
+                    text = SLOT.sub(lambda m, v={SUBJECT: str(phrase)}: _fit(m, v), carrier)
                     out.append(ControlText(group, str(phrase), text, f"control{k}"))
         return out
     # texts per group: the k-th text of each group is compared with the k-th of the others
