@@ -279,7 +279,8 @@ def test_cli_probe_outputs_and_bias_report_exit_codes(project, tmp_path):
     b = _outputs(tmp_path / "same.csv", effect=0.0, n_templates=16, script=False)
     proc = run_cli("probe", "--outputs", str(b), "--json", str(tmp_path / "b.json"), env=env)
     assert proc.returncode == 0, proc.stderr
-    assert "not flagged" in proc.stdout
+    assert "FLAGGED" not in proc.stdout and ("INCONCLUSIVE" in proc.stdout
+                                             or "CLEARED" in proc.stdout)
     a = _outputs(tmp_path / "dir" / "same.csv", effect=1.0, n_templates=16) \
         if (tmp_path / "dir").mkdir() is None else None
     proc = run_cli("probe", "--outputs", str(a), "--json", str(tmp_path / "a.json"),
@@ -326,7 +327,10 @@ def test_probe_tiny_model_through_engine_and_crows_pairs(shared_project, tiny_mo
     assert len(ex) == 2 * len(plan.prompts) and set(ex["sample"]) == {0, 1}
     assert ex["output"].map(type).eq(str).all() and "sentiment" in ex
     sig = res.result["signature"]
-    assert "model:tiny:gpt2" in sig and "samples:2" in sig and "gen:completion-sampled-6tok" in sig
+    # the tiny model has a chat template, so probes use it unless told not to
+    assert "model:tiny:gpt2" in sig and "samples:2" in sig and "gen:chat-sampled-6tok" in sig
+    assert res.result["generation"] == {"mode": "chat", "decoding": "sampled",
+                                        "max_new_tokens": 6, "samples": 2}
     again = run_probe(shared_project, plan=plan, model="tiny:gpt2", samples=2, seed=3,
                       max_new_tokens=6)
     assert again.examples["output"].tolist() == ex["output"].tolist()  # cached, same text
