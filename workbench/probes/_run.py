@@ -346,8 +346,12 @@ def build_result(frame: pd.DataFrame, *, plan: ProbePlan | None, scorers: Sequen
     order = list(groups) if groups else list(dict.fromkeys(frame["group"]))
     for s, d in scorer_dicts.items():
         mark_offsets(d["comparisons"], offsets.get(s), subtracted=offset_subtracted)
-        mark_phrasings(d["comparisons"], phrasing_verdicts(
-            frame, s, groups=order, paired=paired, config=config.for_scorer(s)))
+        # one phrasing: its verdicts are the overall ones, no need to test again
+        per = (phrasing_verdicts(frame, s, groups=order, paired=paired,
+                                 config=config.for_scorer(s)) if n_phrasings > 1 else
+               {(c["a"], c["b"]): [{"phrasing": 1, "verdict": c["verdict"], "diff": c["diff"],
+                                    "n_contexts": c["n_contexts"]}] for c in d["comparisons"]})
+        mark_phrasings(d["comparisons"], per)
     disagreements = sign_disagreements(scorer_dicts)
     result: dict[str, Any] = {
         "probe_set": {"name": name, "version": version},
