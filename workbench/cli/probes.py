@@ -192,6 +192,7 @@ def probes_list(json_out: JsonOpt = None) -> None:
         rows.append({"name": name, "version": ps.version, "attribute": ps.attribute,
                      "groups": list(ps.groups), "templates": len(ps.templates),
                      "prompts": len(plan.prompts), "contexts": plan.n_contexts,
+                     "phrasings": plan.n_phrasings, "controls": len(plan.controls),
                      "path": str(path)})
     for b in BENCHMARKS.values():
         for n in b.names:
@@ -212,7 +213,8 @@ def probes_check(path: Annotated[Path, typer.Argument(help="Probe-set YAML file.
 
     plan = expand(load_probe_set_file(path))
     echo(f"{path}: ok: {len(plan.groups)} groups, {len(plan.templates)} templates, "
-         f"{plan.n_contexts} contexts, {len(plan.prompts)} prompts")
+         f"{plan.n_contexts} contexts, {plan.n_phrasings} phrasing(s), {len(plan.prompts)} "
+         f"prompts, {len(plan.controls)} control texts")
 
 
 def register(app: typer.Typer) -> None:
