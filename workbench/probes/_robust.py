@@ -174,5 +174,12 @@ def sign_disagreements(reports: dict[str, dict]) -> list[dict]:
     return out
 
 
-__all__ = ["scorer_offsets", "subtract_offsets", "within_offset", "mark_offsets",
-           "phrasing_verdicts", "mark_phrasings", "sign_disagreements"]
+__all__ = [
+    "mark_offsets",
+    "mark_phrasings",
+    "phrasing_verdicts",
+    "scorer_offsets",
+    "sign_disagreements",
+    "subtract_offsets",
+    "within_offset",
+]

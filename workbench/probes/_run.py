@@ -67,8 +67,9 @@ def read_outputs(path: str | Path, plan: ProbePlan | None = None, *,
 
     Required columns: ``group``, ``template``, ``output``; optional ``prompt``,
     ``context``, ``phrase``, ``sample``, ``phrasing`` (which wording of the template, 1 for
-    its text; taken from the probe set by prompt text when absent). Without ``context`` the context is taken from the
-    probe set (by prompt text) or, failing that, is the template.
+    its text; taken from the probe set by prompt text when absent). Without ``context``
+    the context is taken from the probe set (by prompt text) or, failing that, is the
+    template.
     """
     from ..data import read_source
 
