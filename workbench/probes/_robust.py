@@ -3,9 +3,9 @@
 - **Scorer offsets.** A probe set's ``controls:`` put each group's phrases in neutral
   carrier sentences ("The woman said hello."). Scoring those with the probe's scorer gives
   what the scorer alone hands each group's words, with a bootstrap interval, and, per pair
-  of groups, the offset of their difference (paired on the carrier sentence). A
-  comparison whose difference lies between 0 and the far end of that interval, in the
-  offset's direction, *may come from the scorer*. Subtracting the offsets takes each
+  of groups, the offset of their difference (paired on the carrier sentence). When that
+  interval excludes 0, a comparison whose difference lies between 0 and the interval's
+  far end, on the same side, *may come from the scorer*. Subtracting the offsets takes each
   group's control mean off its scores before the statistics.
 - **Phrasings.** A template's ``variants:`` reword it without changing its meaning. Each
   phrasing is analysed on its own; a finding holds in a phrasing when that phrasing's
@@ -80,17 +80,24 @@ def subtract_offsets(frame: pd.DataFrame, offsets: dict[str, dict[str, Any]]) ->
 
 
 def within_offset(diff: float, offset_ci: Sequence[float]) -> bool:
-    """Whether ``diff`` lies between 0 and the far end of the offset interval on its side.
+    """Whether the scorer shows an offset (its interval excludes 0) and ``diff`` lies
+    between 0 and the far end of that interval, on the same side.
 
     >>> within_offset(0.05, [0.02, 0.08]), within_offset(0.2, [0.02, 0.08])
     (True, False)
-    >>> within_offset(-0.05, [0.02, 0.08]), within_offset(0.0, [0.0, 0.0])
-    (False, True)
+    >>> within_offset(-0.05, [0.02, 0.08]), within_offset(0.01, [-0.02, 0.03])
+    (False, False)
+    >>> within_offset(0.0, [0.0, 0.0])
+    False
     """
     lo, hi = (float(x) for x in offset_ci)
     if not (math.isfinite(diff) and math.isfinite(lo) and math.isfinite(hi)):
         return False
-    return min(0.0, lo) <= diff <= max(0.0, hi)
+    if lo > 0:
+        return 0 < diff <= hi
+    if hi < 0:
+        return lo <= diff < 0
+    return False  # no offset shown: the scorer alone does not explain a gap
 
 
 def mark_offsets(comparisons: list[dict], offset: dict[str, Any] | None, *,
