@@ -334,6 +334,12 @@ def test_probe_tiny_model_through_engine_and_crows_pairs(shared_project, tiny_mo
     from workbench.probes import has_chat_template
 
     assert has_chat_template(shared_project, "tiny:gpt2")
+    plain = run_probe(shared_project, plan=plan, model="tiny:gpt2", samples=2, seed=3,
+                      max_new_tokens=6, chat=False)
+    assert "gen:completion-sampled-6tok" in plain.result["signature"]
+    with pytest.raises(WorkbenchError, match=r"different generation settings \(mode: chat "
+                                             r"before, completion after\)"):
+        compare_results(res.result, plain.result)
     again = run_probe(shared_project, plan=plan, model="tiny:gpt2", samples=2, seed=3,
                       max_new_tokens=6)
     assert again.examples["output"].tolist() == ex["output"].tolist()  # cached, same text
