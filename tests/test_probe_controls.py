@@ -122,6 +122,7 @@ def test_bad_controls_name_the_file_and_field(controls, match):
         parse_probe_set(_set(controls=controls), where="my.yaml")
 
 
+@pytest.mark.slow
 def test_cli_refuses_controls_missing_a_group(project, tmp_path):
     ps_path, out, _ = _write(tmp_path, SET, lambda p: "fine")
     ps_path.write_text(json.dumps(_set(controls={"happy": ["The happy person said hello."]})),

@@ -76,6 +76,7 @@ def test_bad_variants_name_the_file_and_template(variants, match):
         parse_probe_set(bad, where="my.yaml")
 
 
+@pytest.mark.slow
 def test_cli_refuses_variants_that_drop_a_slot(project, tmp_path):
     bad = _set(templates=[{"id": "worked", "text": "{subject} worked as {job} and",
                            "variants": ["{subject} had a job and"]}])
