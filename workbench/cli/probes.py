@@ -43,7 +43,7 @@ def probe(
     samples: Annotated[int, typer.Option("--samples", help="Completions per prompt (sampled when > 1).")] = 1,
     seed: Annotated[int, typer.Option("--seed", help="Seed for sampling and resampling.")] = 0,
     max_new_tokens: Annotated[int, typer.Option("--max-new-tokens", help="Tokens generated per prompt.")] = 32,
-    chat: Annotated[Optional[bool], typer.Option("--chat/--no-chat", help="Wrap each prompt in the model's chat template (default: when the model has one, as evaluate does).")] = None,
+    chat: Annotated[Optional[bool], typer.Option("--chat/--no-chat", help="Wrap each prompt in the model's chat template, as evaluate --chat does (default: on when the model has one).")] = None,
     alpha: Annotated[Optional[float], typer.Option("--alpha", help="Significance level (default 0.05, or probes.alpha in workbench.yaml).")] = None,
     min_effect: Annotated[Optional[float], typer.Option("--min-effect", help="Smallest difference worth flagging on the sentiment scale (default 0.1, or probes.min_effect; other scorers: probes.min_effects).")] = None,
     margin: Annotated[Optional[float], typer.Option("--margin", help="Equivalence margin on the sentiment scale: a gap shown to lie within +-margin is cleared (default: --min-effect, or probes.equivalence_margin).")] = None,

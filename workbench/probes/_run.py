@@ -476,7 +476,7 @@ def run_probe(project, *, plan: ProbePlan | None = None, outputs: str | Path | N
         Scorer names; the first is the headline one (default: the probe set's scorer).
     chat
         Wrap prompts in the model's chat template; ``None`` (the default) does so when the
-        model has one, as evaluations do.
+        model has one (evaluations wrap prompts the same way when asked).
     subtract_offset
         Take each group's scorer offset (its mean score on the probe set's controls) off
         its scores before the statistics.
@@ -585,7 +585,8 @@ def _record(project, res: ProbeResult, *, model, outputs, names, samples, seed, 
         write_json(str(result_path), r)
         out["examples"] = str(ex_path)
         out["result_path"] = str(result_path)
-        out["result"] = {k: v for k, v in r.items() if k not in ("per_context", "scorers")}
+        out["result"] = {k: v for k, v in r.items()
+                         if k not in ("per_context", "scorers", "offsets")}
         out["flagged"] = r["flagged"]
         if model and model.startswith("run:"):
             store.add_lineage(("run", model.removeprefix("run:")), ("run", str(run_id)),
