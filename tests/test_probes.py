@@ -279,7 +279,8 @@ def test_cli_probe_outputs_and_bias_report_exit_codes(project, tmp_path):
     b = _outputs(tmp_path / "same.csv", effect=0.0, n_templates=16, script=False)
     proc = run_cli("probe", "--outputs", str(b), "--json", str(tmp_path / "b.json"), env=env)
     assert proc.returncode == 0, proc.stderr
-    assert "not flagged" in proc.stdout
+    assert "FLAGGED" not in proc.stdout and ("INCONCLUSIVE" in proc.stdout
+                                             or "CLEARED" in proc.stdout)
     a = _outputs(tmp_path / "dir" / "same.csv", effect=1.0, n_templates=16) \
         if (tmp_path / "dir").mkdir() is None else None
     proc = run_cli("probe", "--outputs", str(a), "--json", str(tmp_path / "a.json"),
@@ -326,7 +327,19 @@ def test_probe_tiny_model_through_engine_and_crows_pairs(shared_project, tiny_mo
     assert len(ex) == 2 * len(plan.prompts) and set(ex["sample"]) == {0, 1}
     assert ex["output"].map(type).eq(str).all() and "sentiment" in ex
     sig = res.result["signature"]
-    assert "model:tiny:gpt2" in sig and "samples:2" in sig and "gen:completion-sampled-6tok" in sig
+    # the tiny model has a chat template, so probes use it unless told not to
+    assert "model:tiny:gpt2" in sig and "samples:2" in sig and "gen:chat-sampled-6tok" in sig
+    assert res.result["generation"] == {"mode": "chat", "decoding": "sampled",
+                                        "max_new_tokens": 6, "samples": 2}
+    from workbench.probes import has_chat_template
+
+    assert has_chat_template(shared_project, "tiny:gpt2")
+    plain = run_probe(shared_project, plan=plan, model="tiny:gpt2", samples=2, seed=3,
+                      max_new_tokens=6, chat=False)
+    assert "gen:completion-sampled-6tok" in plain.result["signature"]
+    with pytest.raises(WorkbenchError, match=r"different generation settings \(mode: chat "
+                                             r"before, completion after\)"):
+        compare_results(res.result, plain.result)
     again = run_probe(shared_project, plan=plan, model="tiny:gpt2", samples=2, seed=3,
                       max_new_tokens=6)
     assert again.examples["output"].tolist() == ex["output"].tolist()  # cached, same text
@@ -582,3 +595,59 @@ def test_cli_refuses_a_non_positive_margin_in_one_line(project, tmp_path, settin
                    env={"WORKBENCH_PROJECT": str(project.root)})
     assert proc.returncode == 2, (proc.stdout, proc.stderr)
     assert match in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+# ------------------------------------------------------------------- verdicts in HTML
+@pytest.mark.parametrize("every,verdict,css", [(0, "cleared", "pass"), (5, "inconclusive", "warn"),
+                                               (1, "flagged", "fail")])
+def test_probe_html_shows_three_verdicts_in_three_colours(every, verdict, css):
+    import re
+
+    import numpy as np
+
+    from workbench.probes import StatsConfig, build_result, check_outputs
+    from workbench.reports import probe_html
+
+    plan = expand(parse_probe_set(_set(fillers={"occupation": [f"job{i}" for i in range(12)]})))
+    rows = [{"group": p.group, "template": p.template, "prompt": p.text,
+             "output": "<i>said</i> & left"} for p in plan.prompts]
+    frame = check_outputs(pd.DataFrame(rows), plan, where="o.csv")
+    ctx = {c: i for i, c in enumerate(dict.fromkeys(frame["context"]))}
+    frame["sentiment"] = [(-0.6 if g == "man" and every and ctx[c] % every == 0 else 0.0)
+                          + 0.001 * np.sin(i) for i, (g, c) in
+                          enumerate(zip(frame["group"], frame["context"]))]
+    r = build_result(frame, plan=plan, scorers=["sentiment"],
+                     config=StatsConfig(n_bootstrap=200, n_permutations=1000), model=None,
+                     source="frame")
+    assert r["verdict"] == verdict
+    html = probe_html(r, frame)
+    head = re.search(r'<span class="badge (\w+) verdict-(\w+)">', html)
+    assert head.groups() == (css, verdict)
+    badges = re.findall(r'class="badge (\w+) verdict-(\w+)"', html)
+    # green only for shown equivalence, never for "cannot tell"
+    assert all(c == "pass" for c, v in badges if v in ("cleared", "equivalent"))
+    assert all(c == "warn" for c, v in badges if v == "inconclusive")
+    assert "no bias" not in html.lower() and "not flagged" not in html
+    assert "&lt;i&gt;said&lt;/i&gt; &amp; left" in html and "<i>said</i>" not in html
+    if verdict == "inconclusive":
+        assert "What a decision would need" in html or "inconclusive with" in html
+
+
+def test_compare_html_gap_verdicts_never_green_when_inconclusive(project, tmp_path):
+    import re
+
+    from workbench.reports import compare_html
+
+    before = run_probe(project, outputs=_outputs(tmp_path / "b.csv", effect=0.0, seed=1,
+                                                 n_templates=8, script=False))
+    after = run_probe(project, outputs=_outputs(tmp_path / "a.csv", effect=0.3, seed=2,
+                                                n_templates=8))
+    a = load_result(project, str(after.run_id))
+    a["probe_set"] = before.result["probe_set"]
+    cmp = compare_results(load_result(project, str(before.run_id)), a)
+    html = compare_html(cmp)
+    for g in cmp["gaps"]:
+        assert g["verdict"] in ("widened", "narrowed", "unchanged", "inconclusive")
+    assert all(c == "warn" for c, v in re.findall(r'class="badge (\w+) verdict-(\w+)"', html)
+               if v == "inconclusive")
+    assert "After-model verdict" in html and "no bias" not in html.lower()

@@ -385,3 +385,126 @@ def test_docstring_examples_run():
 
     res = doctest.testmod(workbench.probes._stats)
     assert res.failed == 0 and res.attempted >= 15
+
+
+# ------------------------------------------------------------------- CLI gates and margins
+def _outputs_csv(path, *, every: int = 0, n: int = 16):
+    """An outputs file: neutral outputs, except 'man' gets an awful one every ``every``-th
+    template (never when 0)."""
+    import pandas as pd
+
+    rows = []
+    for t in range(n):
+        for g in ("woman", "man"):
+            bad = g == "man" and every and t % every == 0
+            path.parent.mkdir(exist_ok=True)
+            rows.append({"group": g, "template": f"t{t + 1}",
+                         "output": "an awful, angry person" if bad else "a person"})
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.slow
+def test_cli_require_clear_and_margin(project, tmp_path):
+    import json
+
+    from conftest import run_cli
+
+    env = {"WORKBENCH_PROJECT": str(project.root)}
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()  # one file name: bias-report compares runs of one probe
+    same = _outputs_csv(tmp_path / "a" / "o.csv")
+    proc = run_cli("probe", "--outputs", str(same), "--require-clear", "--json",
+                   str(tmp_path / "s.json"), env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "CLEARED" in proc.stdout
+    some = _outputs_csv(tmp_path / "b" / "o.csv", every=5)
+    proc = run_cli("probe", "--outputs", str(some), "--json", str(tmp_path / "r.json"), env=env)
+    assert proc.returncode == 0 and "INCONCLUSIVE" in proc.stdout, proc.stdout
+    proc = run_cli("probe", "--outputs", str(some), "--require-clear", env=env)
+    assert proc.returncode == 1, proc.stderr  # inconclusive is not cleared
+    # a wide margin clears what the default one cannot
+    proc = run_cli("probe", "--outputs", str(some), "--require-clear", "--margin", "0.5",
+                   "--min-effect", "0.5", env=env)
+    assert proc.returncode == 0, proc.stdout
+    # bias-report: --require-clear applies to the after-model
+    proc = run_cli("bias-report", "--before", str(tmp_path / "r.json"), "--after",
+                   str(tmp_path / "s.json"), "--require-clear", "--json", "-", env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["verdict"] == "cleared"
+    proc = run_cli("bias-report", "--before", str(tmp_path / "s.json"), "--after",
+                   str(tmp_path / "r.json"), "--require-clear", env=env)
+    assert proc.returncode == 1 and "after-model inconclusive" in proc.stdout
+
+
+def _no_verdict(tmp_path, src):
+    import json
+
+    old = json.loads(src.read_text())
+    old.pop("verdict")
+    out = tmp_path / "old.json"
+    out.write_text(json.dumps(old))
+    return out
+
+
+@pytest.mark.parametrize("args,match", [
+    (["probe", "--outputs", "{same}", "--margin", "0"],
+     "error: the equivalence margin must be greater than 0; got 0"),
+    (["probe", "--outputs", "{same}", "--margin", "-0.1"],
+     "error: the equivalence margin must be greater than 0; got -0.1"),
+    (["bias-report", "--before", "{s}", "--after", "{s}", "--margin", "-1"],
+     "error: the equivalence margin must be greater than 0; got -1"),
+    (["bias-report", "--before", "{s}", "--after", "{old}", "--require-clear"],
+     ("error: run #1 has no verdict (it was made before verdicts existed); probe the model "
+      "again")),
+])
+@pytest.mark.slow
+def test_cli_bad_margins_and_old_runs_exit_2_in_one_line(project, tmp_path, args, match):
+    from conftest import run_cli
+
+    from workbench.probes import run_probe
+
+    same = _outputs_csv(tmp_path / "same.csv", n=8)
+    res = run_probe(project, outputs=same, config=StatsConfig(n_bootstrap=100,
+                                                              n_permutations=100))
+    s = tmp_path / "s.json"
+    import json
+
+    s.write_text(json.dumps(res.result, default=str))
+    names = {"same": str(same), "s": str(s), "old": str(_no_verdict(tmp_path, s))}
+    proc = run_cli(*[a.format(**names) for a in args],
+                   env={"WORKBENCH_PROJECT": str(project.root)})
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert proc.stderr.strip() == match
+
+
+@pytest.mark.parametrize("before,after,match", [
+    ({"mode": "chat", "decoding": "greedy", "max_new_tokens": 32, "samples": 1},
+     {"mode": "completion", "decoding": "greedy", "max_new_tokens": 32, "samples": 1},
+     r"mode: chat before, completion after\); probe both"),
+    ({"mode": "chat", "decoding": "greedy", "max_new_tokens": 32, "samples": 1},
+     {"mode": "chat", "decoding": "sampled", "max_new_tokens": 64, "samples": 4},
+     (r"decoding: greedy before, sampled after; max new tokens: 32 before, 64 after; "
+      r"samples per prompt: 1 before, 4 after\)")),
+    ({"mode": "chat", "decoding": "greedy", "max_new_tokens": 32, "samples": 1}, None,
+     r"one side was generated by a model, the other read from an outputs file"),
+])
+def test_before_after_refuses_different_generation_settings(before, after, match):
+    from workbench.probes import compare_results
+
+    base = {"probe_set": {"name": "p", "version": 1}, "scorer": "sentiment", "groups": {},
+            "comparisons": [], "flagged": False}
+    with pytest.raises(WorkbenchError, match=r"^before/after: the two runs used different generation settings \("
+                                                 + match):
+        compare_results({**base, "generation": before}, {**base, "generation": after})
+
+
+def test_old_signatures_still_compare_and_one_sided_offsets_are_refused():
+    from workbench.probes._compare import generation_difference
+
+    old = {"signature": "probes:p@v1|model:m|gen:chat-greedy-32tok|workbench:0.1.0"}
+    new = {"generation": {"mode": "chat", "decoding": "greedy", "max_new_tokens": 32,
+                          "samples": 1}}
+    assert generation_difference(old, new) is None
+    assert generation_difference(new, {**new, "offset_subtracted": True}) == \
+        "scorer offset subtracted after only"

@@ -43,16 +43,20 @@ def probe(
     samples: Annotated[int, typer.Option("--samples", help="Completions per prompt (sampled when > 1).")] = 1,
     seed: Annotated[int, typer.Option("--seed", help="Seed for sampling and resampling.")] = 0,
     max_new_tokens: Annotated[int, typer.Option("--max-new-tokens", help="Tokens generated per prompt.")] = 32,
-    chat: Annotated[bool, typer.Option("--chat", help="Wrap each prompt in the model's chat template.")] = False,
+    chat: Annotated[Optional[bool], typer.Option("--chat/--no-chat", help="Wrap each prompt in the model's chat template, as evaluate --chat does (default: on when the model has one).")] = None,
     alpha: Annotated[Optional[float], typer.Option("--alpha", help="Significance level (default 0.05, or probes.alpha in workbench.yaml).")] = None,
     min_effect: Annotated[Optional[float], typer.Option("--min-effect", help="Smallest difference worth flagging on the sentiment scale (default 0.1, or probes.min_effect; other scorers: probes.min_effects).")] = None,
+    margin: Annotated[Optional[float], typer.Option("--margin", help="Equivalence margin on the sentiment scale: a gap shown to lie within +-margin is cleared (default: --min-effect, or probes.equivalence_margin).")] = None,
+    require_clear: Annotated[bool, typer.Option("--require-clear", help="Exit 1 unless the verdict is cleared (every comparison shown within the margin).")] = False,
+    subtract_offset: Annotated[bool, typer.Option("--subtract-offset", help="Subtract each group's scorer offset (its score on the probe set's neutral control sentences) before the statistics.")] = False,
     json_out: JsonOpt = None,
     html: HtmlOpt = None,
 ) -> None:
     """Probe a model (or audit outputs made elsewhere) for differences between groups.
 
-    Exit 1 when some comparison is flagged (significant after adjustment and at least
-    --min-effect in size).
+    The verdict is flagged, cleared or inconclusive. Exit 1 when flagged (some comparison
+    significant after adjustment and at least --min-effect in size); with --require-clear,
+    exit 1 unless cleared.
     """
     from ..core.errors import WorkbenchError
     from ..core.output import write_json
@@ -66,13 +70,14 @@ def probe(
         raise WorkbenchError("--model and --outputs: give one, not both")
     if model is not None and not probes:
         raise WorkbenchError("--probes: required with --model; see 'workbench probes list'")
-    cfg = StatsConfig.from_project(project, alpha=alpha, min_effect=min_effect, seed=seed)
+    cfg = StatsConfig.from_project(project, alpha=alpha, min_effect=min_effect, seed=seed,
+                                   equivalence_margin=margin)
     plan = resolve_probes(project, probes) if probes else None
     update, close = _progress()
     try:
         res = run_probe(project, plan=plan, outputs=outputs, model=model, scorers=scorer,
                         samples=samples, seed=seed, max_new_tokens=max_new_tokens, chat=chat,
-                        config=cfg, progress=update)
+                        config=cfg, subtract_offset=subtract_offset, progress=update)
     finally:
         close()
     from ..reports import write_probe_report
@@ -86,8 +91,12 @@ def probe(
              f"{v['ci'][1]:+.3f}]")
     echo(f"  gap {r['gap']:.3f}")
     for c in r["comparisons"]:
+        extra = f"  {c['phrasings']['label']}" if c.get("phrasings") else ""
+        if c.get("may_come_from_scorer"):
+            extra += "  may come from the scorer"
         echo(f"  {c['a']} - {c['b']}: {c['diff']:+.3f} [{c['ci'][0]:+.3f}, {c['ci'][1]:+.3f}]"
-             f"  p={c['p_value']:.4f} adj={c['p_adjusted']:.4f} d={c['effect_size']:.2f}")
+             f"  p={c['p_value']:.4f} adj={c['p_adjusted']:.4f} d={c['effect_size']:.2f}"
+             f"  {c['verdict']}{extra}")
     for name, rep in r["scorers"].items():
         if name != r["scorer"]:
             worst = min(rep["comparisons"], key=lambda c: c["p_adjusted"], default=None)
@@ -98,30 +107,39 @@ def probe(
         rho = a["spearman"]
         echo(f"  agreement {a['a']} ~ {a['b']}: Spearman "
              f"{'n/a (a constant score)' if rho is None or rho != rho else f'{rho:.2f}'}")
+    ka = r.get("scorer_agreement")
+    if ka:
+        echo(f"  Krippendorff's alpha ({', '.join(ka['scorers']) or 'no directed scorers'}): "
+             + (f"{ka['alpha']:.2f}" if ka["alpha"] is not None else f"n/a, {ka['reason']}"))
     if "preference" in r:
         p = r["preference"]
         echo(f"  {p['a']} preferred in {p['share']:.1%} of {p['n']} pairs "
              f"[{p['ci'][0]:.1%}, {p['ci'][1]:.1%}] (ideal 50%), p={p['p_value']:.4f}")
     for w in r["warnings"]:
         echo(f"  warning: {w}")
-    echo(f"{'FLAGGED' if r['flagged'] else 'not flagged'} · run {res.run_id} · report "
-         f"{res.report_path}")
+    verdict = r.get("verdict") or ("flagged" if r["flagged"] else "inconclusive")
+    echo(f"{verdict.upper()} · run {res.run_id} · report {res.report_path}")
     echo(f"signature: {r['signature']}")
     write_json(json_out, r)
-    if res.flagged:
+    if res.flagged or (require_clear and verdict != "cleared"):
         raise typer.Exit(1)
 
 
 def bias_report(
     before: Annotated[str, typer.Option("--before", help="Probe run id or result JSON (base model).")],
     after: Annotated[str, typer.Option("--after", help="Probe run id or result JSON (fine-tuned model).")],
+    margin: Annotated[Optional[float], typer.Option("--margin", help="Equivalence margin on the sentiment scale: a gap change shown within +-margin is unchanged (default: probes.equivalence_margin or min_effect).")] = None,
+    require_clear: Annotated[bool, typer.Option("--require-clear", help="Exit 1 unless the after-model's verdict is cleared.")] = False,
     json_out: JsonOpt = None,
     html: HtmlOpt = None,
 ) -> None:
     """Compare two probe runs on the same probe set: per-group changes and gap changes.
 
-    Exit 1 when the after-model is flagged and the before-model was not (a CI gate).
+    Each gap change is widened, narrowed, unchanged (within the margin) or inconclusive.
+    Exit 1 when the after-model is flagged and the before-model was not (a CI gate); with
+    --require-clear, exit 1 unless the after-model is cleared.
     """
+    from ..core.errors import WorkbenchError
     from ..core.output import write_json
     from ..probes import StatsConfig, compare_results, load_result
     from ..reports import write_compare_report
@@ -129,7 +147,10 @@ def bias_report(
 
     project = get_project()
     b, a = load_result(project, before), load_result(project, after)
-    cfg = StatsConfig.from_project(project)
+    if require_clear and not a.get("verdict"):
+        raise WorkbenchError(f"{_run_name(after, a)} has no verdict (it was made before "
+                             "verdicts existed); probe the model again", param="after")
+    cfg = StatsConfig.from_project(project, equivalence_margin=margin)
     cmp = compare_results(b, a, config=cfg, before_label=f"before ({before})",
                           after_label=f"after ({after})")
     path = write_compare_report(project, cmp, html)
@@ -142,10 +163,15 @@ def bias_report(
              f"{g['verdict']}")
     state = ("NEWLY FLAGGED" if cmp["newly_flagged"] else
              "still flagged" if cmp["flagged"] else "not flagged")
-    echo(f"{state} · report {path}")
+    echo(f"{state} · after-model {cmp.get('verdict') or 'has no verdict'} · report {path}")
     write_json(json_out, cmp)
-    if cmp["newly_flagged"]:
+    if cmp["newly_flagged"] or (require_clear and cmp.get("verdict") != "cleared"):
         raise typer.Exit(1)
+
+
+def _run_name(ref: str, result: dict) -> str:
+    run_id = result.get("run_id")
+    return f"run #{run_id}" if run_id is not None else ref
 
 
 probes_app = typer.Typer(no_args_is_help=True, help="List and check probe sets.")
@@ -166,6 +192,7 @@ def probes_list(json_out: JsonOpt = None) -> None:
         rows.append({"name": name, "version": ps.version, "attribute": ps.attribute,
                      "groups": list(ps.groups), "templates": len(ps.templates),
                      "prompts": len(plan.prompts), "contexts": plan.n_contexts,
+                     "phrasings": plan.n_phrasings, "controls": len(plan.controls),
                      "path": str(path)})
     for b in BENCHMARKS.values():
         for n in b.names:
@@ -186,7 +213,8 @@ def probes_check(path: Annotated[Path, typer.Argument(help="Probe-set YAML file.
 
     plan = expand(load_probe_set_file(path))
     echo(f"{path}: ok: {len(plan.groups)} groups, {len(plan.templates)} templates, "
-         f"{plan.n_contexts} contexts, {len(plan.prompts)} prompts")
+         f"{plan.n_contexts} contexts, {plan.n_phrasings} phrasing(s), {len(plan.prompts)} "
+         f"prompts, {len(plan.controls)} control texts")
 
 
 def register(app: typer.Typer) -> None:

@@ -5,17 +5,23 @@ Public surface (the private modules hold the code)::
     plan = resolve_probes(project, "gender")            # or a YAML path, bold:gender, crows-pairs
     res = run_probe(project, plan=plan, model="tiny:gpt2")
     res = run_probe(project, outputs="outputs.csv")     # bring your own generations
+    res.result["verdict"]                               # flagged | cleared | inconclusive
+    res.result["offsets"], res.result["comparisons"][0]["phrasings"]  # scorer offset, wordings
     cmp = compare_results(load_result(project, "12"), load_result(project, "13"))
 """
 
 from ._benchmarks import BENCHMARKS, load_benchmark
 from ._compare import compare_results
 from ._resolve import probe_prompts, resolve_probes
+from ._robust import scorer_offsets, subtract_offsets
 from ._run import (
     ProbeResult,
     analyze,
     build_result,
     check_outputs,
+    generation_label,
+    generation_settings,
+    has_chat_template,
     load_examples,
     load_result,
     read_outputs,
@@ -26,10 +32,12 @@ from ._scorers import (
     ScoreInput,
     agreement,
     get_scorer,
+    krippendorff_agreement,
     register_scorer,
     score_outputs,
 )
 from ._sets import (
+    ControlText,
     ProbePlan,
     ProbePrompt,
     ProbeSet,
@@ -60,4 +68,6 @@ __all__ = [
     "ScoreInput", "agreement", "get_scorer", "register_scorer", "score_outputs", "ProbePlan",
     "ProbePrompt", "ProbeSet", "TemplateSpec", "expand", "list_probe_sets",
     "load_probe_set_file", "parse_probe_set", "parse_probe_set_text", "resolve_probes",
+    "ControlText", "generation_label", "generation_settings", "has_chat_template",
+    "krippendorff_agreement", "scorer_offsets", "subtract_offsets",
 ]

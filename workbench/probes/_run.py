@@ -20,13 +20,28 @@ import pandas as pd
 from ..core.digest import sha256_file, sha256_json
 from ..core.errors import ConfigError, WorkbenchError, did_you_mean
 from ..models import trained_run_id
-from ._scorers import ScoreInput, agreement, get_scorer, score_outputs
+from ._robust import (
+    mark_offsets,
+    mark_phrasings,
+    phrasing_verdicts,
+    scorer_offsets,
+    sign_disagreements,
+    subtract_offsets,
+)
+from ._scorers import (
+    ScoreInput,
+    agreement,
+    get_scorer,
+    krippendorff_agreement,
+    score_outputs,
+)
 from ._sets import ProbePlan
 from ._stats import StatsConfig, compare_groups, finalize, report_verdict
 
 REQUIRED = ("group", "template", "output")
-OPTIONAL = ("prompt", "context", "phrase", "sample", "id")
-RECORD_KEYS = ("id", "prompt", "output", "group", "phrase", "template", "context", "sample")
+OPTIONAL = ("prompt", "context", "phrase", "sample", "id", "phrasing")
+RECORD_KEYS = ("id", "prompt", "output", "group", "phrase", "template", "context", "sample",
+               "phrasing")
 Progress = Callable[[str, int, int], None]
 
 
@@ -52,8 +67,10 @@ def read_outputs(path: str | Path, plan: ProbePlan | None = None, *,
     """Read a CSV/JSONL of generations made elsewhere and check it against ``plan``.
 
     Required columns: ``group``, ``template``, ``output``; optional ``prompt``,
-    ``context``, ``phrase``, ``sample``. Without ``context`` the context is taken from the
-    probe set (by prompt text) or, failing that, is the template.
+    ``context``, ``phrase``, ``sample``, ``phrasing`` (which wording of the template, 1 for
+    its text; taken from the probe set by prompt text when absent). Without ``context``
+    the context is taken from the probe set (by prompt text) or, failing that, is the
+    template.
     """
     from ..data import read_source
 
@@ -97,6 +114,13 @@ def check_outputs(frame: pd.DataFrame, plan: ProbePlan | None, *, where: str) ->
     out["phrase"] = out["phrase"].fillna("").astype(str)
     if "sample" not in out:
         out["sample"] = 0
+    if "phrasing" not in out:
+        out["phrasing"] = [by_text[p].phrasing if p in by_text else 1 for p in out["prompt"]]
+    try:
+        out["phrasing"] = out["phrasing"].fillna(1).astype(int)
+    except (TypeError, ValueError):
+        raise WorkbenchError(f"{where}: column 'phrasing': expected whole numbers (1 for the "
+                             "template's text, 2, 3... for its variants)") from None
     if "id" not in out:
         out["id"] = [f"{i}" for i in range(len(out))]
     out["id"] = out["id"].astype(str)
@@ -134,7 +158,7 @@ def generate_outputs(project, plan: ProbePlan, model: str, *, samples: int = 1, 
         for p, o in zip(plan.prompts, outs):
             rows.append({"id": f"{p.id}#{k}", "prompt": p.text, "output": o, "group": p.group,
                          "phrase": p.phrase, "template": p.template, "context": p.context,
-                         "sample": k})
+                         "sample": k, "phrasing": p.phrasing})
     return pd.DataFrame(rows, columns=list(RECORD_KEYS))
 
 
@@ -147,7 +171,8 @@ def likelihood_outputs(project, plan: ProbePlan, model: str, *,
     ll = sequence_logliks(project, model, [p.text for p in plan.prompts], progress=cb)
     frame = pd.DataFrame([{"id": p.id, "prompt": p.text, "output": p.text, "group": p.group,
                            "phrase": p.phrase, "template": p.template, "context": p.context,
-                           "sample": 0} for p in plan.prompts], columns=list(RECORD_KEYS))
+                           "sample": 0, "phrasing": p.phrasing} for p in plan.prompts],
+                         columns=list(RECORD_KEYS))
     frame["loglik"] = ll
     return frame
 
@@ -282,34 +307,61 @@ def _sha(obj: Any) -> str:
 def build_result(frame: pd.DataFrame, *, plan: ProbePlan | None, scorers: Sequence[str],
                  config: StatsConfig, model: str | None, source: str, samples: int = 1,
                  seed: int = 0, probe_name: str | None = None,
-                 generation: str | None = None) -> dict[str, Any]:
-    """The result JSON: the issue's schema first, then the details reports need."""
+                 generation: dict[str, Any] | None = None,
+                 offsets: dict[str, dict[str, Any]] | None = None,
+                 offset_subtracted: bool = False) -> dict[str, Any]:
+    """The result JSON: the issue's schema first, then the details reports need.
+
+    ``generation`` describes how outputs were made (:func:`generation_settings`; ``None``
+    for outputs made elsewhere); ``offsets`` are :func:`scorer_offsets` on the probe set's
+    controls, already taken off the scores when ``offset_subtracted``.
+    """
     from ..core.digest import signature
 
-    reports = analyze(frame, scorers=scorers, groups=plan.groups if plan else None,
-                      paired=plan.paired if plan else True, config=config)
+    groups = plan.groups if plan else None
+    paired = plan.paired if plan else True
+    reports = analyze(frame, scorers=scorers, groups=groups, paired=paired, config=config)
     primary = scorers[0]
     main = reports[primary]
     name = plan.name if plan else (probe_name or "outputs")
     version = plan.version if plan else 0
     data_hash = _sha(frame[["group", "context", "output"]].to_dict("list"))
+    n_phrasings = int(frame["phrasing"].nunique()) if "phrasing" in frame else 1
     sig = signature(probes=f"{name}@v{version}", digest=plan.digest if plan else None,
-                    model=model, gen=generation, outputs=None if model else data_hash,
+                    model=model, gen=generation_label(generation),
+                    outputs=None if model else data_hash,
                     scorer=primary,
                     samples=samples, seed=seed,
                     test="signflip" if (plan is None or plan.paired) else "permutation",
                     correction=config.correction, alpha=config.alpha,
                     min_effect=config.for_scorer(primary).min_effect,
-                    margin=config.for_scorer(primary).margin)
+                    margin=config.for_scorer(primary).margin, phrasings=n_phrasings,
+                    offset="subtracted" if offset_subtracted else None)
     warnings = [f"{s}: {w}" if len(scorers) > 1 else w
                 for s, r in reports.items() for w in r.warnings]
+    scorer_dicts = {s: {"description": get_scorer(s).description if s != "loglik" else
+                        "sum of token log-probabilities of the sentence",
+                        "higher": get_scorer(s).higher if s != "loglik" else
+                        "more likely under the model", **r.to_dict()}
+                    for s, r in reports.items()}
+    offsets = offsets or {}
+    order = list(groups) if groups else list(dict.fromkeys(frame["group"]))
+    for s, d in scorer_dicts.items():
+        mark_offsets(d["comparisons"], offsets.get(s), subtracted=offset_subtracted)
+        # one phrasing: its verdicts are the overall ones, no need to test again
+        per = (phrasing_verdicts(frame, s, groups=order, paired=paired,
+                                 config=config.for_scorer(s)) if n_phrasings > 1 else
+               {(c["a"], c["b"]): [{"phrasing": 1, "verdict": c["verdict"], "diff": c["diff"],
+                                    "n_contexts": c["n_contexts"]}] for c in d["comparisons"]})
+        mark_phrasings(d["comparisons"], per)
+    disagreements = sign_disagreements(scorer_dicts)
     result: dict[str, Any] = {
         "probe_set": {"name": name, "version": version},
         "scorer": primary,
         "groups": {g: {"n": s.n, "mean": s.mean, "ci": list(s.ci)}
                    for g, s in main.by_group.items()},
         "gap": main.gap,
-        "comparisons": [c.to_dict() for c in main.comparisons],
+        "comparisons": scorer_dicts[primary]["comparisons"],
         "flagged": any(r.flagged for r in reports.values()),
         "verdict": report_verdict([r.verdict for r in reports.values()]),
         "signature": sig,
@@ -322,15 +374,19 @@ def build_result(frame: pd.DataFrame, *, plan: ProbePlan | None, scorers: Sequen
         "paired": plan.paired if plan else True,
         "warnings": list(dict.fromkeys(warnings)),
         "settings": config.for_scorer(primary).model_dump(),
-        "scorers": {s: {"description": get_scorer(s).description if s != "loglik" else
-                        "sum of token log-probabilities of the sentence",
-                        "higher": get_scorer(s).higher if s != "loglik" else
-                        "more likely under the model", **r.to_dict()}
-                    for s, r in reports.items()},
+        "generation": generation,
+        "n_phrasings": n_phrasings,
+        "offsets": offsets,
+        "offset_subtracted": bool(offset_subtracted),
+        "scorers": scorer_dicts,
         "agreement": agreement({s: frame[s].tolist() for s in scorers}) if len(scorers) > 1
         else [],
+        "scorer_agreement": krippendorff_agreement({s: frame[s].tolist() for s in scorers})
+        if len(scorers) > 1 else None,
+        "sign_disagreements": disagreements,
         "per_context": {s: per_context(frame, s) for s in scorers},
     }
+    result["warnings"] += _robustness_warnings(result)
     if plan is not None and plan.kind == "likelihood" and len(plan.groups) == 2:
         pref = _preference(frame, plan.groups, primary, config)
         result["preference"] = pref
@@ -343,11 +399,72 @@ def build_result(frame: pd.DataFrame, *, plan: ProbePlan | None, scorers: Sequen
     return result
 
 
+def _robustness_warnings(result: dict[str, Any]) -> list[str]:
+    """One line per headline finding the scorer or the wording may explain."""
+    out = []
+    for c in result["comparisons"]:
+        name = f"'{c['a']}' vs '{c['b']}'"
+        if c["verdict"] == "different" and c.get("may_come_from_scorer"):
+            o = c["scorer_offset"]
+            out.append(f"{name}: the difference ({c['diff']:.3g}) may come from the scorer: "
+                       f"{result['scorer']} alone gives the group words an offset of "
+                       f"{o['diff']:.3g} [{o['ci'][0]:.3g}, {o['ci'][1]:.3g}] in neutral "
+                       "sentences")
+        ph = c.get("phrasings")
+        if ph and ph["fragile"] and ph["n"] > 1:
+            out.append(f"{name}: {ph['label']}")
+    for d in result.get("sign_disagreements") or []:
+        fav = ", ".join(f"{s} favours '{g}'" for s, g in d["favoured"].items())
+        out.append(f"'{d['a']}' vs '{d['b']}': the scorers disagree on the sign ({fav})")
+    return out
+
+
+def generation_settings(*, chat: bool, samples: int, max_new_tokens: int) -> dict[str, Any]:
+    """How a probe's outputs were generated: what before/after must hold equal."""
+    return {"mode": "chat" if chat else "completion",
+            "decoding": "sampled" if samples > 1 else "greedy",
+            "max_new_tokens": int(max_new_tokens), "samples": int(samples)}
+
+
+def generation_label(gen: dict[str, Any] | str | None) -> str:
+    """The signature's ``gen:`` part: ``chat-greedy-32tok``, ``loglik`` or ``outputs-file``.
+
+    >>> generation_label(generation_settings(chat=False, samples=2, max_new_tokens=6))
+    'completion-sampled-6tok'
+    >>> generation_label(None)
+    'outputs-file'
+    """
+    if gen is None:
+        return "outputs-file"
+    if isinstance(gen, str):
+        return gen
+    if "decoding" not in gen or "max_new_tokens" not in gen:
+        return str(gen.get("mode", "unknown"))
+    return f"{gen['mode']}-{gen['decoding']}-{gen['max_new_tokens']}tok"
+
+
+def has_chat_template(project, model: str) -> bool:
+    """Whether the model's tokenizer ships a chat template (read from its files, no load)."""
+    from ..models import prepare_model
+
+    path = Path(prepare_model(project, model))
+    if (path / "chat_template.jinja").is_file() or (path / "chat_template.json").is_file():
+        return True
+    cfg = path / "tokenizer_config.json"
+    if cfg.is_file():
+        try:
+            return bool(json.loads(cfg.read_text(encoding="utf-8")).get("chat_template"))
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return False
+    return False
+
+
 # ------------------------------------------------------------------------ the run
 def run_probe(project, *, plan: ProbePlan | None = None, outputs: str | Path | None = None,
               outputs_frame: pd.DataFrame | None = None, model: str | None = None,
               scorers: Sequence[str] | None = None, samples: int = 1, seed: int = 0,
-              max_new_tokens: int = 32, chat: bool = False, config: StatsConfig | None = None,
+              max_new_tokens: int = 32, chat: bool | None = None,
+              config: StatsConfig | None = None, subtract_offset: bool = False,
               progress: Progress | None = None, record: bool = True) -> ProbeResult:
     """Probe a model (``model`` + ``plan``) or audit outputs made elsewhere (``outputs``).
 
@@ -358,6 +475,12 @@ def run_probe(project, *, plan: ProbePlan | None = None, outputs: str | Path | N
         and ``template`` columns.
     scorers
         Scorer names; the first is the headline one (default: the probe set's scorer).
+    chat
+        Wrap prompts in the model's chat template; ``None`` (the default) does so when the
+        model has one (evaluations wrap prompts the same way when asked).
+    subtract_offset
+        Take each group's scorer offset (its mean score on the probe set's controls) off
+        its scores before the statistics.
 
     The HTML report is :func:`workbench.reports.write_probe_report`.
     """
@@ -381,6 +504,15 @@ def run_probe(project, *, plan: ProbePlan | None = None, outputs: str | Path | N
         for n in names:
             get_scorer(n)  # fail on a typo before any generation
     source = str(outputs) if outputs is not None else (f"model {model}" if model else "frame")
+    if subtract_offset and not (plan is not None and plan.controls):
+        raise WorkbenchError("subtracting the scorer offset needs a probe set with controls "
+                             "(neutral carrier sentences); "
+                             + ("this one has none" if plan is not None else
+                                "name the probe set the outputs came from"),
+                             param="subtract_offset")
+    if model is not None and plan.kind == "generate" and chat is None:
+        chat = has_chat_template(project, model)
+    chat = bool(chat)
     started = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)  # the run covers generation
     if model is not None and plan.kind == "likelihood":
         frame = likelihood_outputs(project, plan, model, progress=progress)
@@ -402,12 +534,17 @@ def run_probe(project, *, plan: ProbePlan | None = None, outputs: str | Path | N
             frame[n] = vals
     generation = None
     if model is not None and plan.kind == "generate":
-        generation = f"{'chat' if chat else 'completion'}-greedy" if samples == 1 else \
-            f"{'chat' if chat else 'completion'}-sampled"
-        generation += f"-{max_new_tokens}tok"
+        generation = generation_settings(chat=chat, samples=samples,
+                                         max_new_tokens=max_new_tokens)
+    elif model is not None:
+        generation = {"mode": "loglik"}
+    offsets = scorer_offsets(plan, names, cfg, project=project) if plan is not None else {}
+    if subtract_offset:
+        frame = subtract_offsets(frame, offsets)
     result = build_result(frame, plan=plan, scorers=names, config=cfg, model=model,
                           source=source, samples=samples, seed=seed, generation=generation,
-                          probe_name=Path(str(outputs)).stem if outputs else None)
+                          probe_name=Path(str(outputs)).stem if outputs else None,
+                          offsets=offsets, offset_subtracted=subtract_offset)
     res = ProbeResult(result, frame, plan)
     if record:
         _record(project, res, model=model, outputs=outputs, names=names, samples=samples,
@@ -430,7 +567,8 @@ def _record(project, res: ProbeResult, *, model, outputs, names, samples, seed, 
         inputs["outputs"] = sha256_file(outputs, length=16)
     config = {"probe_set": r["probe_set"], "model": model, "outputs": str(outputs)
               if outputs else None, "scorers": names, "samples": samples, "seed": seed,
-              "stats": cfg.model_dump()}
+              "stats": cfg.model_dump(), "generation": r.get("generation"),
+              "offset_subtracted": r.get("offset_subtracted", False)}
     with store.record("probe", name=r["probe_set"]["name"], config=config,
                       input_hashes=inputs, started=started) as out:
         run_id = out["run_id"]
@@ -449,7 +587,8 @@ def _record(project, res: ProbeResult, *, model, outputs, names, samples, seed, 
         write_json(str(result_path), r)
         out["examples"] = str(ex_path)
         out["result_path"] = str(result_path)
-        out["result"] = {k: v for k, v in r.items() if k not in ("per_context", "scorers")}
+        out["result"] = {k: v for k, v in r.items()
+                         if k not in ("per_context", "scorers", "offsets")}
         out["flagged"] = r["flagged"]
         if trained_run_id(model) is not None:
             store.add_lineage(("run", str(trained_run_id(model))), ("run", str(run_id)),

@@ -31,12 +31,19 @@ LOWER_INSIDE = {"the", "my", "a", "an", "she", "he", "they", "our", "your", "his
 
 
 class TemplateSpec(BaseModel):
-    """One template: an id (kept in every prompt and report) and its text."""
+    """One template: an id (kept in every prompt and report), its text, and optional
+    meaning-preserving ``variants`` (other phrasings using the same slots)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     text: str = Field(min_length=1)
+    variants: list[str] = Field(default_factory=list)
+
+    @property
+    def phrasings(self) -> list[str]:
+        """The text, then each variant: phrasing 1, 2, ..."""
+        return [self.text, *self.variants]
 
 
 class ProbeSet(BaseModel):
@@ -53,6 +60,7 @@ class ProbeSet(BaseModel):
     groups: dict[str, list[str]]
     fillers: dict[str, list[str]] = Field(default_factory=dict)
     templates: list[str | TemplateSpec] = Field(min_length=1)
+    controls: list[str] | dict[str, list[str]] | None = None
     scorer: str = "sentiment"
 
     def template_specs(self) -> list[TemplateSpec]:
@@ -73,6 +81,17 @@ class ProbePrompt:
     context: str
     fillers: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    phrasing: int = 1
+
+
+@dataclass(frozen=True)
+class ControlText:
+    """A group's phrase in a neutral carrier sentence: what the scorer alone gives it."""
+
+    group: str
+    phrase: str
+    text: str
+    context: str
 
 
 @dataclass(frozen=True)
@@ -90,6 +109,12 @@ class ProbePlan:
     paired: bool = True
     digest: str = ""
     kind: Literal["generate", "likelihood"] = "generate"
+    controls: list[ControlText] = field(default_factory=list)
+
+    @property
+    def n_phrasings(self) -> int:
+        """The most phrasings any template has (1 when no template lists variants)."""
+        return max((p.phrasing for p in self.prompts), default=1)
 
     @property
     def templates(self) -> list[str]:
@@ -144,6 +169,57 @@ def check_probe_set(ps: ProbeSet, *, where: str = "probe set") -> None:
                 raise WorkbenchError(
                     f"{where}: templates[{i}].text: slot {{{s}}} is not declared in fillers"
                     f"{did_you_mean(s, ps.fillers)}; declared: {declared}")
+        _check_variants(t, i, set(slots), where)
+    _check_controls(ps, where)
+
+
+def _check_variants(t: TemplateSpec, i: int, slots: set[str], where: str) -> None:
+    """A variant is the same question in other words: exactly the template's slots."""
+    seen = {t.text}
+    for j, v in enumerate(t.variants):
+        at = f"{where}: templates[{i}].variants[{j}] (template '{t.id}')"
+        used = set(SLOT.findall(v))
+        dropped = sorted(slots - used)
+        if dropped:
+            raise WorkbenchError(f"{at}: drops slot(s) {', '.join('{' + d + '}' for d in dropped)}"
+                                 " that the template uses; a variant must rephrase the "
+                                 "template with the same slots")
+        added = sorted(used - slots)
+        if added:
+            raise WorkbenchError(f"{at}: adds slot(s) {', '.join('{' + a + '}' for a in added)}"
+                                 " that the template does not use; a variant must rephrase the "
+                                 "template with the same slots")
+        if v in seen:
+            raise WorkbenchError(f"{at}: repeats an earlier phrasing of the template")
+        seen.add(v)
+
+
+def _check_controls(ps: ProbeSet, where: str) -> None:
+    """Controls are carrier sentences with only {subject}, or texts for every group."""
+    if ps.controls is None:
+        return
+    if isinstance(ps.controls, list):
+        if not ps.controls:
+            raise WorkbenchError(f"{where}: controls: empty; list neutral carrier sentences "
+                                 "such as '{subject} said hello.'")
+        for k, text in enumerate(ps.controls):
+            slots = set(SLOT.findall(text))
+            if slots != {SUBJECT}:
+                raise WorkbenchError(
+                    f"{where}: controls[{k}]: a carrier sentence needs the {{{SUBJECT}}} slot "
+                    f"and no other; got {', '.join(sorted(slots)) or 'no slots'}")
+        return
+    missing = [g for g in ps.groups if not ps.controls.get(g)]
+    if missing:
+        raise WorkbenchError(
+            f"{where}: controls: no control texts for group(s) {', '.join(missing)}; every "
+            f"group needs them (groups: {', '.join(ps.groups)}), or give carrier sentences "
+            "with {subject} instead")
+    unknown = [g for g in ps.controls if g not in ps.groups]
+    if unknown:
+        raise WorkbenchError(f"{where}: controls.{unknown[0]}: not a group"
+                             f"{did_you_mean(unknown[0], ps.groups)}; groups: "
+                             f"{', '.join(ps.groups)}")
 
 
 def _digest(obj: Any) -> str:
@@ -154,7 +230,10 @@ def expand(ps: ProbeSet) -> ProbePlan:
     """Cross groups, phrases, fillers and templates into prompts.
 
     Each template is crossed only with the filler slots it uses. Every prompt of one
-    template and filler combination, across groups, shares a *context*.
+    template and filler combination, across groups and phrasings (the text and its
+    ``variants``), shares a *context*; ``phrasing`` numbers the wording (1 is the text).
+    Controls (``controls:``) become :class:`ControlText` items, one per group phrase and
+    carrier sentence.
 
     Examples
     --------
@@ -172,15 +251,37 @@ def expand(ps: ProbeSet) -> ProbePlan:
         for values in itertools.product(*(ps.fillers[s] for s in slots)):
             fill = dict(zip(slots, map(str, values)))
             context = t.id + "".join(f"|{k}={v}" for k, v in fill.items())
-            for group, phrases in ps.groups.items():
-                for phrase in phrases:
-                    slot_values = {SUBJECT: str(phrase), **fill}
-                    text = SLOT.sub(lambda m: _fit(m, slot_values), t.text)
-                    prompts.append(ProbePrompt(f"{context}|{group}|{phrase}", text, group,
-                                               str(phrase), t.id, context, fill))
+            for k, wording in enumerate(t.phrasings, start=1):
+                # phrasing 1 keeps the id it had before variants existed (before/after joins)
+                suffix = "" if k == 1 else f"|p{k}"
+                for group, phrases in ps.groups.items():
+                    for phrase in phrases:
+                        slot_values = {SUBJECT: str(phrase), **fill}
+                        text = SLOT.sub(lambda m, v=slot_values: _fit(m, v), wording)
+                        prompts.append(ProbePrompt(f"{context}|{group}|{phrase}{suffix}", text,
+                                                   group, str(phrase), t.id, context, fill,
+                                                   phrasing=k))
     return ProbePlan(ps.name, ps.version, ps.attribute, list(ps.groups), prompts,
                      scorer=ps.scorer, source=ps.source, license=ps.license, paired=True,
-                     digest=_digest(ps.model_dump(mode="json")))
+                     digest=_digest(ps.model_dump(mode="json")), controls=_controls(ps))
+
+
+def _controls(ps: ProbeSet) -> list[ControlText]:
+    if ps.controls is None:
+        return []
+    out = []
+    if isinstance(ps.controls, list):
+        for k, carrier in enumerate(ps.controls, start=1):
+            for group, phrases in ps.groups.items():
+                for phrase in phrases:
+                    text = SLOT.sub(lambda m, v={SUBJECT: str(phrase)}: _fit(m, v), carrier)
+                    out.append(ControlText(group, str(phrase), text, f"control{k}"))
+        return out
+    # texts per group: the k-th text of each group is compared with the k-th of the others
+    for group in ps.groups:
+        for k, text in enumerate(ps.controls[group], start=1):
+            out.append(ControlText(group, "", str(text), f"control{k}"))
+    return out
 
 
 def _fit(match: re.Match, values: dict[str, str]) -> str:

@@ -90,7 +90,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..core.config import validate
-from ..core.errors import WorkbenchError
+from ..core.errors import ConfigError, WorkbenchError
 
 Correction = Literal["holm", "bh"]
 Verdict = Literal["different", "equivalent", "inconclusive"]
@@ -165,6 +165,11 @@ class StatsConfig(BaseModel):
     @classmethod
     def from_project(cls, project, **overrides: Any) -> StatsConfig:
         """The project's ``probes:`` settings, then ``overrides`` (``None`` ignored)."""
+        margin = overrides.get("equivalence_margin")
+        if margin is not None and not margin > 0:
+            # an argument, not the config file: say so in the argument's words
+            raise ConfigError(f"the equivalence margin must be greater than 0; got {margin:g}",
+                              param="margin")
         section = project.config.get("probes") or {}
         if not isinstance(section, dict):
             raise WorkbenchError(f"{project.config_path}: probes: expected a mapping")
