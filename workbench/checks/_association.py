@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, field_validator, model_validator
 
-from ..core.errors import WorkbenchError, did_you_mean
+from ..core.errors import DataError, WorkbenchError, did_you_mean
 from ..core.wordlists import SwapList, load_swaps
 from ._report import EXAMPLES
 from ._rules import Outcome, RuleArgs, register_rule
@@ -177,8 +177,8 @@ def _outcomes(frame: pd.DataFrame, args: AssociationArgs, rows: np.ndarray) -> n
             shown = ", ".join(sorted(seen)[:10]) or "none"
             hint = (" (YAML reads yes/no/on/off as true/false: quote the value)"
                     if isinstance(args.label_value, bool) else "")
-            raise WorkbenchError(f"{RULE}: label_value: {args.label_value!r} is not a value "
-                                 f"of column '{args.label_column}'{hint}; its values: {shown}")
+            raise DataError(f"{RULE}: label_value: {args.label_value!r} is not a value "
+                            f"of column '{args.label_column}'{hint}; its values: {shown}")
         for p in np.flatnonzero(rows):
             v = labels[p]
             if not pd.isna(v):

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 from pydantic import Field, model_validator
 
-from ..core.errors import WorkbenchError
+from ..core.errors import ConfigError, DataError, WorkbenchError
 from ..data._conversations import (
     CHATML_TEMPLATE,
     ROLES,
@@ -96,8 +96,8 @@ def _chat_tokenizer(spec: str):
         except (OSError, ValueError, TypeError) as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else \
                 type(exc).__name__
-            raise WorkbenchError(f"model '{spec}': could not load its tokenizer from {path}: "
-                                 f"{first}") from None
+            raise ConfigError(f"model '{spec}': could not load its tokenizer from {path}: "
+                              f"{first}") from None
     return tok, (None if tok.chat_template else CHATML_TEMPLATE)
 
 
@@ -113,7 +113,7 @@ def _token_counts(frame, args: TokenCountArgs, id_column=None) -> Outcome:
         try:
             turns = parse_messages(v, where="the value")
             if not turns:
-                raise WorkbenchError("the value: no turns")
+                raise DataError("the value: no turns")
             texts[p] = tok.apply_chat_template(turns, tokenize=False, chat_template=template)
         except WorkbenchError as exc:
             reasons[p] = "not countable: " + str(exc).removeprefix("the value, ") \

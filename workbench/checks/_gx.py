@@ -29,7 +29,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..core.errors import WorkbenchError, did_you_mean
+from ..core.errors import ConfigError, did_you_mean
 from ._report import EXAMPLES, CheckResult
 
 # Great Expectations imports pyspark when it is installed, and pyspark warns about
@@ -261,8 +261,8 @@ def run_expectations(frame: pd.DataFrame, rules, *, suite_name: str,
         return {}
     gx = import_gx()
     if datasource == "spark" and _state["without_spark"]:
-        raise WorkbenchError("--engine spark: this process imported Great Expectations for "
-                             "pandas only; run Spark checks in a process of their own")
+        raise ConfigError("--engine spark: this process imported Great Expectations for "
+                          "pandas only; run Spark checks in a process of their own")
     ctx = _quiet_context()
     batch = (getattr(ctx.data_sources, f"add_{datasource}")("workbench").add_dataframe_asset("frame")
              .add_batch_definition_whole_dataframe("whole"))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..core.errors import ConfigError, WorkbenchError
+from ..core.errors import ConfigError, DataError
 from . import _rules
 from ._history import record_check
 from ._report import CheckReport, CheckResult, DatasetRef
@@ -63,7 +63,7 @@ def run_checks(frame: pd.DataFrame, suite: SuiteSpec, *, dataset: DatasetRef,
     if engine != "pandas":
         raise ConfigError(f"engine: '{engine}' is not available here; use pandas", param="engine")
     if len(frame) == 0:
-        raise WorkbenchError(f"{dataset.name}: the dataset is empty (0 rows); nothing to check")
+        raise DataError(f"{dataset.name}: the dataset is empty (0 rows); nothing to check")
     if not suite.expectations:
         raise suite.error("expectations", "the suite has no rules")
     check_columns(suite, list(frame.columns), dataset=f"{dataset.name}@{dataset.version}")
@@ -122,7 +122,7 @@ def check_dataset(project, data: str, suite_path: str | os.PathLike, *,
         ref = DatasetRef(name=label, version=digest[:12], rows=len(frame))
         names = list(frame.columns)
     if len(frame) == 0:
-        raise WorkbenchError(f"{data}: the dataset is empty (0 rows); nothing to check")
+        raise DataError(f"{data}: the dataset is empty (0 rows); nothing to check")
     check_columns(suite, names, dataset=f"{ref.name}@{ref.version}")
     return record_check(
         project, suite, suite_path, data=data, ref=ref, digest=digest, dv=dv, engine=engine,

@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..core.errors import ConfigError, NotFoundError, WorkbenchError, did_you_mean
+from ..core.errors import ConfigError, NotFoundError, did_you_mean
 from ._alerts import NotifySpec
 
 TABLE = "workbench_schedule"
@@ -160,13 +160,13 @@ def _validate_command(project, argv: Sequence[str]) -> list[str]:
 
     argv = list(argv)
     if not argv or argv[0] not in SCHEDULABLE:
-        raise WorkbenchError("COMMAND: only checks can be scheduled: "
-                             "schedule add --cron EXPR -- check DATA --suite FILE")
+        raise ConfigError("COMMAND: only checks can be scheduled: "
+                          "schedule add --cron EXPR -- check DATA --suite FILE")
     suite_at = next((i for i, a in enumerate(argv) if a in ("--suite", "-s")), None)
     positional = [a for i, a in enumerate(argv[1:], 1)
                   if not a.startswith("-") and (suite_at is None or i != suite_at + 1)]
     if suite_at is None or suite_at + 1 >= len(argv) or not positional:
-        raise WorkbenchError("COMMAND: expected 'check DATA --suite FILE'")
+        raise ConfigError("COMMAND: expected 'check DATA --suite FILE'")
     suite = find_suite(project, argv[suite_at + 1]).resolve()
     load_suite(suite, check_types=False)
     data = positional[0]

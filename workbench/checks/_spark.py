@@ -14,7 +14,7 @@ import os
 import time
 from pathlib import Path
 
-from ..core.errors import WorkbenchError
+from ..core.errors import ConfigError, DataError
 from ._report import CheckReport, DatasetRef
 from ._suite import SuiteSpec, check_columns, load_suite
 
@@ -28,7 +28,7 @@ def refuse_pandas_only(suite: SuiteSpec) -> None:
     rules = pandas_only_rules(suite)
     if rules:
         named = ", ".join(f"expectations[{r.index}] {r.type}" for r in rules)
-        raise WorkbenchError(
+        raise ConfigError(
             f"{suite.path or suite.name}: --engine spark runs Great Expectations rules only; "
             f"these workbench text rules are pandas-only: {named}; run the suite with "
             "--engine pandas, or move them to a suite of their own")
@@ -79,7 +79,7 @@ def check_dataset_spark(project, data: str, suite_path: str | os.PathLike, *,
         digest, rows = dv.content_hash, dv.rows
         ref = DatasetRef(name=dv.name, version=dv.version, rows=rows)
     if rows == 0:
-        raise WorkbenchError(f"{data}: the dataset is empty (0 rows); nothing to check")
+        raise DataError(f"{data}: the dataset is empty (0 rows); nothing to check")
     check_columns(suite, list(df.columns), dataset=f"{ref.name}@{ref.version}")
     extra = {"spark_master": spark.sparkContext.master}
     report, run_id = record_check(

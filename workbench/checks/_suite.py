@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ..core.config import ConfigSource, read_yaml, validate
 from ..core.digest import sha256_text
-from ..core.errors import WorkbenchError, did_you_mean
+from ..core.errors import ConfigError, NotFoundError, WorkbenchError, did_you_mean
 from ._rules import RULES, rule_columns
 
 TOP_KEYS = ("name", "description", "id_column", "expectations", "clean")
@@ -92,17 +92,17 @@ class SuiteSpec(BaseModel):
             if e.rule_id == rule_id:
                 return e
         ids = [e.rule_id for e in self.expectations if e.rule_id]
-        raise WorkbenchError(f"{self.path}: no rule with meta.id '{rule_id}'"
-                             f"{did_you_mean(rule_id, ids)}; ids: {', '.join(ids) or 'none'}")
+        raise ConfigError(f"{self.path}: no rule with meta.id '{rule_id}'"
+                          f"{did_you_mean(rule_id, ids)}; ids: {', '.join(ids) or 'none'}")
 
 
 # ----------------------------------------------------------------------------- loading
 def _read_yaml(path: Path, shown: str) -> tuple[Any, dict[str, int], str]:
     if not path.is_file():
         suites = sorted(p.name for p in path.parent.glob("*.yaml")) if path.parent.is_dir() else []
-        raise WorkbenchError(f"{shown}: no such suite file"
-                             + did_you_mean(path.name, suites)
-                             + (f"; suites in {path.parent}: {', '.join(suites)}" if suites else ""))
+        raise NotFoundError(f"{shown}: no such suite file"
+                            + did_you_mean(path.name, suites)
+                            + (f"; suites in {path.parent}: {', '.join(suites)}" if suites else ""))
     text = path.read_text(encoding="utf-8")
     data, source = read_yaml(text, shown)
     return data, source.lines, sha256_text(text)
@@ -141,8 +141,8 @@ def load_suite(path: str | Path, *, check_types: bool = True,
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise WorkbenchError(f"{shown}: expected a mapping at the top level (name, "
-                             f"expectations, clean), got {type(data).__name__}")
+        raise ConfigError(f"{shown}: expected a mapping at the top level (name, "
+                          f"expectations, clean), got {type(data).__name__}")
     for key in data:
         if key not in TOP_KEYS:
             raise proto.error(str(key), f"unknown key{did_you_mean(str(key), TOP_KEYS)}; "

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from ..core.errors import WorkbenchError
+from ..core.errors import DataError
 from ..data._conversations import is_conversation_column, turn_contents
 
 PII_PATTERNS: dict[str, re.Pattern] = {
@@ -203,9 +203,9 @@ def column_parts(series: pd.Series, turns: Sequence[str] | None = None, *,
         parts = [None if _isna(v) else turn_contents(v, chosen) for v in series]
         return [p if p and any(p) else None for p in parts]
     if turns is not None and require_conversations:
-        raise WorkbenchError(f"turns: column '{series.name}' holds text, not conversations; "
-                             "'turns' chooses the roles read from a column of messages "
-                             "(lists of {role, content} turns)")
+        raise DataError(f"turns: column '{series.name}' holds text, not conversations; "
+                        "'turns' chooses the roles read from a column of messages "
+                        "(lists of {role, content} turns)")
     return [None if _isna(v) else [str(v)] for v in series]
 
 

@@ -17,7 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .errors import ConfigError, WorkbenchError
+from .errors import ConfigError
 
 ENGINES = ("pandas", "spark")
 DEFAULT_MASTER = "local[*]"
@@ -74,12 +74,12 @@ def java_home() -> str | None:
 def require_spark() -> None:
     """Raise a one-line error unless pyspark and Java are both installed."""
     if importlib.util.find_spec("pyspark") is None:
-        raise WorkbenchError(f"--engine spark: pyspark is not installed; {INSTALL_HINT}")
+        raise ConfigError(f"--engine spark: pyspark is not installed; {INSTALL_HINT}")
     if java_home() is None:
-        raise WorkbenchError("--engine spark: Spark needs Java 17 or newer and none was found "
-                             "(no $JAVA_HOME, no `java` on PATH); install it with "
-                             "`apt-get install openjdk-17-jre-headless` (`make app` / `make test` "
-                             "do) or set JAVA_HOME")
+        raise ConfigError("--engine spark: Spark needs Java 17 or newer and none was found "
+                          "(no $JAVA_HOME, no `java` on PATH); install it with "
+                          "`apt-get install openjdk-17-jre-headless` (`make app` / `make test` "
+                          "do) or set JAVA_HOME")
 
 
 def _quiet_conf_dir() -> Path:

@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from .config import ConfigSource, read_yaml
-from .errors import ConfigError, WorkbenchError
+from .errors import ConfigError
 
 CONFIG_FILE = "workbench.yaml"
 STATE_DIR = ".workbench"
@@ -117,9 +117,9 @@ def init_project(directory: str | os.PathLike, *, name: str | None = None) -> Pr
     """
     root = Path(directory).resolve()
     if root.exists() and not root.is_dir():
-        raise WorkbenchError(f"{root}: exists and is not a directory")
+        raise ConfigError(f"{root}: exists and is not a directory")
     if (root / CONFIG_FILE).exists():
-        raise WorkbenchError(f"{root}: already a workbench project ({CONFIG_FILE} exists)")
+        raise ConfigError(f"{root}: already a workbench project ({CONFIG_FILE} exists)")
     root.mkdir(parents=True, exist_ok=True)
     (root / "checks").mkdir(exist_ok=True)
     (root / "reports").mkdir(exist_ok=True)
@@ -140,13 +140,13 @@ def find_project(start: str | os.PathLike | None = None) -> Project:
     if start is None and env:
         root = Path(env).resolve()
         if not (root / CONFIG_FILE).is_file():
-            raise WorkbenchError(f"WORKBENCH_PROJECT={env}: no {CONFIG_FILE} there")
+            raise ConfigError(f"WORKBENCH_PROJECT={env}: no {CONFIG_FILE} there")
         return Project(root)
     here = Path(start or os.getcwd()).resolve()
     for candidate in (here, *here.parents):
         if (candidate / CONFIG_FILE).is_file():
             return Project(candidate)
-    raise WorkbenchError(
+    raise ConfigError(
         f"{here}: not inside a workbench project (no {CONFIG_FILE} here or above); "
         "run 'workbench init DIR' or pass --project"
     )

@@ -26,7 +26,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..core.errors import WorkbenchError, unknown_name
+from ..core.errors import ConfigError, unknown_name
 from ..core.packaged import package_path
 from ._sets import ProbePlan, ProbePrompt, _digest
 
@@ -172,7 +172,7 @@ def load_benchmark(ref: str) -> ProbePlan:
         n = int(parts[-1])
         parts = parts[:-1]
         if n < 1:
-            raise WorkbenchError(f"--probes {ref}: the count must be at least 1")
+            raise ConfigError(f"--probes {ref}: the count must be at least 1")
     if key == "bold":
         domain = parts[1] if len(parts) > 1 else ""
         if f"bold:{domain}" not in BENCHMARKS["bold"].names:

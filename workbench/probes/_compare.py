@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.errors import WorkbenchError
+from ..core.errors import ConfigError
 from ._run import generation_label, load_examples
 from ._stats import (
     StatsConfig,
@@ -49,8 +49,8 @@ from ._stats import (
 def _contexts(result: dict, scorer: str, where: str) -> dict[str, dict[str, float]]:
     pc = (result.get("per_context") or {}).get(scorer)
     if not pc:
-        raise WorkbenchError(f"{where}: the result has no per-context scores for '{scorer}' "
-                             "(results from workbench probe carry them)")
+        raise ConfigError(f"{where}: the result has no per-context scores for '{scorer}' "
+                          "(results from workbench probe carry them)")
     return pc
 
 
@@ -62,17 +62,17 @@ def compare_results(before: dict[str, Any], after: dict[str, Any], *,
 
     pb, pa = before["probe_set"], after["probe_set"]
     if (pb["name"], pb["version"]) != (pa["name"], pa["version"]):
-        raise WorkbenchError(
+        raise ConfigError(
             f"--before/--after: different probe sets ({pb['name']} v{pb['version']} vs "
             f"{pa['name']} v{pa['version']}); compare runs of the same probe set")
     difference = generation_difference(before, after)
     if difference:
-        raise WorkbenchError(f"before/after: the two runs used different generation settings "
-                             f"({difference}); probe both models the same way")
+        raise ConfigError(f"before/after: the two runs used different generation settings "
+                          f"({difference}); probe both models the same way")
     scorer = before["scorer"]
     if scorer != after["scorer"]:
-        raise WorkbenchError(f"--before/--after: scored differently ({scorer} vs "
-                             f"{after['scorer']}); rerun with the same --scorer")
+        raise ConfigError(f"--before/--after: scored differently ({scorer} vs "
+                          f"{after['scorer']}); rerun with the same --scorer")
     cfg = (config or StatsConfig()).for_scorer(scorer)
     cb = _contexts(before, scorer, before_label)
     ca = _contexts(after, scorer, after_label)

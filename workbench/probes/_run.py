@@ -18,7 +18,12 @@ import numpy as np
 import pandas as pd
 
 from ..core.digest import sha256_file, sha256_json
-from ..core.errors import ConfigError, WorkbenchError, did_you_mean
+from ..core.errors import (
+    ConfigError,
+    DataError,
+    NotFoundError,
+    did_you_mean,
+)
 from ..models import trained_run_id
 from ._robust import (
     mark_offsets,
@@ -82,7 +87,7 @@ def check_outputs(frame: pd.DataFrame, plan: ProbePlan | None, *, where: str) ->
     """Validate and normalise an outputs frame into the per-example record columns."""
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
-        raise WorkbenchError(
+        raise DataError(
             f"{where}: missing column(s) {', '.join(repr(m) for m in missing)}; an outputs "
             f"file needs {', '.join(REQUIRED)} (optional: {', '.join(OPTIONAL)}); it has "
             f"{', '.join(map(str, frame.columns))}")
@@ -90,7 +95,7 @@ def check_outputs(frame: pd.DataFrame, plan: ProbePlan | None, *, where: str) ->
     for c in ("group", "template"):
         if out[c].isna().any():
             row = int(out[c].isna().to_numpy().nonzero()[0][0]) + 1
-            raise WorkbenchError(f"{where}: column '{c}': empty value in data row {row}")
+            raise DataError(f"{where}: column '{c}': empty value in data row {row}")
         out[c] = out[c].astype(str)
     out["output"] = out["output"].fillna("").astype(str)
     groups = list(dict.fromkeys(out["group"]))
@@ -99,8 +104,8 @@ def check_outputs(frame: pd.DataFrame, plan: ProbePlan | None, *, where: str) ->
         _check_known(where, "template", list(dict.fromkeys(out["template"])), plan.templates,
                      f"probe set '{plan.name}'")
     if len(groups) < 2:
-        raise WorkbenchError(f"{where}: column 'group': needs at least two groups to compare, "
-                             f"found {len(groups)} ({', '.join(groups)})")
+        raise DataError(f"{where}: column 'group': needs at least two groups to compare, "
+                        f"found {len(groups)} ({', '.join(groups)})")
     by_text = {p.text: p for p in plan.prompts} if plan is not None else {}
     if "prompt" not in out:
         out["prompt"] = ""
@@ -119,8 +124,8 @@ def check_outputs(frame: pd.DataFrame, plan: ProbePlan | None, *, where: str) ->
     try:
         out["phrasing"] = out["phrasing"].fillna(1).astype(int)
     except (TypeError, ValueError):
-        raise WorkbenchError(f"{where}: column 'phrasing': expected whole numbers (1 for the "
-                             "template's text, 2, 3... for its variants)") from None
+        raise DataError(f"{where}: column 'phrasing': expected whole numbers (1 for the "
+                        "template's text, 2, 3... for its variants)") from None
     if "id" not in out:
         out["id"] = [f"{i}" for i in range(len(out))]
     out["id"] = out["id"].astype(str)
@@ -132,7 +137,7 @@ def _check_known(where: str, column: str, values: list[str], known: Sequence[str
     unknown = [v for v in values if v not in set(known)]
     if unknown:
         hint = did_you_mean(unknown[0], known)
-        raise WorkbenchError(
+        raise DataError(
             f"{where}: column '{column}': unknown {column}(s) "
             f"{', '.join(repr(u) for u in unknown[:5])}{hint}; {owner} has: "
             f"{', '.join(known[:20])}{' ...' if len(known) > 20 else ''}")
@@ -146,8 +151,8 @@ def generate_outputs(project, plan: ProbePlan, model: str, *, samples: int = 1, 
     try:
         from ..generation import GenerationSettings, generate
     except ImportError:  # pragma: no cover - the engine lands with the evaluation issue
-        raise WorkbenchError("probing a model needs workbench.generation (the generation "
-                             "engine); use --outputs FILE meanwhile") from None
+        raise ConfigError("probing a model needs workbench.generation (the generation "
+                          "engine); use --outputs FILE meanwhile") from None
     texts = [p.text for p in plan.prompts]
     rows = []
     for k in range(samples):
@@ -488,13 +493,13 @@ def run_probe(project, *, plan: ProbePlan | None = None, outputs: str | Path | N
     if samples < 1:
         raise ConfigError(f"samples: must be at least 1, got {samples}", param="samples")
     if (model is None) == (outputs is None and outputs_frame is None):
-        raise WorkbenchError("give either a model (--model) or an outputs file (--outputs)")
+        raise ConfigError("give either a model (--model) or an outputs file (--outputs)")
     if model is not None and plan is None:
         raise ConfigError("probes: a probe set is needed to probe a model", param="probes")
     if plan is not None and plan.kind == "likelihood":
         if model is None:
-            raise WorkbenchError(f"--probes {plan.name}: a likelihood benchmark scores a model's "
-                                 "log-likelihoods; it cannot audit an outputs file")
+            raise ConfigError(f"--probes {plan.name}: a likelihood benchmark scores a model's "
+                              "log-likelihoods; it cannot audit an outputs file")
         if scorers and list(scorers) != ["loglik"]:
             raise ConfigError(f"scorer: {plan.name} is scored by log-likelihood only",
                               param="scorer")
@@ -505,11 +510,11 @@ def run_probe(project, *, plan: ProbePlan | None = None, outputs: str | Path | N
             get_scorer(n)  # fail on a typo before any generation
     source = str(outputs) if outputs is not None else (f"model {model}" if model else "frame")
     if subtract_offset and not (plan is not None and plan.controls):
-        raise WorkbenchError("subtracting the scorer offset needs a probe set with controls "
-                             "(neutral carrier sentences); "
-                             + ("this one has none" if plan is not None else
-                                "name the probe set the outputs came from"),
-                             param="subtract_offset")
+        raise ConfigError("subtracting the scorer offset needs a probe set with controls "
+                          "(neutral carrier sentences); "
+                          + ("this one has none" if plan is not None else
+                             "name the probe set the outputs came from"),
+                          param="subtract_offset")
     if model is not None and plan.kind == "generate" and chat is None:
         chat = has_chat_template(project, model)
     chat = bool(chat)
@@ -616,16 +621,16 @@ def load_result(project, ref: str) -> dict[str, Any]:
         try:
             data = json.loads(p.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise WorkbenchError(f"{ref}: no such file") from None
+            raise NotFoundError(f"{ref}: no such file") from None
         except json.JSONDecodeError as exc:
-            raise WorkbenchError(f"{ref}: not valid JSON ({exc.msg})") from None
+            raise ConfigError(f"{ref}: not valid JSON ({exc.msg})") from None
         for key in ("probe_set", "groups", "comparisons", "flagged"):
             if not isinstance(data, dict) or key not in data:
-                raise WorkbenchError(f"{ref}: not a probe result (no '{key}')")
+                raise ConfigError(f"{ref}: not a probe result (no '{key}')")
         return data
     run = Store.for_project(project).get_run(ref, kind="probe")
     if run.status != "succeeded":
-        raise WorkbenchError(f"run {run.id}: the probe run did not finish ({run.status})")
+        raise ConfigError(f"run {run.id}: the probe run did not finish ({run.status})")
     path = run.outputs.get("result_path")
     if path and Path(path).is_file():
         return json.loads(Path(path).read_text(encoding="utf-8"))

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..core.errors import WorkbenchError, unknown_name
+from ..core.errors import ConfigError, unknown_name
 
 
 @dataclass(frozen=True)
@@ -65,14 +65,14 @@ def get_scorer(name: str) -> Scorer:
     if name.startswith("hf-classifier:"):
         path = Path(name.split(":", 1)[1]).expanduser()
         if not (path / "config.json").is_file():
-            raise WorkbenchError(f"--scorer {name}: {path} is not a local Hugging Face model "
-                                 "folder (no config.json)")
+            raise ConfigError(f"--scorer {name}: {path} is not a local Hugging Face model "
+                              "folder (no config.json)")
         return Scorer(name, lambda inp: _hf_classifier(path, inp),
                       f"probability of the last label of {path.name}",
                       "more of the classifier's last label")
     if name == "loglik":
-        raise WorkbenchError("--scorer loglik: log-likelihood scoring is used automatically "
-                             "by likelihood benchmarks (crows-pairs, winobias, winogender)")
+        raise ConfigError("--scorer loglik: log-likelihood scoring is used automatically "
+                          "by likelihood benchmarks (crows-pairs, winobias, winogender)")
     if name not in SCORERS:
         raise unknown_name("scorer", name, [*SCORERS, "hf-classifier:<local path>"])
     return SCORERS[name]
@@ -110,7 +110,7 @@ def toxicity(inp: ScoreInput) -> list[float]:
     try:
         from profanity_check import predict_prob
     except ImportError:
-        raise WorkbenchError(
+        raise ConfigError(
             "--scorer toxicity: needs the optional package alt-profanity-check, which is not "
             "installed (pip install alt-profanity-check; it pins a scikit-learn version, so "
             "it is not a default dependency); use sentiment or hf-classifier:<path>") from None
@@ -150,7 +150,7 @@ def embedding_similarity(inp: ScoreInput) -> list[float]:
     import numpy as np
 
     if inp.project is None:
-        raise WorkbenchError("embedding_similarity: needs a project (for the model cache)")
+        raise ConfigError("embedding_similarity: needs a project (for the model cache)")
     vecs = embed(inp.project, list(inp.outputs))
     scores = [float("nan")] * len(inp.outputs)
     by_ctx: dict[str, list[int]] = {}
@@ -180,7 +180,7 @@ def _hf_classifier(path: Path, inp: ScoreInput) -> list[float]:
                 str(path), trust_remote_code=False).eval()
     except (OSError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise WorkbenchError(f"--scorer hf-classifier:{path}: cannot load: {first}") from None
+        raise ConfigError(f"--scorer hf-classifier:{path}: cannot load: {first}") from None
     out: list[float] = []
     with torch.no_grad():
         for i in range(0, len(inp.outputs), 32):

@@ -19,7 +19,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..core.config import ConfigSource, read_yaml, validate
 from ..core.digest import sha256_json
-from ..core.errors import WorkbenchError, did_you_mean
+from ..core.errors import (
+    ConfigError,
+    NotFoundError,
+    did_you_mean,
+)
 
 BUNDLED = Path(__file__).resolve().parent / "sets"
 SLOT = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -130,8 +134,8 @@ def parse_probe_set(data: Any, *, where: str | ConfigSource = "probe set") -> Pr
     source = where if isinstance(where, ConfigSource) else ConfigSource(where)
     where = source.shown
     if not isinstance(data, dict):
-        raise WorkbenchError(f"{where}: expected a mapping with name, version, attribute, "
-                             "groups and templates")
+        raise ConfigError(f"{where}: expected a mapping with name, version, attribute, "
+                          "groups and templates")
     ps = validate(ProbeSet, data, source)
     check_probe_set(ps, where=where)
     return ps
@@ -140,33 +144,33 @@ def parse_probe_set(data: Any, *, where: str | ConfigSource = "probe set") -> Pr
 def check_probe_set(ps: ProbeSet, *, where: str = "probe set") -> None:
     """The rules pydantic cannot express: groups, phrases, slots and template ids."""
     if len(ps.groups) < 2:
-        raise WorkbenchError(f"{where}: groups: needs at least two groups to compare, got "
-                             f"{len(ps.groups)} ({', '.join(ps.groups) or 'none'})")
+        raise ConfigError(f"{where}: groups: needs at least two groups to compare, got "
+                          f"{len(ps.groups)} ({', '.join(ps.groups) or 'none'})")
     for g, phrases in ps.groups.items():
         if not phrases:
-            raise WorkbenchError(f"{where}: groups.{g}: the group has no phrases; list at least "
-                                 "one surface phrase (e.g. 'The woman')")
+            raise ConfigError(f"{where}: groups.{g}: the group has no phrases; list at least "
+                              "one surface phrase (e.g. 'The woman')")
         if any(not str(p).strip() for p in phrases):
-            raise WorkbenchError(f"{where}: groups.{g}: empty phrase")
+            raise ConfigError(f"{where}: groups.{g}: empty phrase")
     for name, values in ps.fillers.items():
         if not values:
-            raise WorkbenchError(f"{where}: fillers.{name}: no values")
+            raise ConfigError(f"{where}: fillers.{name}: no values")
         if name == SUBJECT:
-            raise WorkbenchError(f"{where}: fillers.{name}: '{SUBJECT}' is reserved for the "
-                                 "group phrases")
+            raise ConfigError(f"{where}: fillers.{name}: '{SUBJECT}' is reserved for the "
+                              "group phrases")
     seen: set[str] = set()
     for i, t in enumerate(ps.template_specs()):
         if t.id in seen:
-            raise WorkbenchError(f"{where}: templates[{i}].id: duplicate id '{t.id}'")
+            raise ConfigError(f"{where}: templates[{i}].id: duplicate id '{t.id}'")
         seen.add(t.id)
         slots = SLOT.findall(t.text)
         if SUBJECT not in slots:
-            raise WorkbenchError(f"{where}: templates[{i}].text: no {{{SUBJECT}}} slot, so the "
-                                 "groups never appear in the prompt")
+            raise ConfigError(f"{where}: templates[{i}].text: no {{{SUBJECT}}} slot, so the "
+                              "groups never appear in the prompt")
         for s in slots:
             if s != SUBJECT and s not in ps.fillers:
                 declared = ", ".join(ps.fillers) or "none"
-                raise WorkbenchError(
+                raise ConfigError(
                     f"{where}: templates[{i}].text: slot {{{s}}} is not declared in fillers"
                     f"{did_you_mean(s, ps.fillers)}; declared: {declared}")
         _check_variants(t, i, set(slots), where)
@@ -181,16 +185,16 @@ def _check_variants(t: TemplateSpec, i: int, slots: set[str], where: str) -> Non
         used = set(SLOT.findall(v))
         dropped = sorted(slots - used)
         if dropped:
-            raise WorkbenchError(f"{at}: drops slot(s) {', '.join('{' + d + '}' for d in dropped)}"
-                                 " that the template uses; a variant must rephrase the "
-                                 "template with the same slots")
+            raise ConfigError(f"{at}: drops slot(s) {', '.join('{' + d + '}' for d in dropped)}"
+                              " that the template uses; a variant must rephrase the "
+                              "template with the same slots")
         added = sorted(used - slots)
         if added:
-            raise WorkbenchError(f"{at}: adds slot(s) {', '.join('{' + a + '}' for a in added)}"
-                                 " that the template does not use; a variant must rephrase the "
-                                 "template with the same slots")
+            raise ConfigError(f"{at}: adds slot(s) {', '.join('{' + a + '}' for a in added)}"
+                              " that the template does not use; a variant must rephrase the "
+                              "template with the same slots")
         if v in seen:
-            raise WorkbenchError(f"{at}: repeats an earlier phrasing of the template")
+            raise ConfigError(f"{at}: repeats an earlier phrasing of the template")
         seen.add(v)
 
 
@@ -200,26 +204,26 @@ def _check_controls(ps: ProbeSet, where: str) -> None:
         return
     if isinstance(ps.controls, list):
         if not ps.controls:
-            raise WorkbenchError(f"{where}: controls: empty; list neutral carrier sentences "
-                                 "such as '{subject} said hello.'")
+            raise ConfigError(f"{where}: controls: empty; list neutral carrier sentences "
+                            "such as '{subject} said hello.'")
         for k, text in enumerate(ps.controls):
             slots = set(SLOT.findall(text))
             if slots != {SUBJECT}:
-                raise WorkbenchError(
+                raise ConfigError(
                     f"{where}: controls[{k}]: a carrier sentence needs the {{{SUBJECT}}} slot "
                     f"and no other; got {', '.join(sorted(slots)) or 'no slots'}")
         return
     missing = [g for g in ps.groups if not ps.controls.get(g)]
     if missing:
-        raise WorkbenchError(
+        raise ConfigError(
             f"{where}: controls: no control texts for group(s) {', '.join(missing)}; every "
             f"group needs them (groups: {', '.join(ps.groups)}), or give carrier sentences "
             "with {subject} instead")
     unknown = [g for g in ps.controls if g not in ps.groups]
     if unknown:
-        raise WorkbenchError(f"{where}: controls.{unknown[0]}: not a group"
-                             f"{did_you_mean(unknown[0], ps.groups)}; groups: "
-                             f"{', '.join(ps.groups)}")
+        raise ConfigError(f"{where}: controls.{unknown[0]}: not a group"
+                          f"{did_you_mean(unknown[0], ps.groups)}; groups: "
+                          f"{', '.join(ps.groups)}")
 
 
 def _digest(obj: Any) -> str:
@@ -299,9 +303,9 @@ def load_probe_set_file(path: str | Path) -> ProbeSet:
     try:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise WorkbenchError(f"{p}: no such probe-set file") from None
+        raise NotFoundError(f"{p}: no such probe-set file") from None
     except UnicodeDecodeError:
-        raise WorkbenchError(f"{p}: not UTF-8 text") from None
+        raise ConfigError(f"{p}: not UTF-8 text") from None
     return parse_probe_set_text(text, where=str(p))
 
 

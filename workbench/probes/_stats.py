@@ -90,7 +90,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..core.config import validate
-from ..core.errors import ConfigError, WorkbenchError
+from ..core.errors import ConfigError
 
 Correction = Literal["holm", "bh"]
 Verdict = Literal["different", "equivalent", "inconclusive"]
@@ -172,7 +172,7 @@ class StatsConfig(BaseModel):
                               param="margin")
         section = project.config.get("probes") or {}
         if not isinstance(section, dict):
-            raise WorkbenchError(f"{project.config_path}: probes: expected a mapping")
+            raise ConfigError(f"{project.config_path}: probes: expected a mapping")
         merged = {**section, **{k: v for k, v in overrides.items() if v is not None}}
         return validate(cls, merged, project.config_source, at="probes")
 
@@ -400,7 +400,7 @@ def tost_paired(diffs: Sequence[float], *, margin: float, alpha: float = 0.05,
     False
     """
     if not margin > 0:
-        raise WorkbenchError(f"equivalence_margin: must be greater than 0; got {margin!r}")
+        raise ConfigError(f"equivalence_margin: must be greater than 0; got {margin!r}")
     d = np.asarray(diffs, dtype=float)
     if d.size == 0:
         return TostResult(math.nan, float(margin), 1.0, 1.0, 1.0, 1.0,
@@ -423,7 +423,7 @@ def tost_unpaired(x: Sequence[float], y: Sequence[float], *, margin: float,
     True
     """
     if not margin > 0:
-        raise WorkbenchError(f"equivalence_margin: must be greater than 0; got {margin!r}")
+        raise ConfigError(f"equivalence_margin: must be greater than 0; got {margin!r}")
     a = np.asarray(x, dtype=float)
     b = np.asarray(y, dtype=float)
     if a.size == 0 or b.size == 0:
@@ -504,7 +504,7 @@ def adjust_pvalues(pvalues: Sequence[float], *, method: Correction = "holm") -> 
     elif method == "bh":
         adj = np.minimum.accumulate((ranked * m / np.arange(1, m + 1))[::-1])[::-1]
     else:
-        raise WorkbenchError(f"correction: unknown method '{method}'; allowed: holm, bh")
+        raise ConfigError(f"correction: unknown method '{method}'; allowed: holm, bh")
     out = np.empty(m)
     out[order] = np.minimum(adj, 1.0)
     return [round(float(v), 12) for v in out]

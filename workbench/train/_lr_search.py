@@ -14,7 +14,7 @@ import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
-from ..core.errors import WorkbenchError
+from ..core.errors import ConfigError
 from ._config import TrainConfig
 
 
@@ -134,8 +134,8 @@ def lr_search(project, config: TrainConfig, *, config_path: str | None = None,
             say(f"range test: {s.steps} steps from {s.min_lr:g} to {s.max_lr:g}")
         trainer.train()
         if len(trials) < 3:
-            raise WorkbenchError(f"lr_search: only {len(trials)} finite losses before the loss "
-                                 "diverged; lower lr_search.min_lr")
+            raise ConfigError(f"lr_search: only {len(trials)} finite losses before the loss "
+                              "diverged; lower lr_search.min_lr")
         chosen, at_min, steepest, rule, notes = choose_rate(
             [t["lr"] for t in trials], [t["smoothed_loss"] for t in trials])
         if state["stopped"]:

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..core.errors import WorkbenchError
+from ..core.errors import ConfigError, WorkbenchError
 from ..models import trained_run_id
 from ._config import TrainConfig
 from ._data import SplitData, Tokenised, load_split_data, prompt_text, tokenise
@@ -106,8 +106,8 @@ def _load_tokenizer(path: Path, spec: str):
     try:
         tok = AutoTokenizer.from_pretrained(str(path), trust_remote_code=False)
     except Exception as exc:  # noqa: BLE001 - corrupt or missing files: one clear line
-        raise WorkbenchError(f"model '{spec}': could not load the tokenizer from {path}: "
-                             f"{_first_line(exc)}") from None
+        raise ConfigError(f"model '{spec}': could not load the tokenizer from {path}: "
+                          f"{_first_line(exc)}") from None
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token or tok.unk_token
     return tok
@@ -132,8 +132,8 @@ def _load_model(config: TrainConfig, path: Path, tok, labels: list[str] | None):
             model = AutoModelForCausalLM.from_pretrained(str(path), trust_remote_code=False,
                                                          dtype=torch.float32)
     except Exception as exc:  # noqa: BLE001 - corrupt weights, wrong architecture
-        raise WorkbenchError(f"model '{spec}': could not load from {path}: "
-                             f"{_first_line(exc)}") from None
+        raise ConfigError(f"model '{spec}': could not load from {path}: "
+                          f"{_first_line(exc)}") from None
     gen = getattr(model, "generation_config", None) if config.task != "classification" else None
     if gen is not None and getattr(gen, "pad_token_id", None) is None:
         gen.pad_token_id = tok.pad_token_id
@@ -194,8 +194,8 @@ def lora_targets(model, configured: list[str] | None) -> list[str]:
 
     linear = sorted({n.rsplit(".", 1)[-1] for n, m in model.named_modules()
                      if isinstance(m, torch.nn.Linear)})
-    raise WorkbenchError(f"lora.target_modules: no default for architecture '{mtype}'; set it "
-                         f"to some of the model's linear layers: {', '.join(linear[:12])}")
+    raise ConfigError(f"lora.target_modules: no default for architecture '{mtype}'; set it "
+                      f"to some of the model's linear layers: {', '.join(linear[:12])}")
 
 
 def _wrap_lora(config: TrainConfig, model):
@@ -211,8 +211,8 @@ def _wrap_lora(config: TrainConfig, model):
         return get_peft_model(model, peft_cfg)
     except ValueError as exc:
         names = sorted({n.rsplit(".", 1)[-1] for n, _ in model.named_modules() if n})
-        raise WorkbenchError(f"lora.target_modules: {_first_line(exc)}; module names in this "
-                             f"model include: {', '.join(names[:15])}") from None
+        raise ConfigError(f"lora.target_modules: {_first_line(exc)}; module names in this "
+                          f"model include: {', '.join(names[:15])}") from None
 
 
 # ------------------------------------------------------------------------------ resume
@@ -252,8 +252,8 @@ def find_resumable(project, config: TrainConfig):
         if run.input_hashes.get("config") != fp or run.status == "succeeded":
             continue
         if run.status == "running" and _pid_alive(run.pid):
-            raise WorkbenchError(f"run:{run.id} with this config is still running (pid "
-                                 f"{run.pid}); wait for it or cancel it before resuming")
+            raise ConfigError(f"run:{run.id} with this config is still running (pid "
+                              f"{run.pid}); wait for it or cancel it before resuming")
         ckpts = sorted(trainer_dir(project, run.id).glob("checkpoint-*"), key=_step_of)
         # Trainer writes trainer_state.json last: a folder without it was cut off mid-save
         # by the kill, so the previous checkpoint is the newest one to trust.
@@ -332,8 +332,8 @@ def _plan(project, config: TrainConfig, *, resume: bool, say) -> TrainPlan:
         try:
             start = None if seq2seq_base(model_path) else seq2seq_start(tok)
         except Exception as exc:  # noqa: BLE001 - unreadable config.json
-            raise WorkbenchError(f"model '{config.model}': could not read its config: "
-                                 f"{_first_line(exc)}") from None
+            raise ConfigError(f"model '{config.model}': could not read its config: "
+                              f"{_first_line(exc)}") from None
     tokenised = tokenise(tok, config, data, decoder_start=start)
     resume_from = None
     if resume:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from ..core.errors import WorkbenchError
+from ..core.errors import ConfigError
 from ._config import parse_config
 from ._run import _pid_alive
 
@@ -97,7 +97,7 @@ def start_job(project, config_path: str | os.PathLike, *, resume: bool = False,
             proc = subprocess.Popen(argv, cwd=project.root, stdout=fh, stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL, start_new_session=True, env=env)
     except OSError as exc:
-        raise WorkbenchError(f"could not start the training process: {exc}") from None
+        raise ConfigError(f"could not start the training process: {exc}") from None
     job = Job(pid=proc.pid, config=str(path), log=str(log),
               started=dt.datetime.now().isoformat(timespec="seconds"),
               mode="lr-search" if lr_search else ("resume" if resume else "train"))
@@ -182,5 +182,5 @@ def check_not_running(project, config_path: str | os.PathLike) -> None:
     """Refuse to start a second process on the same config while one is running."""
     for job in list_jobs(project):
         if job.alive and Path(job.config) == Path(config_path).resolve():
-            raise WorkbenchError(f"{config_path}: already training in process {job.pid}; "
-                                 "cancel it first")
+            raise ConfigError(f"{config_path}: already training in process {job.pid}; "
+                              "cancel it first")

@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ..config import ConfigSource, read_yaml, validation_message
 from ..digest import sha256_text
-from ..errors import NotFoundError, WorkbenchError, did_you_mean, unknown_name
+from ..errors import ConfigError, NotFoundError, did_you_mean, unknown_name
 
 #: her/his/him/hers: swapped by their role in the sentence when ``role_pronouns`` is on.
 ROLE_PRONOUNS = {"her": 0, "hers": 0, "his": 1, "him": 1}
@@ -208,8 +208,8 @@ def _parse_cached(shown: str, text: str, names: bool, key: str) -> SwapList:
 def _parse(shown: str, text: str, names: bool, key: str) -> SwapList:
     data, where = read_yaml(text, shown)
     if not isinstance(data, dict):
-        raise WorkbenchError(f"{shown}: expected a mapping with 'pairs:' (a list of [word, "
-                             f"counterpart]), got {type(data).__name__}")
+        raise ConfigError(f"{shown}: expected a mapping with 'pairs:' (a list of [word, "
+                          f"counterpart]), got {type(data).__name__}")
     for k in data:
         if k not in _FIELDS:
             raise where.error(str(k), f"unknown key{did_you_mean(str(k), _FIELDS)}; "
