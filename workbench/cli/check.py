@@ -111,7 +111,7 @@ def _run(data: str, suite: str, *, json_out: str | None, html_out: str | None,
                 detail += f": {r.error}"
         echo(f"  {mark} {i:>2}. {r.label}: {detail}")
     echo(f"report: {html}")
-    write_json(json_out, report.to_dict())
+    write_json(json_out, {"run_id": run_id, **report.to_dict()})
     if not report.success:
         raise typer.Exit(1)
 

@@ -103,6 +103,11 @@ def register(app: typer.Typer) -> None:
         from ..reports import write_compare_html, write_html
 
         if compare:
+            from ._output import same_run
+
+            if same_run(*compare):
+                raise WorkbenchError(f"--compare: A and B are the same {same_run(*compare)}; "
+                                     "compare two different evaluations of the same examples")
             rep = ev.compare(project, compare[0], compare[1], metrics=metrics,
                              resamples=resamples, seed=seed)
             _print_compare(rep)

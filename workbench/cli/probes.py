@@ -127,6 +127,12 @@ def bias_report(
     from ..reports import write_compare_report
     from ._output import echo, get_project
 
+    from ..core.errors import WorkbenchError
+    from ._output import same_run
+
+    if same_run(before, after):
+        raise WorkbenchError(f"--before and --after are the same {same_run(before, after)}; "
+                             "compare two different probe runs")
     project = get_project()
     b, a = load_result(project, before), load_result(project, after)
     cfg = StatsConfig.from_project(project)
