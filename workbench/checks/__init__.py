@@ -11,6 +11,7 @@ from . import (
     _association,  # noqa: F401  (registers expect_group_outcome_association_to_be_below)
     _conversations,  # noqa: F401  (registers the conversation rules)
 )
+from ._counts import CheckCounts, check_counts
 from ._history import CheckHistoryEntry, check_history, record_check
 from ._report import CheckReport, CheckResult, DatasetRef
 from ._rules import RULES, register_rule
@@ -33,8 +34,8 @@ from ._suite import (
     load_suite,
 )
 
-__all__ = ["CheckHistoryEntry", "CheckReport", "CheckResult", "CleanStepSpec", "DatasetRef",
+__all__ = ["CheckCounts", "CheckHistoryEntry", "CheckReport", "CheckResult", "CleanStepSpec", "DatasetRef",
            "ExpectationSpec", "RULES", "ScheduledJob", "SuiteSpec", "add_job", "check_columns",
-           "check_dataset", "check_history", "find_suite", "list_jobs", "list_suites",
+           "check_counts", "check_dataset", "check_history", "find_suite", "list_jobs", "list_suites",
            "load_suite", "record_check", "register_rule", "remove_job", "run_checks",
            "run_job", "run_scheduler"]

@@ -55,7 +55,7 @@ def probe(
     --min-effect in size).
     """
     from ..core.errors import WorkbenchError
-    from ..core.output import write_json
+    from ..core.output import fmt_p, write_json
     from ..probes import StatsConfig, resolve_probes, run_probe
     from ._output import echo, get_project
 
@@ -87,12 +87,12 @@ def probe(
     echo(f"  gap {r['gap']:.3f}")
     for c in r["comparisons"]:
         echo(f"  {c['a']} - {c['b']}: {c['diff']:+.3f} [{c['ci'][0]:+.3f}, {c['ci'][1]:+.3f}]"
-             f"  p={c['p_value']:.4f} adj={c['p_adjusted']:.4f} d={c['effect_size']:.2f}")
+             f"  p={fmt_p(c['p_value'])} adj={fmt_p(c['p_adjusted'])} d={c['effect_size']:.2f}")
     for name, rep in r["scorers"].items():
         if name != r["scorer"]:
             worst = min(rep["comparisons"], key=lambda c: c["p_adjusted"], default=None)
             echo(f"  also {name}: gap {rep['gap']:.3f}" + (
-                f", smallest adjusted p {worst['p_adjusted']:.4f} ({worst['a']} - {worst['b']})"
+                f", smallest adjusted p {fmt_p(worst['p_adjusted'])} ({worst['a']} - {worst['b']})"
                 if worst else "") + (" FLAGGED" if rep["flagged"] else ""))
     for a in r["agreement"]:
         rho = a["spearman"]
@@ -101,7 +101,7 @@ def probe(
     if "preference" in r:
         p = r["preference"]
         echo(f"  {p['a']} preferred in {p['share']:.1%} of {p['n']} pairs "
-             f"[{p['ci'][0]:.1%}, {p['ci'][1]:.1%}] (ideal 50%), p={p['p_value']:.4f}")
+             f"[{p['ci'][0]:.1%}, {p['ci'][1]:.1%}] (ideal 50%), p={fmt_p(p['p_value'])}")
     for w in r["warnings"]:
         echo(f"  warning: {w}")
     echo(f"{'FLAGGED' if r['flagged'] else 'not flagged'} · run {res.run_id} · report "
@@ -122,7 +122,7 @@ def bias_report(
 
     Exit 1 when the after-model is flagged and the before-model was not (a CI gate).
     """
-    from ..core.output import write_json
+    from ..core.output import fmt_p, write_json
     from ..probes import StatsConfig, compare_results, load_result
     from ..reports import write_compare_report
     from ._output import echo, get_project
@@ -138,11 +138,16 @@ def bias_report(
     cfg = StatsConfig.from_project(project)
     cmp = compare_results(b, a, config=cfg, before_label=f"before ({before})",
                           after_label=f"after ({after})")
+    if html is None:  # the default name says which two runs were compared
+        from ..reports import report_path
+
+        html = report_path(project, "bias-compare",
+                           runs=(b.get("run_id") or before, a.get("run_id") or after))
     path = write_compare_report(project, cmp, html)
     for g in cmp["groups"]:
         echo(f"  {g['group']:<24} {g['before']:+.3f} -> {g['after']:+.3f}  change "
              f"{g['change']:+.3f} [{g['ci'][0]:+.3f}, {g['ci'][1]:+.3f}] adj p="
-             f"{g['p_adjusted']:.4f}")
+             f"{fmt_p(g['p_adjusted'])}")
     for g in cmp["gaps"]:
         echo(f"  gap {g['a']} - {g['b']}: {g['before']:+.3f} -> {g['after']:+.3f}  "
              f"{g['verdict']}")
