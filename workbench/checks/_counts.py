@@ -35,18 +35,23 @@ class CheckCounts:
 def check_counts(results: Any) -> CheckCounts:
     """Count the rules of a check run.
 
-    ``results`` is a :class:`CheckReport`, its ``results`` list, or the stored JSON
-    (``{"results": [{"success": ...}, ...]}`` or that list), so the report of a fresh run
-    and a page reading the store count the same way.
+    ``results`` is a :class:`CheckReport`, its ``results`` list, the result JSON
+    (``{"results": [{"success": ...}, ...]}`` or that list) or a stored check run's
+    ``outputs``, so the report of a fresh run and a page reading the store count the
+    same way.
 
     >>> c = check_counts({"results": [{"success": True}, {"success": False},
     ...                               {"success": False, "error": "no column 'x'"}]})
     >>> c.headline, c.passed, c.errored
     ('FAILED: 2 of 3 rules', 1, 1)
     """
+    details: Sequence[Any] = ()
     if hasattr(results, "results"):
         results = results.results
     elif isinstance(results, Mapping):
+        if "result" in results:  # a stored check run's outputs: errors are in its details
+            details = results.get("details") or ()
+            results = results["result"] or {}
         results = results.get("results") or []
     rows: Sequence[Any] = list(results)
 
@@ -54,6 +59,7 @@ def check_counts(results: Any) -> CheckCounts:
         return r.get(key) if isinstance(r, Mapping) else getattr(r, key, None)
 
     passed = sum(bool(get(r, "success")) for r in rows)
-    errored = sum(1 for r in rows if not get(r, "success") and get(r, "error"))
+    errors = [get(d, "error") for d in details] if details else [get(r, "error") for r in rows]
+    errored = sum(1 for r, e in zip(rows, errors) if not get(r, "success") and e)
     return CheckCounts(rules=len(rows), passed=passed, failed=len(rows) - passed,
                        errored=errored)

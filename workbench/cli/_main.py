@@ -73,7 +73,11 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(exc, "ctx", None) is not None and _is_help_request(exc):
             exc.show()
             return _exit(2)
-        typer.echo(usage_line(exc), err=True)
+        try:
+            line = usage_line(exc)
+        except Exception:  # noqa: BLE001 - never let the message itself become the bug
+            line = f"workbench: {' '.join(exc.format_message().split())}"
+        typer.echo(line, err=True)
         return _exit(2)
     except _CLICK as exc:
         typer.echo(f"error: {exc.format_message()}", err=True)
@@ -167,16 +171,24 @@ def usage_line(exc) -> str:
         meant = _mistyped_subcommand(ctx)
         if meant:
             return meant
-    if type(exc).__name__ == "MissingParameter" and exc.param is not None:
-        p = exc.param
-        kind = "option" if getattr(p, "param_type_name", "") == "option" else "argument"
-        name = (p.opts[0] if kind == "option" else (p.human_readable_name or p.name).upper())
-        return f"{where}: missing {kind} {name}"
-    if type(exc).__name__ == "BadParameter" and exc.param is not None:
-        name = exc.param.opts[0] if exc.param.param_type_name == "option" else \
-            (exc.param.human_readable_name or exc.param.name).upper()
-        return f"{where}: {name}: {' '.join(str(exc.message).split())}"
+    p = getattr(exc, "param", None)
+    if type(exc).__name__ == "MissingParameter" and p is not None:
+        kind = "option" if _is_option(p) else "argument"
+        return f"{where}: missing {kind} {_param_label(p)}"
+    if type(exc).__name__ == "BadParameter" and p is not None:
+        return f"{where}: {_param_label(p)}: {' '.join(str(exc.message).split())}"
     return f"{where}: {message[0].lower() + message[1:] if message else 'bad usage'}"
+
+
+def _is_option(p) -> bool:
+    return getattr(p, "param_type_name", "") == "option"
+
+
+def _param_label(p) -> str:
+    """``--suite`` for an option, ``DATA`` for an argument."""
+    if _is_option(p):
+        return next((o for o in p.opts if o.startswith("--")), p.opts[0])
+    return str(getattr(p, "metavar", None) or p.name).upper()
 
 
 def _mistyped_subcommand(ctx) -> str | None:
@@ -222,9 +234,7 @@ def flag_for(args: list[str], param: str) -> str | None:
     wanted = param.replace("-", "_")
     for p in getattr(command, "params", []):
         if p.name == wanted or f"--{param.replace('_', '-')}" in p.opts:
-            if p.param_type_name == "option":
-                return next((o for o in p.opts if o.startswith("--")), p.opts[0])
-            return (p.human_readable_name or p.name).upper()
+            return _param_label(p)
     return None
 
 

@@ -98,16 +98,17 @@ def register(app: typer.Typer) -> None:
             raise WorkbenchError(
                 "evaluate: give exactly one of --model SPEC --data DATA, --predictions FILE or "
                 f"--compare A B; got {' and '.join(modes) if modes else 'none'}")
-        project = get_project()
-        from .. import evaluation as ev
-        from ..reports import write_compare_html, write_html
-
         if compare:
             from ._output import same_run
 
             if same_run(*compare):
                 raise WorkbenchError(f"--compare: A and B are the same {same_run(*compare)}; "
                                      "compare two different evaluations of the same examples")
+        project = get_project()
+        from .. import evaluation as ev
+        from ..reports import write_compare_html, write_html
+
+        if compare:
             rep = ev.compare(project, compare[0], compare[1], metrics=metrics,
                              resamples=resamples, seed=seed)
             _print_compare(rep)

@@ -89,7 +89,7 @@ def fmt_p(value, digits: int = 3) -> str:
         p = float(value)
     except (TypeError, ValueError):
         return str(value)
-    if p != p:
+    if math.isnan(p):
         return "—"
     if p < P_FLOOR:
         return f"< {P_FLOOR:g}"

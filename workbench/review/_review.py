@@ -13,6 +13,7 @@ import difflib
 import html
 import io
 import json
+import math
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -135,7 +136,7 @@ def _note(value) -> str | None:
     pandas (3.x infers a string dtype) turns a missing note into NaN, which is truthy and
     prints as "nan"; every reader of notes goes through here.
     """
-    if value is None or (isinstance(value, float) and value != value):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     text = str(value).strip()
     return text or None
