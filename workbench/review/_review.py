@@ -180,7 +180,7 @@ def verdicts(project, run_a: int, run_b: int) -> pd.DataFrame:
                                                   VerdictRow.run_b == int(run_b))
                          .order_by(VerdictRow.id)).all()
         return pd.DataFrame([{"item": r.item, "verdict": r.verdict, "reviewer": r.reviewer,
-                              "note": _note(r.note) or "", "time": r.created} for r in rows],
+                              "note": _note(r.note), "time": r.created} for r in rows],
                             columns=["item", "verdict", "reviewer", "note", "time"])
 
 
