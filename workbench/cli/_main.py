@@ -240,7 +240,7 @@ def flag_for(args: list[str], param: str) -> str | None:
 
 def error_line(exc: WorkbenchError, args: list[str]) -> str:
     """The one line for a library error; an error about a parameter names its flag."""
-    message = " ".join(str(exc).split()) or type(exc).__name__
+    message = str(exc) or type(exc).__name__
     param = getattr(exc, "param", None)
     if not param:
         return message
