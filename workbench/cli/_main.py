@@ -151,7 +151,8 @@ def usage_line(exc) -> str:
     ctx = getattr(exc, "ctx", None)
     if ctx is None:  # raised while parsing options, before a context existed
         where = _command_for(STATE.get("argv", []))[1]
-        return f"{where}: {' '.join(exc.format_message().split())}"
+        message = " ".join(exc.format_message().split())
+        return f"{where}: {message[:1].lower() + message[1:]}"
     implied = _implied(ctx)
     where = ctx.parent.command_path if implied else ctx.command_path
     if isinstance(exc, _click_exc.NoSuchOption) or type(exc).__name__ == "NoSuchOption":
@@ -177,7 +178,7 @@ def usage_line(exc) -> str:
         return f"{where}: missing {kind} {_param_label(p)}"
     if type(exc).__name__ == "BadParameter" and p is not None:
         return f"{where}: {_param_label(p)}: {' '.join(str(exc.message).split())}"
-    return f"{where}: {message[0].lower() + message[1:] if message else 'bad usage'}"
+    return f"{where}: {message[:1].lower() + message[1:] if message else 'bad usage'}"
 
 
 def _is_option(p) -> bool:
