@@ -8,6 +8,7 @@ Every case runs the installed ``workbench`` console script as a subprocess.
 from __future__ import annotations
 
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -151,7 +152,10 @@ def test_every_json_of_a_recorded_run_has_its_run_id(project, tmp_path):
         out = json.loads(proc.stdout)
         run = Store.for_project(project).get_run(out["run_id"])  # a real, recorded run
         assert run.status == "succeeded", run
+        said[argv[0]] = proc.stderr  # the human lines go to stderr under --json -
         return out
+
+    said: dict[str, str] = {}
 
     run_json("check", "qa", "--suite", "checks/qa.yaml", "--no-data-docs")
     run_json("clean", "qa", "--rules", "checks/qa.yaml")
@@ -165,3 +169,8 @@ def test_every_json_of_a_recorded_run_has_its_run_id(project, tmp_path):
     a = run_json("evaluate", "--predictions", str(preds))
     cmp = run_json("evaluate", "--compare", f"run:{a['run_id']}", str(other))
     assert cmp["run_id"] != a["run_id"]
+    # the p column: three decimals, or "< 0.001" below that (one formatter, fmt_p)
+    rows = [line.split() for line in said["evaluate"].splitlines() if line.startswith("rouge")]
+    assert rows and all(re.search(r"\s(< 0\.001|\d\.\d{3})\s+(B better|B worse|no clear)",
+                                  line) for line in said["evaluate"].splitlines()
+                        if line.startswith("rouge"))
