@@ -185,7 +185,7 @@ def test_cli_predictions_then_compare(project, tmp_path):
                    "--html", str(tmp_path / "a.html"), cwd=project.root)
     assert proc.returncode == 0, proc.stderr
     res = json.loads((tmp_path / "a.json").read_text())
-    assert list(res) == ["n", "metrics", "ci", "slices", "signature"] and res["n"] == 36
+    assert list(res) == ["run_id", "n", "metrics", "ci", "slices", "signature"] and res["n"] == 36
     assert "rougeLsum" in proc.stdout and "95% interval" in proc.stdout
     assert (tmp_path / "a.html").stat().st_size < 2_000_000
     proc = run_cli("evaluate", "--compare", str(a), str(b), "--json", "-", cwd=project.root)

@@ -183,7 +183,7 @@ def test_cli_import_and_check_on_spark(project, frame, tmp_path):
                    "--html", str(tmp_path / "r.html"))
     assert proc.returncode == 1, proc.stderr
     res = json.loads(proc.stdout)
-    assert set(res) == {"success", "suite", "dataset", "results"}
+    assert set(res) == {"run_id", "success", "suite", "dataset", "results"}
     assert res["dataset"]["name"] == "qa" and not res["success"]
     assert "&lt;script&gt;" in (tmp_path / "r.html").read_text() or \
         "<script>" not in (tmp_path / "r.html").read_text()

@@ -12,6 +12,7 @@ from . import (
     _conversations,  # noqa: F401  (registers the conversation rules)
 )
 from ._alerts import AlertDelivery, NotifySpec, deliver
+from ._counts import CheckCounts, check_counts
 from ._history import CheckHistoryEntry, check_history, record_check
 from ._report import CheckReport, CheckResult, DatasetRef
 from ._rules import RULES, register_rule
@@ -36,9 +37,9 @@ from ._suite import (
     load_suite,
 )
 
-__all__ = ["CheckHistoryEntry", "CheckReport", "CheckResult", "CleanStepSpec", "DatasetRef",
-           "ExpectationSpec", "RULES", "ScheduledJob", "SuiteSpec", "add_job", "check_columns",
-           "check_dataset", "check_history", "find_suite", "list_jobs", "list_suites",
-           "load_suite", "record_check", "register_rule", "remove_job", "run_checks",
-           "run_job", "run_scheduler",
-           "AlertDelivery", "NotifySpec", "deliver", "describe_alert", "describe_outcome"]
+__all__ = ["add_job", "AlertDelivery", "check_columns", "check_counts", "check_dataset",
+           "check_history", "CheckCounts", "CheckHistoryEntry", "CheckReport", "CheckResult",
+           "CleanStepSpec", "DatasetRef", "deliver", "describe_alert", "describe_outcome",
+           "ExpectationSpec", "find_suite", "list_jobs", "list_suites", "load_suite",
+           "NotifySpec", "record_check", "register_rule", "remove_job", "RULES", "run_checks",
+           "run_job", "run_scheduler", "ScheduledJob", "SuiteSpec"]

@@ -29,3 +29,22 @@ def table(rows: list[list[str]], header: list[str]) -> str:
     lines = [fmt.format(*header), fmt.format(*["-" * w for w in widths])]
     lines += [fmt.format(*map(str, r)) for r in rows]
     return "\n".join(lines)
+
+
+def same_run(a: str, b: str) -> str | None:
+    """``"run (run:6)"`` or ``"file (PATH)"`` when ``a`` and ``b`` name the same one, else ``None``.
+
+    ``6`` and ``run:6`` are one run; two spellings of a path are one file.
+    """
+    from pathlib import Path
+
+    def key(ref: str) -> str:
+        ref = str(ref).strip()
+        bare = ref.removeprefix("run:")
+        if bare.isdigit():
+            return f"run:{int(bare)}"
+        return str(Path(ref).expanduser().resolve())
+
+    if key(a) != key(b):
+        return None
+    return f"run ({key(a)})" if key(a).startswith("run:") else f"file ({key(a)})"

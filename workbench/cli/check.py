@@ -71,7 +71,7 @@ def run(
 
 def _run(data: str, suite: str, *, json_out: str | None, html_out: str | None,
          data_docs: bool | None, engine: str, spark_master: str | None) -> None:
-    from ..checks import check_dataset, find_suite
+    from ..checks import check_counts, check_dataset, find_suite
     from ..core.engines import check_engine
     from ..core.output import write_json
     from ..reports import write_check_html
@@ -96,10 +96,10 @@ def _run(data: str, suite: str, *, json_out: str | None, html_out: str | None,
     docs = str(project.state / "data_docs" / "index.html") if data_docs else None
     html = write_check_html(project, report, html_out, run_id=run_id, data_docs=docs)
     ds = report.dataset
+    counts = check_counts(report)
     echo(f"{'PASSED' if report.success else 'FAILED'}: suite {report.suite} on "
          f"{ds.name}@{ds.version} ({ds.rows} rows): "
-         f"{sum(r.success for r in report.results)}/{len(report.results)} rules passed "
-         f"(run {run_id})")
+         f"{counts.passed}/{counts.rules} rules passed (run {run_id})")
     for i, r in enumerate(report.results, 1):
         mark = "ok  " if r.success else "FAIL"
         detail = f"{r.unexpected_count} unexpected ({r.unexpected_percent:.2f}%)"
@@ -111,7 +111,7 @@ def _run(data: str, suite: str, *, json_out: str | None, html_out: str | None,
                 detail += f": {r.error}"
         echo(f"  {mark} {i:>2}. {r.label}: {detail}")
     echo(f"report: {html}")
-    write_json(json_out, report.to_dict())
+    write_json(json_out, {"run_id": run_id, **report.to_dict()})
     if not report.success:
         raise typer.Exit(1)
 

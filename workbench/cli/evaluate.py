@@ -45,14 +45,14 @@ def _print_report(rep) -> None:
 
 
 def _print_compare(rep) -> None:
-    from ..core.output import fmt
+    from ..core.output import fmt, fmt_p
     from ._output import echo, table
 
     rows = []
     for m, d in rep.differences.items():
         verdict = "B better" if d["ci"][0] > 0 else "B worse" if d["ci"][1] < 0 else "no clear change"
         rows.append([m, fmt(d["a"], 4), fmt(d["b"], 4), fmt(d["diff"], 4),
-                     f"[{fmt(d['ci'][0], 4)}, {fmt(d['ci'][1], 4)}]", fmt(d["p_value"], 4),
+                     f"[{fmt(d['ci'][0], 4)}, {fmt(d['ci'][1], 4)}]", fmt_p(d["p_value"]),
                      verdict])
     echo(f"A = {rep.a}\nB = {rep.b}\n{rep.n} paired examples")
     echo(table(rows, ["metric", "A", "B", "B - A", "95% interval", "p", "verdict"]))
@@ -98,6 +98,12 @@ def register(app: typer.Typer) -> None:
             raise WorkbenchError(
                 "evaluate: give exactly one of --model SPEC --data DATA, --predictions FILE or "
                 f"--compare A B; got {' and '.join(modes) if modes else 'none'}")
+        if compare:
+            from ._output import same_run
+
+            if same_run(*compare):
+                raise WorkbenchError(f"--compare: A and B are the same {same_run(*compare)}; "
+                                     "compare two different evaluations of the same examples")
         project = get_project()
         from .. import evaluation as ev
         from ..reports import write_compare_html, write_html
@@ -106,7 +112,7 @@ def register(app: typer.Typer) -> None:
             rep = ev.compare(project, compare[0], compare[1], metrics=metrics,
                              resamples=resamples, seed=seed)
             _print_compare(rep)
-            write_json(json_out, rep.to_dict())
+            write_json(json_out, {"run_id": rep.run_id, **rep.to_dict()})
             if html_out:
                 echo(f"report: {write_compare_html(project, rep, html_out)}")
             return
@@ -131,6 +137,6 @@ def register(app: typer.Typer) -> None:
         _print_report(rep)
         echo(f"run {rep.run_id}: per-example records in "
              f"{project.runs_dir / str(rep.run_id) / 'examples.jsonl'}")
-        write_json(json_out, rep.to_dict())
+        write_json(json_out, {"run_id": rep.run_id, **rep.to_dict()})
         if html_out:
             echo(f"report: {write_html(project, rep, html_out)}")

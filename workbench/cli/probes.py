@@ -59,7 +59,7 @@ def probe(
     exit 1 unless cleared.
     """
     from ..core.errors import WorkbenchError
-    from ..core.output import write_json
+    from ..core.output import fmt_p, write_json
     from ..probes import StatsConfig, resolve_probes, run_probe
     from ._output import echo, get_project
 
@@ -95,13 +95,13 @@ def probe(
         if c.get("may_come_from_scorer"):
             extra += "  may come from the scorer"
         echo(f"  {c['a']} - {c['b']}: {c['diff']:+.3f} [{c['ci'][0]:+.3f}, {c['ci'][1]:+.3f}]"
-             f"  p={c['p_value']:.4f} adj={c['p_adjusted']:.4f} d={c['effect_size']:.2f}"
+             f"  p={fmt_p(c['p_value'])} adj={fmt_p(c['p_adjusted'])} d={c['effect_size']:.2f}"
              f"  {c['verdict']}{extra}")
     for name, rep in r["scorers"].items():
         if name != r["scorer"]:
             worst = min(rep["comparisons"], key=lambda c: c["p_adjusted"], default=None)
             echo(f"  also {name}: gap {rep['gap']:.3f}" + (
-                f", smallest adjusted p {worst['p_adjusted']:.4f} ({worst['a']} - {worst['b']})"
+                f", smallest adjusted p {fmt_p(worst['p_adjusted'])} ({worst['a']} - {worst['b']})"
                 if worst else "") + (" FLAGGED" if rep["flagged"] else ""))
     for a in r["agreement"]:
         rho = a["spearman"]
@@ -114,7 +114,7 @@ def probe(
     if "preference" in r:
         p = r["preference"]
         echo(f"  {p['a']} preferred in {p['share']:.1%} of {p['n']} pairs "
-             f"[{p['ci'][0]:.1%}, {p['ci'][1]:.1%}] (ideal 50%), p={p['p_value']:.4f}")
+             f"[{p['ci'][0]:.1%}, {p['ci'][1]:.1%}] (ideal 50%), p={fmt_p(p['p_value'])}")
     for w in r["warnings"]:
         echo(f"  warning: {w}")
     verdict = r.get("verdict") or ("flagged" if r["flagged"] else "inconclusive")
@@ -139,12 +139,17 @@ def bias_report(
     Exit 1 when the after-model is flagged and the before-model was not (a CI gate); with
     --require-clear, exit 1 unless the after-model is cleared.
     """
-    from ..core.errors import WorkbenchError
-    from ..core.output import write_json
+    from ..core.output import fmt_p, write_json
     from ..probes import StatsConfig, compare_results, load_result
     from ..reports import write_compare_report
     from ._output import echo, get_project
 
+    from ..core.errors import WorkbenchError
+    from ._output import same_run
+
+    if same_run(before, after):
+        raise WorkbenchError(f"--before and --after are the same {same_run(before, after)}; "
+                             "compare two different probe runs")
     project = get_project()
     b, a = load_result(project, before), load_result(project, after)
     if require_clear and not a.get("verdict"):
@@ -153,11 +158,16 @@ def bias_report(
     cfg = StatsConfig.from_project(project, equivalence_margin=margin)
     cmp = compare_results(b, a, config=cfg, before_label=f"before ({before})",
                           after_label=f"after ({after})")
+    if html is None:  # the default name says which two runs were compared
+        from ..reports import report_path
+
+        html = report_path(project, "bias-compare",
+                           runs=(b.get("run_id") or before, a.get("run_id") or after))
     path = write_compare_report(project, cmp, html)
     for g in cmp["groups"]:
         echo(f"  {g['group']:<24} {g['before']:+.3f} -> {g['after']:+.3f}  change "
              f"{g['change']:+.3f} [{g['ci'][0]:+.3f}, {g['ci'][1]:+.3f}] adj p="
-             f"{g['p_adjusted']:.4f}")
+             f"{fmt_p(g['p_adjusted'])}")
     for g in cmp["gaps"]:
         echo(f"  gap {g['a']} - {g['b']}: {g['before']:+.3f} -> {g['after']:+.3f}  "
              f"{g['verdict']}")

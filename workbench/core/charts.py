@@ -124,3 +124,38 @@ def svg_line_chart(series: dict[str, Sequence[tuple[float, float]]], *, title: s
                      f'{_e(name)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+# metrics reported in points (0-100); every other metric is a share (0-1)
+POINTS_METRICS = ("bleu", "sacrebleu", "chrf", "ter")
+
+
+def metric_scale(name: str) -> str:
+    """The scale a metric is reported on: ``"0-100"`` (BLEU, chrF, TER) or ``"0-1"``.
+
+    >>> metric_scale("bleu"), metric_scale("rougeL"), metric_scale("accuracy")
+    ('0-100', '0-1', '0-1')
+    """
+    return "0-100" if str(name).lower().split("_")[0] in POINTS_METRICS else "0-1"
+
+
+def svg_metric_charts(labels: Sequence[str], means: Sequence[float],
+                      intervals: Sequence[tuple[float, float]] | None = None, *,
+                      title: str = "", xlabel: str = "", width: int = 640) -> Markup:
+    """Interval charts with one axis per scale: BLEU (0-100) never shares ROUGE's (0-1).
+
+    ``title`` is suffixed with the scale's metrics and range, e.g. "B - A: bleu (0-100)".
+    """
+    groups: dict[str, list[int]] = {}
+    for i, lab in enumerate(labels):
+        groups.setdefault(metric_scale(lab), []).append(i)
+    charts = []
+    for scale, idx in sorted(groups.items(), key=lambda kv: kv[0] != "0-100"):
+        names = [labels[i] for i in idx]
+        what = f"{', '.join(map(str, names))} ({scale})"
+        charts.append(svg_interval_chart(
+            names, [means[i] for i in idx], [intervals[i] for i in idx] if intervals else None,
+            title=f"{title}: {what}" if title else what,
+            xlabel=f"{xlabel} ({'points' if scale == '0-100' else 'share'})" if xlabel
+            else "", width=width))
+    return Markup("".join(charts))

@@ -69,3 +69,28 @@ def fmt(value, digits: int = 3) -> str:
     if f.is_integer() and abs(f) < 1e15 and isinstance(value, int):
         return str(int(f))
     return f"{f:.{digits}f}"
+
+
+P_FLOOR = 0.001
+
+
+def fmt_p(value, digits: int = 3) -> str:
+    """Format a p-value: below 0.001 as ``< 0.001``; ``None``/NaN as an em dash.
+
+    The one p-value formatter of the reports and the CLI: a bootstrap or permutation
+    p-value smaller than the floor says "rarer than this", not an exact value.
+
+    >>> fmt_p(0.0004), fmt_p(0.0312), fmt_p(1.0), fmt_p(None)
+    ('< 0.001', '0.031', '1.000', '—')
+    """
+    if value is None:
+        return "—"
+    try:
+        p = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if math.isnan(p):
+        return "—"
+    if p < P_FLOOR:
+        return f"< {P_FLOOR:g}"
+    return f"{p:.{digits}f}"

@@ -14,12 +14,12 @@ from ._evaluation import (
     write_html,
 )
 from ._probes import compare_html, probe_html, write_compare_report, write_probe_report
-from ._render import TEMPLATES, render, write_report
+from ._render import TEMPLATES, render, report_path, write_report
 from ._train import lr_chart, write_lr_search_report
 
 __all__ = [
     "compare_html", "lr_chart", "probe_html", "render", "render_check_html",
-    "render_compare_html", "render_html", "TEMPLATES", "write_check_html",
+    "render_compare_html", "render_html", "report_path", "TEMPLATES", "write_check_html",
     "write_compare_html", "write_compare_report", "write_html",
     "write_lr_search_report", "write_probe_report", "write_report",
 ]

@@ -6,7 +6,7 @@ import json
 import os
 from pathlib import Path
 
-from ..checks import CheckReport
+from ..checks import CheckReport, check_counts
 from ..core.digest import signature
 from ._render import render, write_report
 
@@ -43,7 +43,7 @@ def render_check_html(report: CheckReport, *, run_id: int | None = None,
                   subtitle=f"{report.dataset.name}@{report.dataset.version}, "
                            f"{report.dataset.rows} rows",
                   report=report, rows=rows, run_id=run_id, data_docs=data_docs,
-                  passed=sum(r.success for r in report.results),
+                  counts=check_counts(report),
                   signature_text=_signature(report, suite_digest))
 
 

@@ -11,18 +11,13 @@ from ._render import render, write_report
 
 def render_html(report: EvalReport, *, title: str | None = None) -> str:
     """The self-contained HTML report of an evaluation."""
-    from ..core.charts import svg_interval_chart
+    from ..core.charts import svg_metric_charts
 
     names = list(report.metrics)
-    charts = []
-    for group in (["bleu"], [m for m in names if m != "bleu"]):
-        group = [m for m in group if m in report.metrics]
-        if group:
-            charts.append(svg_interval_chart(
-                group, [report.metrics[m] for m in group],
-                [tuple(report.ci.get(m, (report.metrics[m],) * 2)) for m in group],
-                title="BLEU (0-100)" if group == ["bleu"] else "accuracy and ROUGE (0-1)",
-                xlabel="95% bootstrap interval"))
+    charts = [svg_metric_charts(names, [report.metrics[m] for m in names],
+                                [tuple(report.ci.get(m, (report.metrics[m],) * 2))
+                                 for m in names],
+                                xlabel="95% bootstrap interval")]
     return render("evaluate.html", title=title or f"Evaluation: {report.model or report.source}",
                   subtitle=report.source, report=report, names=names, charts=charts,
                   worst=report.worst(), key=primary_metric(report.records),
@@ -31,13 +26,13 @@ def render_html(report: EvalReport, *, title: str | None = None) -> str:
 
 def render_compare_html(report: CompareReport, *, title: str | None = None) -> str:
     """The self-contained HTML report of a comparison (side by side)."""
-    from ..core.charts import svg_interval_chart
+    from ..core.charts import svg_metric_charts
 
     names = list(report.differences)
-    chart = svg_interval_chart(names, [report.differences[m]["diff"] for m in names],
-                               [tuple(report.differences[m]["ci"]) for m in names],
-                               title="B - A with 95% paired bootstrap interval",
-                               xlabel="difference (BLEU in points, others in 0-1 units)")
+    chart = svg_metric_charts(names, [report.differences[m]["diff"] for m in names],
+                              [tuple(report.differences[m]["ci"]) for m in names],
+                              title="B - A with 95% paired bootstrap interval",
+                              xlabel="difference")
     return render("evaluate_compare.html", title=title or "Comparison", report=report,
                   names=names, chart=chart, subtitle=f"A: {report.a}  B: {report.b}",
                   verdicts=report.verdicts)
@@ -61,7 +56,8 @@ def write_compare_html(project, report: CompareReport, out=None) -> Path:
 
     return write_report(project, render_compare_html(report), out, kind="compare",
                         title=f"{report.a} vs {report.b}", signature_text=report.signature,
-                        run_id=report.run_id)
+                        run_id=report.run_id,
+                        runs=(report.a_run or report.a, report.b_run or report.b))
 
 
 __all__ = ["render_compare_html", "render_html", "write_compare_html", "write_html"]

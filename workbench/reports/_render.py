@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 from .. import __version__
-from ..core.output import fmt
+from ..core.output import fmt, fmt_p
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -23,6 +23,7 @@ def _env():
                       autoescape=select_autoescape(default=True, default_for_string=True),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["fmt"] = fmt
+    env.filters["pvalue"] = fmt_p  # every p-value in every report: "< 0.001" below the floor
     return env
 
 
@@ -31,14 +32,45 @@ def render(template: str, **context) -> str:
     return _env().get_template(template).render(version=__version__, **context)
 
 
+def _run_label(run) -> str:
+    text = str(run)
+    bare = text.removeprefix("run:")
+    if bare.isdigit():
+        return f"run{int(bare)}"
+    stem = Path(text).stem or "file"
+    return "".join(c if c.isalnum() or c in "-_" else "-" for c in stem)[:40]
+
+
+def report_path(project, kind: str, *, run_id: int | None = None,
+                runs: tuple | None = None) -> Path:
+    """Where a report goes by default, under the project's ``reports/``.
+
+    A comparison names both runs (``compare-run12-vs-run15.html``; a second report of
+    the same pair gets ``-2``); any other report its run and the time
+    (``check-7-20261202-081500.html``).
+    """
+    if runs is not None and all(r is not None for r in runs):
+        base = f"{kind}-{_run_label(runs[0])}-vs-{_run_label(runs[1])}"
+        path, n = project.reports_dir / f"{base}.html", 1
+        while path.exists():
+            n += 1
+            path = project.reports_dir / f"{base}-{n}.html"
+        return path
+    stamp = __import__("datetime").datetime.now().strftime("%Y%m%d-%H%M%S")
+    return project.reports_dir / f"{kind}-{run_id or 'x'}-{stamp}.html"
+
+
 def write_report(project, html_text: str, out: str | os.PathLike | None, *, kind: str,
-                 title: str, signature_text: str, run_id: int | None = None) -> Path:
-    """Write a report (default under ``reports/``) and register it in the store."""
+                 title: str, signature_text: str, run_id: int | None = None,
+                 runs: tuple | None = None) -> Path:
+    """Write a report (default under ``reports/``) and register it in the store.
+
+    ``runs`` (A, B) names the two runs of a comparison in the default file name.
+    """
     from ..core.store import Store
 
     if out is None:
-        stamp = __import__("datetime").datetime.now().strftime("%Y%m%d-%H%M%S")
-        out = project.reports_dir / f"{kind}-{run_id or 'x'}-{stamp}.html"
+        out = report_path(project, kind, run_id=run_id, runs=runs)
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")

@@ -13,6 +13,7 @@ import difflib
 import html
 import io
 import json
+import math
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -129,6 +130,18 @@ def word_diff_html(a: str, b: str) -> tuple[str, str]:
 
 
 # ----------------------------------------------------------------------------- verdicts
+def _note(value) -> str | None:
+    """A reviewer's note, or ``None`` for no note (``None``, NaN, or only spaces).
+
+    pandas (3.x infers a string dtype) turns a missing note into NaN, which is truthy and
+    prints as "nan"; every reader of notes goes through here.
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
 def pair_key(run_a: int, run_b: int, mode: str = "runs") -> tuple[int, int]:
     return int(run_a), int(run_b)
 
@@ -149,7 +162,7 @@ def record_verdict(project, *, run_a: int, run_b: int, item: str, verdict: str,
         for row in old:
             s.delete(row)
         s.add(VerdictRow(run_a=int(run_a), run_b=int(run_b), item=str(item), verdict=verdict,
-                         reviewer=reviewer, note=(note or None)))
+                         reviewer=reviewer, note=_note(note)))
 
 
 def verdict_count(project) -> int:
@@ -167,7 +180,7 @@ def verdicts(project, run_a: int, run_b: int) -> pd.DataFrame:
                                                   VerdictRow.run_b == int(run_b))
                          .order_by(VerdictRow.id)).all()
         return pd.DataFrame([{"item": r.item, "verdict": r.verdict, "reviewer": r.reviewer,
-                              "note": r.note, "time": r.created} for r in rows],
+                              "note": _note(r.note), "time": r.created} for r in rows],
                             columns=["item", "verdict", "reviewer", "note", "time"])
 
 
@@ -224,7 +237,7 @@ def export_csv(project, run_a: int, run_b: int) -> str:
     w = csv.writer(buf)
     w.writerow(["run_a", "run_b", "item", "verdict", "reviewer", "note", "time"])
     for r in v.itertuples():
-        w.writerow([run_a, run_b, r.item, r.verdict, r.reviewer, r.note or "",
+        w.writerow([run_a, run_b, r.item, r.verdict, r.reviewer, _note(r.note) or "",
                     pd.Timestamp(r.time).isoformat()])
     return buf.getvalue()
 
@@ -252,5 +265,5 @@ def human_review(project, run_a: int | None, run_b: int | None) -> dict | None:
     else:
         summary = summarize(project, run_a, run_b).to_dict()
     notes = [{"item": r.item, "reviewer": r.reviewer, "verdict": VERDICTS[r.verdict],
-              "note": r.note} for r in v.itertuples() if r.note][:10]
+              "note": _note(r.note)} for r in v.itertuples() if _note(r.note)][:10]
     return {**summary, "labels": VERDICTS, "notes": notes}
