@@ -139,13 +139,11 @@ def bias_report(
     Exit 1 when the after-model is flagged and the before-model was not (a CI gate); with
     --require-clear, exit 1 unless the after-model is cleared.
     """
+    from ..core.errors import WorkbenchError
     from ..core.output import fmt_p, write_json
     from ..probes import StatsConfig, compare_results, load_result
     from ..reports import write_compare_report
-    from ._output import echo, get_project
-
-    from ..core.errors import WorkbenchError
-    from ._output import same_run
+    from ._output import echo, get_project, same_run
 
     if same_run(before, after):
         raise WorkbenchError(f"--before and --after are the same {same_run(before, after)}; "
