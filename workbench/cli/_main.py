@@ -160,7 +160,7 @@ def usage_line(exc) -> str:
         shown = _long_options(ctx.command)
         close = [o for o in exc.possibilities or () if o in shown]  # best first, not hidden
         hint = f" (did you mean {close[0]}?)" if close else _suggest(opt, shown)
-        return f"{where}: no such option {opt}{hint}"
+        return f"{where}: no such option {opt}{hint}{getattr(exc, 'hint', '')}"
     message = " ".join(exc.format_message().split())
     unknown = re.match(r"No such command '(.*?)'", message)
     if unknown:

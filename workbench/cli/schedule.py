@@ -16,8 +16,8 @@ class _AddCommand(TyperCommand):
             return super().parse_args(ctx, args)
         except Exception as exc:
             if type(exc).__name__ == "NoSuchOption" and "--" not in args:
-                exc.message += " (put the command to schedule after '--': schedule add " \
-                               "--every-seconds N -- check DATA --suite FILE)"
+                exc.hint = (" (put the command to schedule after '--': schedule add "
+                            "--every-seconds N -- check DATA --suite FILE)")
             raise
 
 schedule_app = typer.Typer(no_args_is_help=True, help="Schedule checks (jobs kept in the store).")
