@@ -23,7 +23,7 @@ from typing import Literal
 import pandas as pd
 from sqlalchemy import select
 
-from ..core.errors import WorkbenchError
+from ..core.errors import ConfigError, DataError
 from ..core.store import Run, Store, VerdictRow
 
 Verdict = Literal["a_better", "b_better", "tie", "flag"]
@@ -46,13 +46,13 @@ def load_examples(run: Run) -> pd.DataFrame:
     """The run's per-example records as a frame with a ``text`` column."""
     path = run.outputs.get("examples")
     if not path or not Path(path).is_file():
-        raise WorkbenchError(f"run {run.id} ({run.kind}) kept no per-example records")
+        raise ConfigError(f"run {run.id} ({run.kind}) kept no per-example records")
     rows = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines()
             if line.strip()]
     frame = pd.DataFrame(rows)
     col = next((c for c in TEXT_COLUMNS if c in frame.columns), None)
     if col is None or "id" not in frame.columns:
-        raise WorkbenchError(f"run {run.id}: its records have no id/prediction/output columns")
+        raise DataError(f"run {run.id}: its records have no id/prediction/output columns")
     frame["text"] = frame[col].fillna("").astype(str)
     frame["id"] = frame["id"].astype(str)
     return frame
@@ -68,8 +68,8 @@ def pair_runs(project, run_a: int, run_b: int) -> pd.DataFrame:
     store = Store.for_project(project)
     a, b = store.get_run(run_a), store.get_run(run_b)
     if a.kind != b.kind:
-        raise WorkbenchError(f"runs {a.id} ({a.kind}) and {b.id} ({b.kind}) are not comparable: "
-                             "pick two evaluate runs or two probe runs")
+        raise ConfigError(f"runs {a.id} ({a.kind}) and {b.id} ({b.kind}) are not comparable: "
+                          "pick two evaluate runs or two probe runs")
     fa, fb = load_examples(a), load_examples(b)
     keep = [c for c in fa.columns if c in ("id", "prompt", "reference", "group", "template",
                                            "context", "phrase") or
@@ -78,8 +78,8 @@ def pair_runs(project, run_a: int, run_b: int) -> pd.DataFrame:
     right = fb[["id", "text"] + score_columns(fb)]
     merged = left.merge(right, on="id", suffixes=("_a", "_b"), how="inner")
     if merged.empty:
-        raise WorkbenchError(f"runs {a.id} and {b.id} share no example ids: were they run on "
-                             "the same split or probe set?")
+        raise ConfigError(f"runs {a.id} and {b.id} share no example ids: were they run on "
+                          "the same split or probe set?")
     merged["changed"] = merged["text_a"].str.strip() != merged["text_b"].str.strip()
     for col in score_columns(fa):
         if f"{col}_b" in merged:
@@ -92,11 +92,11 @@ def counterfactual_pairs(project, run_id: int, group_a: str, group_b: str) -> pd
     run = Store.for_project(project).get_run(run_id)
     frame = load_examples(run)
     if "group" not in frame or "context" not in frame:
-        raise WorkbenchError(f"run {run_id} has no group/context columns (not a probe run)")
+        raise DataError(f"run {run_id} has no group/context columns (not a probe run)")
     groups = sorted(frame["group"].astype(str).unique())
     for g in (group_a, group_b):
         if g not in groups:
-            raise WorkbenchError(f"run {run_id} has no group '{g}'; it has: {', '.join(groups)}")
+            raise ConfigError(f"run {run_id} has no group '{g}'; it has: {', '.join(groups)}")
     scores = score_columns(frame)
     frame = frame.assign(_k=frame.groupby(["context", "group"]).cumcount())
     fa = frame[frame["group"] == group_a]
@@ -150,10 +150,10 @@ def record_verdict(project, *, run_a: int, run_b: int, item: str, verdict: str,
                    reviewer: str, note: str | None = None) -> None:
     """Store one reviewer's verdict on one item (a later verdict replaces theirs)."""
     if verdict not in VERDICTS:
-        raise WorkbenchError(f"verdict '{verdict}' is not one of {', '.join(VERDICTS)}")
+        raise ConfigError(f"verdict '{verdict}' is not one of {', '.join(VERDICTS)}")
     reviewer = (reviewer or "").strip()
     if not reviewer:
-        raise WorkbenchError("reviewer: a name is required so verdicts can be counted")
+        raise ConfigError("reviewer: a name is required so verdicts can be counted")
     store = Store.for_project(project)
     with store.session() as s:
         old = s.scalars(select(VerdictRow).where(
