@@ -48,8 +48,9 @@ postgres:
 app: setup demo
 	$(VENV)/bin/streamlit run app.py --server.headless true --server.address 127.0.0.1 --server.port $(PORT)
 
+# Two workers (the suite's budget is 20 minutes on 2 cores); files stay whole on a worker.
 test: setup browser postgres
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 bench: setup
 	$(PY) benchmarks/run.py
