@@ -177,6 +177,56 @@ def bias_report(
         raise typer.Exit(1)
 
 
+def mitigation_report_cmd(
+    base: Annotated[str, typer.Option("--base", help="Probe run id or result JSON of the base model.")],
+    raw: Annotated[str, typer.Option("--raw", help="Probe run of the model fine-tuned on the raw data.")],
+    mitigated: Annotated[str, typer.Option("--mitigated", help="Probe run of the model fine-tuned on the mitigated (for example augmented) data.")],
+    eval_raw: Annotated[Optional[str], typer.Option("--eval-raw", help="Evaluation run of the raw fine-tune (for the quality cost).")] = None,
+    eval_mitigated: Annotated[Optional[str], typer.Option("--eval-mitigated", help="Evaluation run of the mitigated fine-tune, on the same examples.")] = None,
+    margin: Annotated[Optional[float], typer.Option("--margin", help="Equivalence margin on the scorer's scale (default: probes.equivalence_margin or min_effect).")] = None,
+    json_out: JsonOpt = None,
+    html: HtmlOpt = None,
+) -> None:
+    """What a mitigation bought (bias, with intervals) and what it cost (quality, paired).
+
+    Compares three probe runs of the same probe set (base, raw fine-tune, mitigated
+    fine-tune) and, given their evaluation runs, the two fine-tunes' quality.
+    """
+    from ..core.errors import WorkbenchError
+    from ..core.output import write_json
+    from ..probes import StatsConfig, load_result, mitigation_report
+    from ..reports import write_mitigation_report
+    from ._output import echo, get_project, same_run
+
+    for (na, a), (nb, b) in (((("--base", base), ("--raw", raw))),
+                             ((("--base", base), ("--mitigated", mitigated))),
+                             ((("--raw", raw), ("--mitigated", mitigated)))):
+        if same_run(a, b):
+            raise WorkbenchError(f"{na} and {nb} are the same {same_run(a, b)}; give three "
+                                 "different probe runs")
+    if (eval_raw is None) != (eval_mitigated is None):
+        raise WorkbenchError("--eval-raw and --eval-mitigated go together (the quality cost "
+                             "compares the two fine-tunes' evaluations)")
+    project = get_project()
+    results = [load_result(project, ref) for ref in (base, raw, mitigated)]
+    utility = None
+    if eval_raw is not None:
+        from ..evaluation import compare
+
+        if same_run(eval_raw, eval_mitigated):
+            raise WorkbenchError("--eval-raw and --eval-mitigated are the same "
+                                 f"{same_run(eval_raw, eval_mitigated)}")
+        utility = compare(project, eval_raw, eval_mitigated).to_dict()
+    cfg = StatsConfig.from_project(project, equivalence_margin=margin)
+    rep = mitigation_report(*results, utility=utility, config=cfg)
+    path = write_mitigation_report(project, rep, html)
+    for line in rep["summary"]:
+        echo(f"  {line}")
+    echo(f"report {path}")
+    echo(f"signature: {rep['signature']}")
+    write_json(json_out, {**rep, "report": str(path)})
+
+
 def _run_name(ref: str, result: dict) -> str:
     run_id = result.get("run_id")
     return f"run #{run_id}" if run_id is not None else ref
@@ -228,4 +278,5 @@ def probes_check(path: Annotated[Path, typer.Argument(help="Probe-set YAML file.
 def register(app: typer.Typer) -> None:
     app.command("probe")(probe)
     app.command("bias-report")(bias_report)
+    app.command("mitigation-report")(mitigation_report_cmd)
     app.add_typer(probes_app, name="probes")

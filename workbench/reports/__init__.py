@@ -13,13 +13,21 @@ from ._evaluation import (
     write_compare_html,
     write_html,
 )
-from ._probes import compare_html, probe_html, write_compare_report, write_probe_report
+from ._probes import (
+    compare_html,
+    mitigation_html,
+    probe_html,
+    write_compare_report,
+    write_mitigation_report,
+    write_probe_report,
+)
 from ._render import TEMPLATES, render, report_path, write_report
 from ._train import lr_chart, write_lr_search_report
 
 __all__ = [
-    "compare_html", "lr_chart", "probe_html", "render", "render_check_html",
+    "compare_html", "lr_chart", "mitigation_html", "probe_html", "render", "render_check_html",
     "render_compare_html", "render_html", "report_path", "TEMPLATES", "write_check_html",
     "write_compare_html", "write_compare_report", "write_html",
-    "write_lr_search_report", "write_probe_report", "write_report",
+    "write_lr_search_report", "write_mitigation_report", "write_probe_report",
+    "write_report",
 ]

@@ -93,3 +93,21 @@ def write_compare_report(project, cmp: dict[str, Any], out: str | Path | None = 
     return write_report(project, compare_html(cmp), out, kind="bias-compare",
                         title=f"Before/after: {ps['name']} v{ps['version']}",
                         signature_text=cmp["signature"])
+
+
+def mitigation_html(report: dict[str, Any]) -> str:
+    """Render a mitigation report (base, raw fine-tune, mitigated fine-tune) as one page."""
+    ps = report["probe_set"]
+    return render("mitigation.html", title=f"Mitigation: {ps['name']} v{ps['version']}",
+                  subtitle=" → ".join(report["labels"]), m=report)
+
+
+def write_mitigation_report(project, report: dict[str, Any],
+                            out: str | Path | None = None) -> Path:
+    """Write the mitigation report; the default name names the raw and mitigated runs."""
+    ps = report["probe_set"]
+    v = report["verdicts"]
+    raw, mitigated = (v[label]["run_id"] for label in report["labels"][1:])
+    return write_report(project, mitigation_html(report), out, kind="mitigation",
+                        title=f"Mitigation: {ps['name']} v{ps['version']}",
+                        signature_text=report["signature"], runs=(raw, mitigated))
