@@ -15,19 +15,24 @@ from ._devices import (
     world,
 )
 from ._models import (
+    AUTO_CLASSES,
     PACKAGED_MODELS,
     TINY_MODELS,
     ModelInfo,
+    ModelTask,
     build_tiny_gpt2,
     demo_texts,
     exclusive_model_use,
     list_models,
     load_causal_lm,
+    load_model,
     model_fingerprint,
+    model_task,
     prepare_model,
 )
 
 __all__ = [
+    "AUTO_CLASSES", "load_model", "model_task", "ModelTask",
     "build_tiny_gpt2", "demo_texts", "exclusive_model_use", "free_port",
     "is_main_process", "launch_command", "list_models", "load_causal_lm",
     "model_fingerprint", "ModelInfo", "PACKAGED_MODELS", "partial_state",
