@@ -8,8 +8,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import run_cli
+
 from workbench.core.errors import WorkbenchError
 from workbench.evaluation import (
     classification_fairness,
@@ -144,12 +144,12 @@ def _preds_file(tmp_path, n=20, **extra):
 
 @pytest.mark.parametrize("kwargs, match", [
     ({"metrics": "fairness"},
-     r"^a fairness evaluation needs a group column: name the column that holds each "
-     r"example's group$"),
+     (r"^a fairness evaluation needs a group column: name the column that holds each "
+     r"example's group$")),
     ({"positive_label": "1"}, r"^a fairness evaluation needs a group column"),
     ({"group_col": "gendr"},
-     r"labels\.csv: no group column 'gendr' \(did you mean 'gender'\?\); columns: id, "
-     r"prediction, reference, gender$"),
+     (r"labels\.csv: no group column 'gendr' \(did you mean 'gender'\?\); columns: id, "
+     r"prediction, reference, gender$")),
     ({"group_col": "gender", "positive_label": "yes"},
      r"^positive label 'yes' is not one of the labels \(0, 1\)$"),
 ])
@@ -163,8 +163,8 @@ def test_bad_fairness_inputs(project, tmp_path, kwargs, match):
     (lambda: classification_fairness(["1", "0"], ["1", "0"], ["a", "a"]),
      r"^group column 'group' has 1 group\(s\) \(a\); fairness compares at least 2$"),
     (lambda: classification_fairness(["a", "b", "c"], ["a", "b", "c"], ["x", "y", "x"]),
-     r"^fairness needs to know the positive class among the labels \(a, b, c\); name the "
-     r"positive label$"),
+     (r"^fairness needs to know the positive class among the labels \(a, b, c\); name the "
+     r"positive label$")),
     (lambda: classification_fairness(["1", "0"], ["1", "0"], ["a", "b"], margin=0),
      r"^equivalence margin must be greater than 0; got 0$"),
     (lambda: classification_fairness(["1", "0"], ["1", "0"], ["a", "b"], min_effect=-1),
@@ -209,8 +209,8 @@ def test_cli_fairness_report_json_and_bad_input(project, tmp_path):
                   cwd=project.root)
     assert bad.returncode == 2
     assert bad.stderr.strip().splitlines() == [
-        "error: a fairness evaluation needs a group column: name the column that holds each "
-        "example's group"]
+        ("error: a fairness evaluation needs a group column: name the column that holds each "
+        "example's group")]
     unknown = run_cli("evaluate", "--predictions", str(path), "--group-col", "sex",
                       cwd=project.root)
     assert unknown.returncode == 2 and len(unknown.stderr.strip().splitlines()) == 1
