@@ -495,7 +495,7 @@ def evaluate_model(project, *, model: str, data: str, metrics: str | Sequence[st
                                     label_col=label_col, template=template, slices=slices,
                                     group_col=group, positive_label=positive_label,
                                     batch_size=settings.batch_size, resamples=resamples,
-                                    seed=seed, progress=progress)
+                                    seed=seed, progress=progress, metrics=metrics)
     if group is not None:
         raise DataError(f"model '{model}': a {task} model writes text; fairness by group "
                         "needs predicted labels (a classification model, or a predictions "
@@ -551,7 +551,7 @@ def _evaluate_classifier(project, *, model: str, path: Path, frame: pd.DataFrame
                          digest: str, parent, prompt_col: str, label_col: str | None,
                          template: str | None, slices: Sequence[str], group_col: str | None,
                          positive_label: str | None, batch_size: int, resamples: int,
-                         seed: int, progress) -> EvalReport:
+                         seed: int, progress, metrics=None) -> EvalReport:
     """A classification checkpoint on ``frame``: its head's labels against ``label_col``."""
     from ..models import model_fingerprint
     from ._classify import predict_labels
@@ -578,6 +578,10 @@ def _evaluate_classifier(project, *, model: str, path: Path, frame: pd.DataFrame
         report.warnings.append(f"{unseen} of {report.n} examples have a label the model "
                                f"never learned (it knows {', '.join(sorted(learned))}); "
                                "they count as wrong")
+    asked = [m for m in parse_metrics(metrics) if m != "accuracy"] if metrics else []
+    if asked:
+        report.warnings.append(f"{', '.join(asked)} score text and do not apply to a "
+                               "classifier; reported accuracy and macro-F1")
     report.source, report.model = label, model
     config = {"model": model, "data": label, "task": "classification",
               "metrics": ["accuracy", "macro_f1"], "prompt_col": prompt_col,
