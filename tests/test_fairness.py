@@ -230,3 +230,21 @@ def test_cli_fairness_report_json_and_bad_input(project, tmp_path):
     change = json.loads(cmp_out.read_text())["fairness"]["differences"]
     assert change["demographic_parity_difference"]["diff"] == 0
     assert change["demographic_parity_difference"]["change"] == "unchanged within the margin"
+
+
+def test_fairness_of_a_text_model_is_refused(project, tiny_model, tmp_path):
+    """Fairness by group needs predicted labels; a causal LM writes text."""
+    from workbench.data import save_version
+    from workbench.evaluation import evaluate_model
+
+    refs, _, gs = labelled(4)
+    save_version(project, pd.DataFrame({"question": [f"q{i}" for i in range(8)],
+                                        "label": refs, "gender": gs}), name="d", source="t")
+    with pytest.raises(WorkbenchError, match=r"^model 'tiny:gpt2': a causal-lm model writes "
+                                             r"text; fairness by group needs predicted labels"):
+        evaluate_model(project, model="tiny:gpt2", data="d", label_col="label",
+                       group_col="gender")
+    with pytest.raises(WorkbenchError, match=r"^d@\w+: no group column 'gendre' \(did you "
+                                             r"mean 'gender'\?\)"):
+        evaluate_model(project, model="tiny:gpt2", data="d", label_col="label",
+                       group_col="gendre")
