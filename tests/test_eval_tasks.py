@@ -156,3 +156,41 @@ def test_a_model_with_newly_initialised_weights_is_refused(proj):
     assert len(lines) == 1, proc.stderr
     assert lines[0].startswith("error: model 'packaged:minilm-l6': ")
     assert "would be newly initialised" in lines[0]
+
+
+def test_a_t5_checkpoint_generates_as_an_encoder_decoder(proj, tmp_path):
+    """A tiny random T5 built here: batched generation (right-padded encoder input) gives
+    model.generate's tokens one prompt at a time, and it is evaluated as seq2seq."""
+    import torch
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast, T5Config, T5ForConditionalGeneration
+
+    from workbench.generation import GenerationSettings, encode_prompts, generate_ids
+
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel()
+    bpe.train_from_iterator(reviews()["question"].tolist() * 3, trainers.BpeTrainer(
+        vocab_size=300, special_tokens=["<pad>", "</s>"], show_progress=False,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    tok = PreTrainedTokenizerFast(tokenizer_object=bpe, pad_token="<pad>", eos_token="</s>")
+    torch.manual_seed(0)
+    model = T5ForConditionalGeneration(T5Config(
+        vocab_size=len(tok), d_model=32, d_ff=64, num_layers=2, num_heads=2, d_kv=16,
+        pad_token_id=0, eos_token_id=1, decoder_start_token_id=0)).eval()
+    folder = tmp_path / "t5"
+    model.save_pretrained(folder)
+    tok.save_pretrained(folder)
+    prompts = ["Is film 1 good?", "Is the very long film number 12 good or is it not good?"]
+    ids = encode_prompts(tok, prompts)
+    got = generate_ids(model, tok, ids, settings=GenerationSettings(max_new_tokens=5,
+                                                                      batch_size=2))
+    for x, new in zip(ids, got):
+        with torch.no_grad():
+            want = model.generate(input_ids=torch.tensor([x]), max_new_tokens=5,
+                                  do_sample=False)[0, 1:].tolist()
+        cut = next((j for j, t in enumerate(want) if t == 1), None)
+        assert new == (want[:cut + 1] if cut is not None else want)
+    res, _ = _evaluate(proj, tmp_path, "--model", str(folder), "--prompt-col", "question",
+                       "--reference-col", "answer", "--metrics", "rouge", "--max-new-tokens",
+                       "3")
+    assert res["task"] == "seq2seq" and res["n"] == 16

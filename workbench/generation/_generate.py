@@ -390,9 +390,14 @@ def generate(project, model: str, prompts: Sequence[str], *,
     report(done, total)
     if todo:
         lm, tok = _load(project, model, fp)
-        limit = getattr(lm.config, "max_position_embeddings", None) or \
-            getattr(lm.config, "n_positions", None)
-        max_prompt = max(1, limit - settings.max_new_tokens) if limit else None
+        enc_dec = _encoder_decoder(lm)
+        cfg = getattr(lm.config, "encoder", None) or lm.config if enc_dec else lm.config
+        limit = getattr(cfg, "max_position_embeddings", None) or \
+            getattr(cfg, "n_positions", None)
+        # a decoder-only model's window holds the prompt and the new tokens; an encoder's
+        # holds the prompt alone
+        room = 0 if enc_dec else settings.max_new_tokens
+        max_prompt = max(1, limit - room) if isinstance(limit, int) else None
         ids = encode_prompts(tok, todo, chat=settings.chat, max_prompt_tokens=max_prompt)
 
         def on_batch(idx: list[int], new: list[list[int]]) -> None:
