@@ -10,7 +10,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-
 from conftest import run_cli
 
 pytestmark = pytest.mark.slow
@@ -100,8 +99,8 @@ def test_classifier_predicts_with_its_head(proj, tmp_path):
                   "--prompt-col", "text", cwd=proj.root)
     assert bad.returncode == 2
     assert bad.stderr.strip().splitlines() == [
-        f"error: model 'run:{run}' is a classifier: name the label column to score its "
-        "predicted labels against"]
+        (f"error: model 'run:{run}' is a classifier: name the label column to score its "
+        "predicted labels against")]
 
 
 def test_seq2seq_generates_through_its_encoder_decoder(proj, tmp_path):
@@ -163,7 +162,11 @@ def test_a_t5_checkpoint_generates_as_an_encoder_decoder(proj, tmp_path):
     model.generate's tokens one prompt at a time, and it is evaluated as seq2seq."""
     import torch
     from tokenizers import Tokenizer, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast, T5Config, T5ForConditionalGeneration
+    from transformers import (
+        PreTrainedTokenizerFast,
+        T5Config,
+        T5ForConditionalGeneration,
+    )
 
     from workbench.generation import GenerationSettings, encode_prompts, generate_ids
 
