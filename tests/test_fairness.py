@@ -248,3 +248,14 @@ def test_fairness_of_a_text_model_is_refused(project, tiny_model, tmp_path):
                                              r"mean 'gender'\?\)"):
         evaluate_model(project, model="tiny:gpt2", data="d", label_col="label",
                        group_col="gendre")
+
+
+def test_an_undefined_rate_is_inconclusive_never_equivalent():
+    """Group b has no negative example: its FPR, so equalized odds, is undefined."""
+    refs = ["1", "0"] * 50 + ["1"] * 100
+    preds = list(refs)
+    gs = ["a"] * 100 + ["b"] * 100
+    rep = classification_fairness(refs, preds, gs)
+    eo = rep.differences["equalized_odds_difference"]
+    assert eo["verdict"] == "inconclusive" and rep.verdict != "cleared"
+    assert any("equalized odds difference: undefined" in w for w in rep.warnings)

@@ -189,3 +189,16 @@ def test_cohens_kappa_is_sklearns():
     assert _kappa(x, y) == pytest.approx(cohen_kappa_score(x, y))
     assert _kappa(["tie", "b"], ["tie", "a"]) == pytest.approx(1 / 3)  # the pinned value
     assert _kappa(["tie"] * 3, ["tie"] * 3) == 1.0 and _kappa([], []) is None
+
+
+def test_label_slices_have_their_own_macro_f1():
+    from sklearn.metrics import f1_score
+
+    from workbench.evaluation import score_labels
+
+    true, pred = LABEL_CASES["binary"]
+    topic = ["x"] * 5 + ["y"] * 5
+    rep = score_labels(pred, true, slices={"topic": topic})
+    assert rep.slices["topic=y"]["metrics"]["macro_f1"] == pytest.approx(
+        f1_score(true[5:], pred[5:], average="macro", zero_division=0))
+    assert set(rep.slice_ci["topic=x"]) == {"accuracy", "macro_f1"}

@@ -302,8 +302,11 @@ def classification_fairness(references: Sequence[str], predictions: Sequence[str
     by_group_ci = {m: {name: _ci(boot[f"{m}#{j}"]) for j, name in enumerate(names)}
                    for m in RATES}
     p_diff = _permutation_p(counts, diffs, resamples=resamples, seed=seed)
+    # an observed difference that is undefined (a group with no positives or no
+    # negatives) can be neither shown nor ruled out
     p_eq = {k: (1 + int(np.sum(boot[k][~np.isnan(boot[k])] >= margin)))
-            / (int(np.sum(~np.isnan(boot[k]))) + 1) for k in DIFFERENCES}
+            / (int(np.sum(~np.isnan(boot[k]))) + 1) if np.isfinite(diffs[k]) else 1.0
+            for k in DIFFERENCES}
     adj_diff = dict(zip(DIFFERENCES, _holm([p_diff[k] for k in DIFFERENCES])))
     adj_eq = dict(zip(DIFFERENCES, _holm([p_eq[k] for k in DIFFERENCES])))
     differences = {}
