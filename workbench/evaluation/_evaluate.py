@@ -358,6 +358,7 @@ def score_labels(predictions: Sequence, references: Sequence, *, ids: Sequence |
         warnings.append(f"{n_in - len(keep)} of {n_in} rows have no label and were skipped")
     if not keep:
         raise DataError("no example has a label; nothing to score", param="label_col")
+
     def sel(xs):
         return [xs[i] for i in keep]
 
@@ -565,8 +566,10 @@ def _evaluate_classifier(project, *, model: str, path: Path, frame: pd.DataFrame
     started = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     fp = model_fingerprint(path)
     preds = predict_labels(project, model, texts, batch_size=batch_size, progress=progress)
+    # the labels as training read them (str, stripped), so they match the model's classes
+    refs = [None if _isnan(v) else str(v).strip() for v in frame[label_col].tolist()]
     report = score_labels(
-        preds, frame[label_col].tolist(), ids=_ids(frame), prompts=texts,
+        preds, refs, ids=_ids(frame), prompts=texts,
         slices={c: frame[c].tolist() for c in slice_cols},
         groups=frame[group_col].tolist() if group_col else None, group_col=group_col,
         positive_label=positive_label, resamples=resamples, seed=seed,

@@ -48,7 +48,7 @@ def positive_class(labels: Sequence[str], positive_label: str | None) -> str:
             raise DataError(f"positive label '{positive_label}' is not one of the labels "
                             f"({', '.join(names)})", param="positive_label")
         return str(positive_label)
-    if len(names) == 2:
+    if len(names) <= 2:
         for cand in POSITIVE_NAMES:
             hit = [n for n in names if n.lower() == cand]
             if hit:
