@@ -235,3 +235,29 @@ def test_label_column_scores_accuracy_only(eval_data, project, tiny_model):
     assert list(rep.metrics) == ["accuracy"] and rep.n == 6
     assert rep.records[0]["reference"] == "setup"
     assert "metrics:accuracy|" in rep.signature and "BLEU" not in rep.signature
+
+
+def test_classification_report_shows_confusion_and_fairness(project, tmp_path):
+    """The HTML and the stored run carry the classification metrics, the confusion
+    matrix and the fairness table; untrusted labels and groups are escaped."""
+    frame = pd.DataFrame({"prediction": ["1", "0", "1", "1"] * 5,
+                          "reference": ["1", "0", "0", "1"] * 5,
+                          "grp": ["<b>x</b>", "y"] * 10})
+    path = tmp_path / "labels.csv"
+    frame.to_csv(path, index=False)
+    rep = evaluate_predictions(project, path, group_col="grp")
+    html = render_html(rep)
+    assert "Confusion matrix" in html and "Fairness by grp" in html and "macro_f1" in html
+    assert "&lt;b&gt;x&lt;/b&gt;" in html and "<b>x</b>" not in html
+    badge = {"flagged": '<span class="badge fail">FLAGGED</span>',
+             "cleared": '<span class="badge pass">cleared</span>',
+             "inconclusive": '<span class="badge warn">inconclusive</span>'}
+    assert badge[rep.fairness["verdict"]] in html
+    assert '<span class="badge pass">inconclusive' not in html
+    back = report_from_run(project, rep.run_id)
+    assert back.to_dict() == json.loads(json.dumps(rep.to_dict()))
+    assert back.confusion == {"labels": ["0", "1"], "matrix": [[5, 5], [0, 10]]}
+    b = evaluate_predictions(project, path, group_col="grp")
+    cmp = compare(project, f"run:{rep.run_id}", f"run:{b.run_id}", group_col="grp")
+    assert "macro_f1" in cmp.differences and cmp.differences["macro_f1"]["diff"] == 0
+    assert "Fairness by grp, before and after" in render_compare_html(cmp)

@@ -118,3 +118,87 @@ def test_unknown_metric(metrics, match):
 def test_too_few_resamples(scores):
     with pytest.raises(WorkbenchError, match="resamples: must be an integer >= 1000; got 50"):
         bootstrap_ci(scores, resamples=50)
+
+
+# ----------------------------------------------------------------- classification (sklearn)
+LABEL_CASES = {
+    "binary": (list("pnppnnpnpp"), list("ppnpnnpnnp")),
+    "three, one never predicted": (list("abcabcabca"), list("abbabbaaba")),
+    "a predicted label not in the references": (list("aabbaabb"), list("abcbaacb")),
+}
+
+
+@pytest.mark.parametrize("case", LABEL_CASES)
+def test_label_metrics_are_sklearns(case):
+    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
+
+    from workbench.evaluation import score_labels
+
+    true, pred = LABEL_CASES[case]
+    rep = score_labels(pred, true)
+    assert rep.metrics["accuracy"] == accuracy_score(true, pred)
+    assert rep.metrics["macro_f1"] == pytest.approx(
+        f1_score(true, pred, average="macro", zero_division=0))
+    labels = rep.confusion["labels"]
+    assert rep.confusion["matrix"] == confusion_matrix(true, pred, labels=labels).tolist()
+    for m in ("accuracy", "macro_f1"):
+        lo, hi = rep.ci[m]
+        assert lo <= rep.metrics[m] <= hi
+    assert rep.to_dict()["task"] == "classification" and "sklearn:" in rep.signature
+
+
+@pytest.mark.parametrize("case", LABEL_CASES)
+def test_resampled_macro_f1_equals_f1_score_on_each_resample(case):
+    from sklearn.metrics import f1_score
+
+    from workbench.evaluation.metrics import LabelCodes, macro_f1_resampled
+
+    codes = LabelCodes.from_labels(*LABEL_CASES[case])
+    idx = np.random.default_rng(0).integers(0, len(codes.true), size=(40, len(codes.true)))
+    got = macro_f1_resampled(codes, idx)
+    want = [f1_score(codes.true[r], codes.pred[r], average="macro", zero_division=0)
+            for r in idx]
+    assert got == pytest.approx(want)
+
+
+def test_label_scores_pinned_and_seeded():
+    from workbench.evaluation import score_labels
+
+    true, pred = LABEL_CASES["binary"]
+    a, b = score_labels(pred, true, seed=3), score_labels(pred, true, seed=3)
+    assert a.ci == b.ci and a.metrics == {"accuracy": 0.7, "macro_f1": pytest.approx(23 / 33)}  # (6/9 + 8/11) / 2
+    assert a.confusion == {"labels": ["n", "p"], "matrix": [[3, 1], [2, 4]]}
+
+
+def test_label_scores_skip_missing_labels_and_count_missing_predictions():
+    from workbench.evaluation import score_labels
+
+    rep = score_labels(["1", None, "0", "1"], ["1", "0", None, 1.0])
+    assert rep.n == 3 and rep.metrics["accuracy"] == pytest.approx(2 / 3)
+    assert any("1 of 4 rows have no label" in w for w in rep.warnings)
+    assert any("1 of 4 predictions were missing" in w for w in rep.warnings)
+
+
+def test_cohens_kappa_is_sklearns():
+    from sklearn.metrics import cohen_kappa_score
+
+    from workbench.review._review import _kappa
+
+    x = ["tie", "a_better", "b_better", "tie", "flag"]
+    y = ["tie", "b_better", "b_better", "a_better", "flag"]
+    assert _kappa(x, y) == pytest.approx(cohen_kappa_score(x, y))
+    assert _kappa(["tie", "b"], ["tie", "a"]) == pytest.approx(1 / 3)  # the pinned value
+    assert _kappa(["tie"] * 3, ["tie"] * 3) == 1.0 and _kappa([], []) is None
+
+
+def test_label_slices_have_their_own_macro_f1():
+    from sklearn.metrics import f1_score
+
+    from workbench.evaluation import score_labels
+
+    true, pred = LABEL_CASES["binary"]
+    topic = ["x"] * 5 + ["y"] * 5
+    rep = score_labels(pred, true, slices={"topic": topic})
+    assert rep.slices["topic=y"]["metrics"]["macro_f1"] == pytest.approx(
+        f1_score(true[5:], pred[5:], average="macro", zero_division=0))
+    assert set(rep.slice_ci["topic=x"]) == {"accuracy", "macro_f1"}

@@ -39,9 +39,42 @@ def _print_report(rep) -> None:
         names = list(rep.metrics)
         echo(table([[k, s["n"], *[fmt(s["metrics"].get(m), 3) for m in names]]
                      for k, s in rep.slices.items()], ["slice", "n", *names]))
+    if rep.confusion:
+        _print_confusion(rep.confusion)
+    if rep.fairness:
+        _print_fairness(rep.fairness)
     echo(f"n={rep.n}  signature: {rep.signature}")
     for w in rep.warnings:
         typer.echo(f"warning: {w}", err=True)
+
+
+def _print_confusion(conf: dict) -> None:
+    from ._output import echo, table
+
+    labels = conf["labels"]
+    echo("confusion matrix (rows: true label, columns: predicted label)")
+    echo(table([[lab, *row] for lab, row in zip(labels, conf["matrix"])], ["true \\ pred", *labels]))
+
+
+def _print_fairness(fair: dict) -> None:
+    from ..core.output import fmt
+    from ._output import echo, table
+
+    def cell(m, g):
+        lo, hi = fair["by_group_ci"][m][g]
+        return f"{fmt(fair['by_group'][m][g], 3)} [{fmt(lo, 3)}, {fmt(hi, 3)}]"
+
+    rates = list(fair["by_group"])
+    echo(f"fairness by {fair['group_col']} (positive label '{fair['positive_label']}')")
+    echo(table([[g, fair["counts"][g], *[cell(m, g) for m in rates]] for g in fair["groups"]],
+               ["group", "n", *rates]))
+    echo(table([[k, fmt(d["value"], 4), f"[{fmt(d['ci'][0], 4)}, {fmt(d['ci'][1], 4)}]",
+                 fmt(d["p_value"], 4), fmt(d["p_equivalent"], 4), d["verdict"]]
+                for k, d in fair["differences"].items()],
+               ["difference", "value", "95% interval", "p (differ)", "p (within margin)",
+                "verdict"]))
+    echo(f"fairness verdict: {fair['verdict']} (margin {fair['margin']:g}, "
+         f"min effect {fair['min_effect']:g})")
 
 
 def _print_compare(rep) -> None:
@@ -56,6 +89,12 @@ def _print_compare(rep) -> None:
                      verdict])
     echo(f"A = {rep.a}\nB = {rep.b}\n{rep.n} paired examples")
     echo(table(rows, ["metric", "A", "B", "B - A", "95% interval", "p", "verdict"]))
+    if rep.fairness:
+        echo(table([[k, fmt(d["a"], 4), fmt(d["b"], 4), fmt(d["diff"], 4),
+                     f"[{fmt(d['ci'][0], 4)}, {fmt(d['ci'][1], 4)}]", d["change"]]
+                    for k, d in rep.fairness["differences"].items()],
+                   ["fairness by " + rep.fairness["group_col"], "A", "B", "B - A",
+                    "95% interval", "change"]))
     echo(f"signature: {rep.signature}")
     for w in rep.warnings:
         typer.echo(f"warning: {w}", err=True)
@@ -68,7 +107,9 @@ def register(app: typer.Typer) -> None:
         data: Annotated[Optional[str], typer.Option("--data", help="split:ID[:PART] (default part test), a dataset NAME[@VERSION] or a file.")] = None,
         predictions: Annotated[Optional[str], typer.Option("--predictions", help="Score a CSV/JSONL with prediction, reference [, id, slice columns] made elsewhere.")] = None,
         compare: Annotated[Optional[tuple[str, str]], typer.Option("--compare", help="Compare two evaluations of the same examples: A B (run:ID or a per-example file); reports B - A.")] = None,
-        metrics: Annotated[Optional[str], typer.Option("--metrics", help="Comma list of accuracy, bleu, rouge (default all; accuracy with --label-col).")] = None,
+        metrics: Annotated[Optional[str], typer.Option("--metrics", help="Comma list of accuracy, bleu, rouge (default all; accuracy with --label-col); 'classification' scores a predictions file of labels; 'fairness' asks for --group-col metrics.")] = None,
+        group_col: Annotated[Optional[str], typer.Option("--group-col", help="Classification fairness: per-group rates, parity and equalized-odds differences by this column (with --compare: before/after).")] = None,
+        positive_label: Annotated[Optional[str], typer.Option("--positive-label", help="Fairness: the positive class (default the obvious one of two labels, e.g. 1 or pos).")] = None,
         slice_: Annotated[Optional[list[str]], typer.Option("--slice", help="Report metrics per value of this column (repeatable).")] = None,
         prompt_col: Annotated[str, typer.Option("--prompt-col", help="Column holding the prompt.")] = "question",
         reference_col: Annotated[str, typer.Option("--reference-col", help="Column holding the reference answer.")] = "answer",
@@ -87,8 +128,9 @@ def register(app: typer.Typer) -> None:
         json_out: JsonOpt = None,
         html_out: HtmlOpt = None,
     ) -> None:
-        """Score a model on a split (accuracy, BLEU, ROUGE with 95% bootstrap intervals),
-        score predictions made elsewhere, or compare two evaluations (paired bootstrap)."""
+        """Score a model on a split (accuracy, BLEU, ROUGE with 95% bootstrap intervals; a
+        classifier: accuracy, macro-F1, confusion matrix, fairness by --group-col), score
+        predictions made elsewhere, or compare two evaluations (paired bootstrap)."""
         from ..core.errors import WorkbenchError
         from ._output import echo, get_project
 
@@ -110,7 +152,8 @@ def register(app: typer.Typer) -> None:
 
         if compare:
             rep = ev.compare(project, compare[0], compare[1], metrics=metrics,
-                             resamples=resamples, seed=seed)
+                             resamples=resamples, seed=seed, group_col=group_col,
+                             positive_label=positive_label)
             _print_compare(rep)
             write_json(json_out, {"run_id": rep.run_id, **rep.to_dict()})
             if html_out:
@@ -118,7 +161,8 @@ def register(app: typer.Typer) -> None:
             return
         if predictions:
             rep = ev.evaluate_predictions(project, predictions, metrics=metrics,
-                                          slices=slice_ or [], resamples=resamples, seed=seed)
+                                          slices=slice_ or [], resamples=resamples, seed=seed,
+                                          group_col=group_col, positive_label=positive_label)
         else:
             if not model or not data:
                 raise WorkbenchError(f"evaluate: {'--data' if model else '--model'} is missing; "
@@ -133,7 +177,8 @@ def register(app: typer.Typer) -> None:
                                     label_col=label_col, template=template,
                                     slices=slice_ or [], stop=stop or [], settings=settings,
                                     resamples=resamples, seed=seed, use_cache=not no_cache,
-                                    progress=_progress())
+                                    progress=_progress(), group_col=group_col,
+                                    positive_label=positive_label)
         _print_report(rep)
         echo(f"run {rep.run_id}: per-example records in "
              f"{project.runs_dir / str(rep.run_id) / 'examples.jsonl'}")

@@ -1,9 +1,12 @@
 """Evaluation: accuracy, BLEU and ROUGE through ``evaluate`` with bootstrap intervals and
-slices, bring-your-own predictions, and paired comparisons of two evaluations.
+slices; classifiers scored with their head (accuracy, macro-F1, confusion matrix through
+scikit-learn) and their fairness by group (fairlearn); bring-your-own predictions, and
+paired comparisons of two evaluations.
 """
 
 from __future__ import annotations
 
+from ._classify import predict_labels
 from ._evaluate import (
     MIN_SLICE,
     MISSING,
@@ -22,9 +25,13 @@ from ._evaluate import (
     read_records,
     report_from_run,
     score_examples,
+    score_labels,
 )
+from ._fairness import FairnessReport, classification_fairness, fairness_change
 
 __all__ = [
+    "classification_fairness", "FairnessReport", "fairness_change", "predict_labels",
+    "score_labels",
     "build_prompts", "compare", "CompareReport", "EvalReport", "evaluate_model",
     "evaluate_predictions", "list_evaluations", "load_eval_data", "MIN_SLICE",
     "MISSING", "PREDICTION_COLUMNS", "primary_metric", "read_predictions",

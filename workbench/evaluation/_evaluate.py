@@ -20,7 +20,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..core.errors import ConfigError, NotFoundError, WorkbenchError, did_you_mean
+from ..core.errors import (
+    ConfigError,
+    DataError,
+    NotFoundError,
+    WorkbenchError,
+    did_you_mean,
+)
 from ..generation import GenerationSettings
 from ..models import trained_run_id
 from .metrics import Scores, bootstrap_ci, paired_bootstrap, parse_metrics
@@ -47,11 +53,19 @@ class EvalReport:
     source: str = ""
     model: str | None = None
     run_id: int | None = None
+    task: str | None = None          # "classification" for label predictions
+    confusion: dict | None = None    # {"labels": [...], "matrix": rows true, columns predicted}
+    fairness: dict | None = None     # FairnessReport.to_dict() when a group column was named
 
     def to_dict(self) -> dict[str, Any]:
-        """The result JSON (the issue's schema)."""
-        return {"n": self.n, "metrics": self.metrics, "ci": self.ci, "slices": self.slices,
-                "signature": self.signature}
+        """The result JSON (the issue's schema; a classification adds its task, confusion
+        matrix and, with a group column, its fairness)."""
+        out = {"n": self.n, "metrics": self.metrics, "ci": self.ci, "slices": self.slices,
+               "signature": self.signature}
+        for key in ("task", "confusion", "fairness"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
+        return out
 
     def worst(self, k: int = WORST) -> list[dict]:
         """The ``k`` examples with the lowest primary score."""
@@ -77,10 +91,14 @@ class CompareReport:
     a_run: int | None = None       # the evaluation runs compared (None for a file)
     b_run: int | None = None
     verdicts: dict | None = None   # human review of the two runs, filled by the report writer
+    fairness: dict | None = None   # before/after parity differences (with a group column)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"a": self.a, "b": self.b, "n": self.n, "metrics": self.differences,
-                "signature": self.signature, "warnings": self.warnings}
+        out = {"a": self.a, "b": self.b, "n": self.n, "metrics": self.differences,
+               "signature": self.signature, "warnings": self.warnings}
+        if self.fairness is not None:
+            out["fairness"] = self.fairness
+        return out
 
 
 def primary_metric(records: Sequence[dict]) -> str | None:
@@ -260,19 +278,8 @@ def score_examples(predictions: Sequence, references: Sequence, *,
     scores = compute_scores(preds, refs, metrics=names, normalize=normalize, project=project)
     values = scores.values()
     ci = {k: list(v) for k, v in bootstrap_ci(scores, resamples=resamples, seed=seed).items()}
-    slice_out, slice_ci = {}, {}
-    for col, vals in slices.items():
-        arr = np.array(vals, dtype=object)
-        for value in sorted(set(vals)):
-            mask = arr == value
-            sub = scores.subset(mask)
-            key = f"{col}={value}"
-            slice_out[key] = {"n": int(sub.n), "metrics": sub.values()}
-            slice_ci[key] = {k: list(v) for k, v in
-                             bootstrap_ci(sub, resamples=resamples, seed=seed).items()}
-            if sub.n < MIN_SLICE:
-                warnings.append(f"slice {key} has only {sub.n} examples (< {MIN_SLICE}): too "
-                                "few to say anything; read its interval, not its value")
+    slice_out, slice_ci = _slice_scores(scores, slices, resamples=resamples, seed=seed,
+                                        warnings=warnings)
     records = []
     for i in range(len(preds)):
         rec = {"id": ids[i], "prompt": prompts[i] if prompts is not None else None,
@@ -290,6 +297,126 @@ def score_examples(predictions: Sequence, references: Sequence, *,
     return EvalReport(n=len(preds), metrics=values, ci=ci, slices=slice_out, signature=sig,
                       warnings=warnings, records=records, slice_ci=slice_ci,
                       empty_predictions=nan_preds)
+
+
+def _slice_scores(scores: Scores, slices: dict[str, list[str]], *, resamples: int, seed: int,
+                  warnings: list[str]) -> tuple[dict, dict]:
+    """Metrics and intervals per slice value (``column=value``); small slices warned."""
+    slice_out, slice_ci = {}, {}
+    for col, vals in slices.items():
+        arr = np.array(vals, dtype=object)
+        for value in sorted(set(vals)):
+            mask = arr == value
+            sub = scores.subset(mask)
+            key = f"{col}={value}"
+            slice_out[key] = {"n": int(sub.n), "metrics": sub.values()}
+            slice_ci[key] = {k: list(v) for k, v in
+                             bootstrap_ci(sub, resamples=resamples, seed=seed).items()}
+            if sub.n < MIN_SLICE:
+                warnings.append(f"slice {key} has only {sub.n} examples (< {MIN_SLICE}): too "
+                                "few to say anything; read its interval, not its value")
+    return slice_out, slice_ci
+
+
+def label_text(v) -> str | None:
+    """A label cell as the text training used for it (``str(v).strip()``); None if missing."""
+    if _isnan(v):
+        return None
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    text = str(v).strip()
+    return text or None
+
+
+def score_labels(predictions: Sequence, references: Sequence, *, ids: Sequence | None = None,
+                 prompts: Sequence[str] | None = None,
+                 slices: dict[str, Sequence] | None = None,
+                 groups: Sequence | None = None, group_col: str | None = None,
+                 positive_label: str | None = None, resamples: int = 1000, seed: int = 0,
+                 signature_parts: dict | None = None) -> EvalReport:
+    """Score predicted labels: accuracy and macro-F1 with bootstrap intervals, the confusion
+    matrix (scikit-learn), slices, and with ``groups`` the fairness metrics
+    (:func:`workbench.evaluation.classification_fairness`).
+
+    Labels compare as text, stripped (as training reads them). Rows without a reference
+    label are skipped; a missing prediction counts as wrong (label ``(missing)``).
+
+    Examples
+    --------
+    >>> rep = score_labels(["pos", "neg", "pos", "pos"], ["pos", "neg", "neg", "pos"])
+    >>> rep.metrics["accuracy"], round(rep.metrics["macro_f1"], 3), rep.confusion["matrix"]
+    (0.75, 0.733, [[1, 1], [0, 2]])
+    """
+    from ..core.digest import signature
+    from .metrics import LabelCodes, confusion
+    from .metrics._bootstrap import _check
+
+    _check(resamples, 0.95)
+    n_in = len(predictions)
+    ids = list(range(n_in)) if ids is None else list(ids)
+    refs = [label_text(r) for r in references]
+    preds = [label_text(p) for p in predictions]
+    warnings: list[str] = []
+    nan_preds = sum(p is None for p in preds)
+    if nan_preds:
+        warnings.append(f"{nan_preds} of {n_in} predictions were missing and count as wrong")
+    keep = [i for i, r in enumerate(refs) if r is not None]
+    if len(keep) < n_in:
+        warnings.append(f"{n_in - len(keep)} of {n_in} rows have no label and were skipped")
+    if not keep:
+        raise DataError("no example has a label; nothing to score", param="label_col")
+
+    def sel(xs):
+        return [xs[i] for i in keep]
+
+    refs, ids = sel(refs), sel(ids)
+    preds = [MISSING if p is None else p for p in sel(preds)]
+    prompts = sel(list(prompts)) if prompts is not None else None
+    slices = {c: [_slice_value(v) for v in sel(list(vals))] for c, vals in (slices or {}).items()}
+    codes = LabelCodes.from_labels(refs, preds)
+    scores = Scores(len(refs), {"accuracy": (codes.true == codes.pred).astype(float)},
+                    labels=codes)
+    values = scores.values()
+    from .metrics import accuracy as sk_accuracy
+
+    values["accuracy"] = sk_accuracy(codes)  # the same number, as scikit-learn reports it
+    ci = {k: list(v) for k, v in bootstrap_ci(scores, resamples=resamples, seed=seed).items()}
+    slice_out, slice_ci = _slice_scores(scores, slices, resamples=resamples, seed=seed,
+                                        warnings=warnings)
+    fair = None
+    if groups is not None:
+        from ._fairness import classification_fairness
+
+        fair = classification_fairness(refs, preds, [_slice_value(g) for g in sel(list(groups))],
+                                       group_col=group_col or "group",
+                                       positive_label=positive_label, resamples=resamples,
+                                       seed=seed)
+        warnings.extend(fair.warnings)
+    records = []
+    for i in range(len(refs)):
+        rec = {"id": ids[i], "prompt": prompts[i] if prompts is not None else None,
+               "prediction": preds[i], "reference": refs[i]}
+        rec.update({c: v[i] for c, v in slices.items()})
+        if fair is not None:
+            rec[fair.group_col] = fair.groups_of[i]
+        rec.update(scores.record(i))
+        records.append(rec)
+    parts = {**(signature_parts or {}), "n": len(refs), "metrics": "accuracy+macro_f1",
+             "boot": f"{resamples},seed:{seed}", "labels": "exact",
+             "sklearn": _sklearn_version()}
+    if fair is not None:
+        parts["fairlearn"] = fair.versions
+    return EvalReport(n=len(refs), metrics=values, ci=ci, slices=slice_out,
+                      signature=signature(**parts), warnings=warnings, records=records,
+                      slice_ci=slice_ci, empty_predictions=nan_preds, task="classification",
+                      confusion=confusion(codes),
+                      fairness=None if fair is None else fair.to_dict())
+
+
+def _sklearn_version() -> str:
+    from importlib.metadata import version
+
+    return version("scikit-learn")
 
 
 def _record_run(project, report: EvalReport, *, name: str, config: dict, input_hashes: dict,
@@ -321,36 +448,79 @@ def _record_run(project, report: EvalReport, *, name: str, config: dict, input_h
     return report
 
 
+def _group_column(frame: pd.DataFrame, group_col: str | None, where: str, *,
+                  fairness: bool) -> str | None:
+    """The checked group column; a fairness evaluation without one is refused."""
+    if group_col is None:
+        if fairness:
+            raise DataError("a fairness evaluation needs a group column: name the column "
+                            "that holds each example's group", param="group_col")
+        return None
+    col = str(group_col).strip()
+    if col not in frame.columns:
+        raise DataError(f"{where}: no group column '{col}'{did_you_mean(col, frame.columns)}; "
+                        f"columns: {_columns_hint(frame)}", param="group_col")
+    return col
+
+
+def _wants_fairness(metrics) -> tuple[bool, str | Sequence[str] | None]:
+    """``fairness`` in the metrics asks for the group metrics; the rest are the metrics."""
+    if metrics is None:
+        return False, None
+    names = metrics.split(",") if isinstance(metrics, str) else list(metrics)
+    rest = [n for n in names if n.strip().lower() != "fairness"]
+    return len(rest) < len(names), (rest or None)
+
+
 def evaluate_model(project, *, model: str, data: str, metrics: str | Sequence[str] | None = None,
                    prompt_col: str = "question", reference_col: str = "answer",
                    label_col: str | None = None, template: str | None = None,
                    slices: Sequence[str] = (), stop: Sequence[str] = (),
                    settings: GenerationSettings = GenerationSettings(),
                    resamples: int = 1000, seed: int = 0, use_cache: bool = True,
-                   progress: Callable[[int, int], None] | None = None) -> EvalReport:
-    """Generate an answer per row of ``data`` with ``model`` and score it (a stored run).
+                   progress: Callable[[int, int], None] | None = None,
+                   group_col: str | None = None,
+                   positive_label: str | None = None) -> EvalReport:
+    """Evaluate ``model`` on each row of ``data`` as what it is (a stored run).
 
-    With ``label_col`` the references are that column's labels and the default metric is
-    accuracy. ``stop`` cuts each completion at the first occurrence of any string.
+    A causal LM or a seq2seq model generates an answer that is scored (with ``label_col``
+    against that column's labels, default metric accuracy); ``stop`` cuts each completion at
+    the first occurrence of any string. A classification checkpoint predicts a label per
+    row with its head: accuracy and macro-F1 with intervals and the confusion matrix, and
+    with ``group_col`` per-group fairness (see :func:`score_labels`).
     """
-    from ..generation import generate
-    from ..models import model_fingerprint, prepare_model
+    from ..models import model_fingerprint, model_task, prepare_model
 
+    fairness, metrics = _wants_fairness(metrics)
     names = parse_metrics(metrics if metrics is not None or not label_col else "accuracy")
     frame, label, digest, parent = load_eval_data(project, data)
+    group = _group_column(frame, group_col, label, fairness=fairness or bool(positive_label))
+    path = prepare_model(project, model)
+    task = model_task(path)
+    if task == "classification":
+        return _evaluate_classifier(project, model=model, path=path, frame=frame, label=label,
+                                    digest=digest, parent=parent, prompt_col=prompt_col,
+                                    label_col=label_col, template=template, slices=slices,
+                                    group_col=group, positive_label=positive_label,
+                                    batch_size=settings.batch_size, resamples=resamples,
+                                    seed=seed, progress=progress, metrics=metrics)
+    if group is not None:
+        raise DataError(f"model '{model}': a {task} model writes text; fairness by group "
+                        "needs predicted labels (a classification model, or a predictions "
+                        "file of labels)", param="group_col")
+    from ..generation import generate
+
     ref_col = label_col or reference_col
     _check_references(frame, ref_col, names, label,
                       option="--label-col" if label_col else "--reference-col")
     slice_cols = _check_slices(frame, slices, label)
     prompts = build_prompts(frame, prompt_col=prompt_col, template=template, where=label)
     started = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-    path = prepare_model(project, model)
     fp = model_fingerprint(path)
     outputs = generate(project, model, prompts, settings=settings, progress=progress,
                        use_cache=use_cache)
     preds = [_cut(o, stop) for o in outputs]
-    ids = frame["_row_id"].tolist() if "_row_id" in frame.columns else \
-        (frame["id"].tolist() if "id" in frame.columns else list(range(len(frame))))
+    ids = _ids(frame)
     decode = "sample,t:{},p:{},seed:{}".format(settings.temperature, settings.top_p,
                                                settings.seed) if settings.do_sample else "greedy"
     report = score_examples(
@@ -358,19 +528,87 @@ def evaluate_model(project, *, model: str, data: str, metrics: str | Sequence[st
         slices={c: frame[c].tolist() for c in slice_cols}, resamples=resamples, seed=seed,
         project=project,
         signature_parts={"data": f"{label}#{digest[:12]}", "model": f"{model}#{fp}",
+                         "task": None if task == "causal-lm" else task,
                          "decode": f"{decode},new:{settings.max_new_tokens}"
                                    f"{',chat' if settings.chat else ''}"})
     report.source, report.model = label, model
+    if task != "causal-lm":
+        report.task = task
     config = {"model": model, "data": label, "metrics": names, "prompt_col": prompt_col,
               "reference_col": ref_col, "template": template, "slices": slice_cols,
               "stop": list(stop), "generation": settings.__dict__, "resamples": resamples,
               "seed": seed}
+    return _record_run(project, report, name=f"{model} on {label}", config=config,
+                       input_hashes={"data": digest, "model": fp},
+                       parents=_eval_parents(parent, model), started=started)
+
+
+def _ids(frame: pd.DataFrame) -> list:
+    return frame["_row_id"].tolist() if "_row_id" in frame.columns else \
+        (frame["id"].tolist() if "id" in frame.columns else list(range(len(frame))))
+
+
+def _eval_parents(parent, model: str) -> list:
     parents = [(parent, "evaluated-on")] if parent else []
     if trained_run_id(model) is not None:
         parents.append((("run", trained_run_id(model)), "evaluated"))
+    return parents
+
+
+def _evaluate_classifier(project, *, model: str, path: Path, frame: pd.DataFrame, label: str,
+                         digest: str, parent, prompt_col: str, label_col: str | None,
+                         template: str | None, slices: Sequence[str], group_col: str | None,
+                         positive_label: str | None, batch_size: int, resamples: int,
+                         seed: int, progress, metrics=None) -> EvalReport:
+    """A classification checkpoint on ``frame``: its head's labels against ``label_col``."""
+    from ..models import model_fingerprint
+    from ._classify import predict_labels
+
+    if not label_col:
+        raise DataError(f"model '{model}' is a classifier: name the label column to score "
+                        "its predicted labels against", param="label_col")
+    _check_references(frame, label_col, ["the classification"], label, option="--label-col")
+    slice_cols = _check_slices(frame, slices, label)
+    texts = build_prompts(frame, prompt_col=prompt_col, template=template, where=label)
+    started = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    fp = model_fingerprint(path)
+    preds = predict_labels(project, model, texts, batch_size=batch_size, progress=progress)
+    # the labels as training read them (str, stripped), so they match the model's classes
+    refs = [None if _isnan(v) else str(v).strip() for v in frame[label_col].tolist()]
+    report = score_labels(
+        preds, refs, ids=_ids(frame), prompts=texts,
+        slices={c: frame[c].tolist() for c in slice_cols},
+        groups=frame[group_col].tolist() if group_col else None, group_col=group_col,
+        positive_label=positive_label, resamples=resamples, seed=seed,
+        signature_parts={"data": f"{label}#{digest[:12]}", "model": f"{model}#{fp}",
+                         "task": "classification", "head": "argmax"})
+    learned = {str(v) for v in _id2label(path).values()}
+    unseen = sum(1 for r in report.records if learned and r["reference"] not in learned)
+    if unseen:
+        report.warnings.append(f"{unseen} of {report.n} examples have a label the model "
+                               f"never learned (it knows {', '.join(sorted(learned))}); "
+                               "they count as wrong")
+    asked = [m for m in parse_metrics(metrics) if m != "accuracy"] if metrics else []
+    if asked:
+        report.warnings.append(f"{', '.join(asked)} score text and do not apply to a "
+                               "classifier; reported accuracy and macro-F1")
+    report.source, report.model = label, model
+    config = {"model": model, "data": label, "task": "classification",
+              "metrics": ["accuracy", "macro_f1"], "prompt_col": prompt_col,
+              "label_col": label_col, "template": template, "slices": slice_cols,
+              "group_col": group_col, "positive_label": positive_label,
+              "resamples": resamples, "seed": seed}
     return _record_run(project, report, name=f"{model} on {label}", config=config,
-                       input_hashes={"data": digest, "model": fp}, parents=parents,
-                       started=started)
+                       input_hashes={"data": digest, "model": fp},
+                       parents=_eval_parents(parent, model), started=started)
+
+
+def _id2label(path: Path) -> dict:
+    try:
+        return json.loads((path / "config.json").read_text(encoding="utf-8")).get(
+            "id2label") or {}
+    except (OSError, ValueError):
+        return {}
 
 
 def _cut(text: str, stop: Sequence[str]) -> str:
@@ -405,26 +643,47 @@ def read_predictions(path: str | Path) -> pd.DataFrame:
 def evaluate_predictions(project, path: str | Path, *,
                          metrics: str | Sequence[str] | None = None,
                          slices: Sequence[str] = (), resamples: int = 1000, seed: int = 0,
-                         name: str | None = None) -> EvalReport:
-    """Score a predictions file made elsewhere (a stored run)."""
+                         name: str | None = None, group_col: str | None = None,
+                         positive_label: str | None = None) -> EvalReport:
+    """Score a predictions file made elsewhere (a stored run).
+
+    With ``metrics="classification"``, or a ``group_col``, the predictions are labels:
+    accuracy, macro-F1 and the confusion matrix, and per-group fairness for ``group_col``
+    (``metrics="fairness"`` asks for it and needs ``group_col``).
+    """
     from ..data import content_hash
 
-    names = parse_metrics(metrics)
+    fairness, metrics = _wants_fairness(metrics)
+    listed = [] if metrics is None else [str(m).strip().lower() for m in (
+        metrics.split(",") if isinstance(metrics, str) else metrics)]
+    as_labels = group_col is not None or fairness or listed == ["classification"]
+    names = ["accuracy", "macro_f1"] if as_labels else parse_metrics(metrics)
     frame = read_predictions(path)
     label = Path(path).name
+    group = _group_column(frame, group_col, str(path), fairness=fairness or bool(positive_label))
     slice_cols = _check_slices(frame, slices, str(path))
     digest = content_hash(frame)
     ids = frame["id"].tolist() if "id" in frame.columns else list(range(len(frame)))
     prompts = [None if _isnan(p) else str(p) for p in frame["prompt"]] \
         if "prompt" in frame.columns else None
-    report = score_examples(frame["prediction"].tolist(), frame["reference"].tolist(),
-                            metrics=names, ids=ids, prompts=prompts,
-                            slices={c: frame[c].tolist() for c in slice_cols},
-                            resamples=resamples, seed=seed, project=project,
-                            signature_parts={"predictions": f"{label}#{digest[:12]}"})
+    parts = {"predictions": f"{label}#{digest[:12]}"}
+    slice_vals = {c: frame[c].tolist() for c in slice_cols}
+    if as_labels:
+        report = score_labels(frame["prediction"].tolist(), frame["reference"].tolist(),
+                              ids=ids, prompts=prompts, slices=slice_vals,
+                              groups=frame[group].tolist() if group else None,
+                              group_col=group, positive_label=positive_label,
+                              resamples=resamples, seed=seed, signature_parts=parts)
+    else:
+        report = score_examples(frame["prediction"].tolist(), frame["reference"].tolist(),
+                                metrics=names, ids=ids, prompts=prompts, slices=slice_vals,
+                                resamples=resamples, seed=seed, project=project,
+                                signature_parts=parts)
     report.source = str(Path(path).resolve())
     config = {"predictions": report.source, "metrics": names, "slices": slice_cols,
               "resamples": resamples, "seed": seed}
+    if as_labels:
+        config.update(task="classification", group_col=group, positive_label=positive_label)
     return _record_run(project, report, name=name or f"predictions {label}", config=config,
                        input_hashes={"predictions": digest}, parents=[])
 
@@ -444,7 +703,8 @@ def report_from_run(project, ref: str | int) -> EvalReport:
                       slice_ci=run.outputs.get("slice_ci", {}),
                       empty_predictions=run.outputs.get("empty_predictions", 0),
                       source=run.outputs.get("source", ""), model=run.outputs.get("model"),
-                      run_id=run.id)
+                      run_id=run.id, task=res.get("task"), confusion=res.get("confusion"),
+                      fairness=res.get("fairness"))
 
 
 def _get_eval_run(store, ref):
@@ -499,10 +759,13 @@ def _side(project, ref: str, *, metrics, resamples, seed) -> tuple[str, list[dic
 
 
 def compare(project, a: str, b: str, *, metrics: str | Sequence[str] | None = None,
-            resamples: int = 1000, seed: int = 0, top: int = WORST) -> CompareReport:
+            resamples: int = 1000, seed: int = 0, top: int = WORST,
+            group_col: str | None = None, positive_label: str | None = None) -> CompareReport:
     """Paired bootstrap of ``b - a`` for each metric over the examples both share.
 
-    ``a`` and ``b`` are evaluation runs (``run:ID`` or ``ID``) or per-example files.
+    ``a`` and ``b`` are evaluation runs (``run:ID`` or ``ID``) or per-example files. With
+    ``group_col`` (label predictions whose records carry each example's group) the
+    demographic parity and equalized odds differences are compared too, before/after.
     """
     from ..core.digest import signature
     from ..core.store import Store
@@ -545,10 +808,12 @@ def compare(project, a: str, b: str, *, metrics: str | Sequence[str] | None = No
                             "delta": y[key] - x[key]})
         changed.sort(key=lambda c: (-abs(c["delta"]), str(c["id"])))
         changed = [c for c in changed if c["delta"] != 0][:top]
+    fair = _fairness_change(pairs, group_col, positive_label, resamples=resamples, seed=seed,
+                            a=a, b=b) if group_col else None
     sig = signature(a=la, b=lb, n=len(pairs), boot=f"paired,{resamples},seed:{seed}",
                     p="two-sided,centred")
     report = CompareReport(la, lb, len(pairs), {k: v.to_dict() for k, v in diffs.items()},
-                           sig, warnings, changed, key, a_run=ida, b_run=idb)
+                           sig, warnings, changed, key, a_run=ida, b_run=idb, fairness=fair)
     store = Store.for_project(project)
     with store.record("compare", name=f"{la} vs {lb}",
                       config={"a": a, "b": b, "resamples": resamples, "seed": seed}) as out:
@@ -560,6 +825,31 @@ def compare(project, a: str, b: str, *, metrics: str | Sequence[str] | None = No
     return report
 
 
+def _fairness_change(pairs, group_col: str, positive_label, *, resamples: int, seed: int,
+                     a: str, b: str) -> dict:
+    from ._fairness import fairness_change
+
+    for side, recs in ((a, [x for x, _ in pairs]), (b, [y for _, y in pairs])):
+        if not recs[0].get("_classification"):
+            raise DataError(f"{side}: not an evaluation of predicted labels; fairness "
+                            "before/after compares two classifications", param="group_col")
+        if group_col not in recs[0]:
+            keys = [k for k in recs[0] if not k.startswith("_") and k not in
+                    ("id", "prompt", "prediction", "reference", "accuracy")]
+            raise DataError(f"{side}: its records have no group column '{group_col}'"
+                            f"{did_you_mean(group_col, keys)}; evaluate it with that group "
+                            "column first", param="group_col")
+    groups = [str(x[group_col]) for x, _ in pairs]
+    if any(str(y[group_col]) != g for (_, y), g in zip(pairs, groups)):
+        raise DataError(f"{a} and {b} put some examples in different groups of "
+                        f"'{group_col}'; compare evaluations of the same data",
+                        param="group_col")
+    return fairness_change(([x["reference"] for x, _ in pairs], [x["prediction"] for x, _ in pairs]),
+                           ([y["reference"] for _, y in pairs], [y["prediction"] for _, y in pairs]),
+                           groups, group_col=group_col, positive_label=positive_label,
+                           resamples=resamples, seed=seed)
+
+
 def _expand(name: str) -> tuple[str, ...]:
     from .metrics import METRICS
 
@@ -569,5 +859,5 @@ def _expand(name: str) -> tuple[str, ...]:
 
 
 __all__ = ["EvalReport", "CompareReport", "evaluate_model", "evaluate_predictions",
-           "score_examples", "compare", "report_from_run", "load_eval_data", "read_predictions",
+           "score_examples", "score_labels", "label_text", "compare", "report_from_run", "load_eval_data", "read_predictions",
            "list_evaluations", "primary_metric", "MIN_SLICE"]

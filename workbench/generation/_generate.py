@@ -123,14 +123,17 @@ def _load(project, spec: str, fingerprint: str):
     key = (str(project.root), fingerprint)
     if key not in _LOADED:
         from ..core.output import show_progress
-        from ..models import load_causal_lm
+        from ..models import load_model
 
         if not show_progress():
             from transformers.utils import logging as hf_logging
 
             hf_logging.disable_progress_bar()
         _LOADED.clear()
-        model, tok, _path = load_causal_lm(project, spec)
+        model, tok, _path, task = load_model(project, spec)
+        if task == "classification":
+            raise WorkbenchError(f"model '{spec}': a classification model predicts labels "
+                                 "and does not generate text")
         _LOADED[key] = (model, tok)
     return _LOADED[key]
 
@@ -180,9 +183,19 @@ def _generation_config(model, tokenizer, settings: GenerationSettings):
         eos = tokenizer.eos_token_id
     # Sampling is done by our own logits processor (per-prompt generators), so the
     # library always decodes "greedily" over its output.
+    extra = {}
+    if _encoder_decoder(model):
+        extra["decoder_start_token_id"] = (model.generation_config.decoder_start_token_id
+                                           or getattr(model.config, "decoder_start_token_id",
+                                                      None))
     return GenerationConfig(max_new_tokens=settings.max_new_tokens, do_sample=False,
                             eos_token_id=eos, pad_token_id=_pad_id(model, tokenizer),
-                            bos_token_id=model.generation_config.bos_token_id)
+                            bos_token_id=model.generation_config.bos_token_id, **extra)
+
+
+def _encoder_decoder(model) -> bool:
+    """A seq2seq model: the prompt goes to the encoder, the decoder writes the answer."""
+    return bool(getattr(model.config, "is_encoder_decoder", False))
 
 
 def _sampler(settings: GenerationSettings, prompts: Sequence[str]):
@@ -234,7 +247,7 @@ def generate_ids(model, tokenizer, prompt_ids: Sequence[Sequence[int]], *,
     Parameters
     ----------
     model, tokenizer
-        A loaded causal LM and its tokenizer.
+        A loaded causal LM or encoder-decoder (seq2seq) model and its tokenizer.
     prompt_ids
         Token ids per prompt (see :func:`encode_prompts`).
     settings
@@ -254,6 +267,10 @@ def generate_ids(model, tokenizer, prompt_ids: Sequence[Sequence[int]], *,
     gen_cfg = _generation_config(model, tokenizer, settings)
     eos = gen_cfg.eos_token_id
     stops = set(eos if isinstance(eos, list) else [eos]) - {None}
+    # A decoder-only model continues the prompt, so prompts are left-padded and the new
+    # tokens follow them; an encoder reads a right-padded prompt (its positions start at 0
+    # as in training) and the decoder's output is all new, after its start token.
+    enc_dec = _encoder_decoder(model)
     results: list[list[int] | None] = [None] * n
     bs, pos = settings.batch_size, 0
     while pos < n:
@@ -263,8 +280,9 @@ def generate_ids(model, tokenizer, prompt_ids: Sequence[Sequence[int]], *,
         mask = torch.zeros((len(idx), width), dtype=torch.long)
         for r, i in enumerate(idx):
             x = prompt_ids[i]
-            input_ids[r, width - len(x):] = torch.tensor(x, dtype=torch.long)
-            mask[r, width - len(x):] = 1
+            at = 0 if enc_dec else width - len(x)
+            input_ids[r, at:at + len(x)] = torch.tensor(x, dtype=torch.long)
+            mask[r, at:at + len(x)] = 1
         kwargs = {}
         if settings.do_sample:
             from ..models._hf import hf
@@ -286,7 +304,7 @@ def generate_ids(model, tokenizer, prompt_ids: Sequence[Sequence[int]], *,
             continue
         new = []
         for r in range(len(idx)):
-            seq = out[r, width:].tolist()
+            seq = out[r, 1:].tolist() if enc_dec else out[r, width:].tolist()
             cut = next((j for j, t in enumerate(seq) if t in stops), None)
             new.append(seq[:cut + 1] if cut is not None else seq)
         for i, s in zip(idx, new):
@@ -372,9 +390,14 @@ def generate(project, model: str, prompts: Sequence[str], *,
     report(done, total)
     if todo:
         lm, tok = _load(project, model, fp)
-        limit = getattr(lm.config, "max_position_embeddings", None) or \
-            getattr(lm.config, "n_positions", None)
-        max_prompt = max(1, limit - settings.max_new_tokens) if limit else None
+        enc_dec = _encoder_decoder(lm)
+        cfg = getattr(lm.config, "encoder", None) or lm.config if enc_dec else lm.config
+        limit = getattr(cfg, "max_position_embeddings", None) or \
+            getattr(cfg, "n_positions", None)
+        # a decoder-only model's window holds the prompt and the new tokens; an encoder's
+        # holds the prompt alone
+        room = 0 if enc_dec else settings.max_new_tokens
+        max_prompt = max(1, limit - room) if isinstance(limit, int) else None
         ids = encode_prompts(tok, todo, chat=settings.chat, max_prompt_tokens=max_prompt)
 
         def on_batch(idx: list[int], new: list[list[int]]) -> None:

@@ -15,20 +15,25 @@ from ._devices import (
     world,
 )
 from ._models import (
+    AUTO_CLASSES,
     PACKAGED_MODELS,
     TINY_MODELS,
     ModelInfo,
+    ModelTask,
     build_tiny_gpt2,
     demo_texts,
     exclusive_model_use,
     list_models,
     load_causal_lm,
+    load_model,
     model_fingerprint,
+    model_task,
     prepare_model,
 )
 from ._spec import ModelSpec, parse_model_spec, trained_run_id
 
 __all__ = [
+    "AUTO_CLASSES", "load_model", "model_task", "ModelTask",
     "build_tiny_gpt2", "demo_texts", "exclusive_model_use", "free_port",
     "is_main_process", "launch_command", "list_models", "load_causal_lm",
     "model_fingerprint", "ModelInfo", "ModelSpec", "PACKAGED_MODELS", "parse_model_spec",

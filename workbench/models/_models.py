@@ -23,6 +23,7 @@ import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from ..core.digest import hasher, sha256_text
 from ..core.errors import WorkbenchError, unknown_name
@@ -281,22 +282,109 @@ def model_fingerprint(path: Path) -> str:
     return fp
 
 
-def load_causal_lm(project, spec: str, *, progress: Callable[[str], None] | None = None):
-    """Load ``(model, tokenizer, path)`` for a causal LM spec, on CPU, eval mode."""
+ModelTask = Literal["causal-lm", "classification", "seq2seq"]
+#: the transformers auto class that loads each task's checkpoints
+AUTO_CLASSES: dict[str, str] = {"causal-lm": "AutoModelForCausalLM",
+                                "classification": "AutoModelForSequenceClassification",
+                                "seq2seq": "AutoModelForSeq2SeqLM"}
+
+
+def model_task(path: str | os.PathLike) -> ModelTask:
+    """What the checkpoint at ``path`` is, from its ``config.json``.
+
+    A ``...ForSequenceClassification`` architecture is a classifier; an encoder-decoder
+    (``is_encoder_decoder``, T5, BART, ``EncoderDecoderModel``) is seq2seq; anything else is
+    taken as a causal LM (and refused at load time if it has no LM head).
+
+    >>> import json, tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "config.json").write_text(json.dumps(
+    ...     {"architectures": ["BertForSequenceClassification"]}))
+    >>> model_task(d)
+    'classification'
+    """
+    folder = Path(path)
+    cfg_file = folder / "config.json"
+    if not cfg_file.is_file() and (folder / "adapter_config.json").is_file():
+        adapter = json.loads((folder / "adapter_config.json").read_text(encoding="utf-8"))
+        return "classification" if adapter.get("task_type") == "SEQ_CLS" else "causal-lm"
+    try:
+        cfg = json.loads(cfg_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "causal-lm"
+    archs = [str(a) for a in cfg.get("architectures") or []]
+    if any(a.endswith("ForSequenceClassification") for a in archs):
+        return "classification"
+    if cfg.get("is_encoder_decoder") or "EncoderDecoderModel" in archs:
+        return "seq2seq"
+    return "causal-lm"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _refuse_partial(spec: str, task: str, info: dict) -> None:
+    """A model some of whose weights were not in the checkpoint would run on random
+    numbers (transformers initialises them and carries on): refuse it instead."""
+    missing = list(info.get("missing_keys") or [])
+    mismatched = [k[0] if isinstance(k, tuple) else k for k in info.get("mismatched_keys") or []]
+    bad = missing + mismatched
+    if bad:
+        what = "missing from" if missing else "of the wrong shape in"
+        raise WorkbenchError(
+            f"model '{spec}': {len(bad)} weight(s) of a {task} model are {what} its checkpoint "
+            f"(e.g. {bad[0]}) and would be newly initialised; it is not a {task} model, or the "
+            "checkpoint is incomplete")
+
+
+def load_model(project, spec: str, *, task: ModelTask | None = None,
+               progress: Callable[[str], None] | None = None):
+    """Load ``(model, tokenizer, path, task)`` for ``spec``, on CPU, in eval mode.
+
+    ``task`` defaults to what the checkpoint is (:func:`model_task`); the model is loaded
+    with that task's auto class, and refused when any of its weights would be newly
+    initialised (missing from the checkpoint or of another shape).
+    """
     from ._hf import LOCK, hf
-    AutoModelForCausalLM, AutoTokenizer = hf("AutoModelForCausalLM", "AutoTokenizer")
 
     with LOCK:  # transformers' lazy imports are not thread-safe (see workbench.models._hf)
         path = prepare_model(project, spec, progress=progress)
+        task = task or model_task(path)
+        Auto, AutoTokenizer = hf(AUTO_CLASSES[task], "AutoTokenizer")
+        from transformers.utils import logging as hf_logging
+
+        from ..core.output import show_progress
+
+        if not show_progress():
+            hf_logging.disable_progress_bar()
+        level = hf_logging.get_verbosity()
+        hf_logging.set_verbosity_error()  # our one line replaces its load report
         try:
             tok = AutoTokenizer.from_pretrained(str(path), trust_remote_code=False)
-            model = AutoModelForCausalLM.from_pretrained(str(path), trust_remote_code=False)
-        except (OSError, ValueError, RuntimeError) as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else \
-                type(exc).__name__
-            raise WorkbenchError(f"model '{spec}': could not load from {path}: {first}") \
-                from None
+            model, info = Auto.from_pretrained(str(path), trust_remote_code=False,
+                                               output_loading_info=True)
+        except (OSError, ValueError, RuntimeError, KeyError) as exc:
+            raise WorkbenchError(f"model '{spec}': could not load from {path}: "
+                                 f"{_first_line(exc)}") from None
+        finally:
+            hf_logging.set_verbosity(level)
+        _refuse_partial(spec, task, info)
     model.eval()
+    return model, tok, path, task
+
+
+def load_causal_lm(project, spec: str, *, progress: Callable[[str], None] | None = None):
+    """Load ``(model, tokenizer, path)`` for a causal LM spec, on CPU, eval mode.
+
+    Refused (one line) when the checkpoint is not a causal LM: a classifier, a seq2seq
+    model, or an encoder whose LM head would be newly initialised.
+    """
+    model, tok, path, task = load_model(project, spec, progress=progress)
+    if task != "causal-lm":
+        raise WorkbenchError(f"model '{spec}': a {task} model, not a causal LM; this needs a "
+                             "model that continues text")
     return model, tok, path
 
 

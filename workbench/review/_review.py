@@ -15,7 +15,7 @@ import io
 import json
 import math
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -200,13 +200,15 @@ class VerdictSummary:
 
 
 def _kappa(x: list[str], y: list[str]) -> float | None:
-    n = len(x)
-    if n == 0:
+    """Cohen's kappa of two reviewers' verdicts (``sklearn.metrics.cohen_kappa_score``);
+    1 when both gave one and the same verdict throughout (where scikit-learn has 0/0)."""
+    if not x:
         return None
-    po = sum(a == b for a, b in zip(x, y)) / n
-    cx, cy = Counter(x), Counter(y)
-    pe = sum(cx[k] * cy[k] for k in set(cx) | set(cy)) / (n * n)
-    return 1.0 if pe == 1 else (po - pe) / (1 - pe)
+    if len(set(x) | set(y)) == 1:
+        return 1.0
+    from sklearn.metrics import cohen_kappa_score
+
+    return float(cohen_kappa_score(x, y))
 
 
 def summarize(project, run_a: int, run_b: int) -> VerdictSummary:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ...core.errors import ConfigError, unknown_name
+from ._classification import LabelCodes
 from ._text import ROUGE_TYPES
 
 #: metric name (as in ``--metrics``) -> the numbers it reports
@@ -40,17 +41,21 @@ class Scores:
 
     ``per_example`` holds the mean-type metrics (accuracy 0/1, rouge F-measures);
     ``bleu_stats`` sacrebleu's per-segment statistics (rows of ints), whose column sums
-    give corpus BLEU.
+    give corpus BLEU; ``labels`` the true and predicted labels of a classification, for
+    macro-F1 (``macro_f1``).
     """
 
     n: int
     per_example: dict[str, np.ndarray] = field(default_factory=dict)
     bleu_stats: np.ndarray | None = None
     bleu_signature: str | None = None
+    labels: LabelCodes | None = None
 
     @property
     def names(self) -> list[str]:
         names = list(self.per_example)
+        if self.labels is not None:
+            names.insert(1 if "accuracy" in names else 0, "macro_f1")
         if self.bleu_stats is not None:
             names.insert(1 if "accuracy" in names else 0, "bleu")
         return names
@@ -66,7 +71,12 @@ class Scores:
 
         out: dict[str, np.ndarray] = {}
         for name in self.names:
-            if name == "bleu":
+            if name == "macro_f1":
+                from ._classification import macro_f1, macro_f1_resampled
+
+                out[name] = np.array([macro_f1(self.labels)]) if index is None else \
+                    macro_f1_resampled(self.labels, index)
+            elif name == "bleu":
                 s = self.bleu_stats
                 totals = s.sum(axis=0)[None, :] if index is None else s[index].sum(axis=1)
                 out[name] = np.array(bleu_scores_from_stats(totals))
@@ -84,13 +94,16 @@ class Scores:
         idx = np.flatnonzero(mask) if np.asarray(mask).dtype == bool else np.asarray(mask)
         return Scores(len(idx), {k: v[idx] for k, v in self.per_example.items()},
                       None if self.bleu_stats is None else self.bleu_stats[idx],
-                      self.bleu_signature)
+                      self.bleu_signature,
+                      None if self.labels is None else self.labels.subset(idx))
 
     def record(self, i: int) -> dict:
         """Example ``i``'s scores for a per-example record (``_bleu_stats`` for re-use)."""
         rec = {k: float(v[i]) for k, v in self.per_example.items()}
         if self.bleu_stats is not None:
             rec["_bleu_stats"] = [int(x) for x in self.bleu_stats[i]]
+        if self.labels is not None:  # macro-F1 is rebuilt from prediction and reference
+            rec["_classification"] = True
         return rec
 
     @classmethod
@@ -104,4 +117,8 @@ class Scores:
         stats = None
         if "_bleu_stats" in first:
             stats = np.array([r["_bleu_stats"] for r in records], dtype=np.int64)
-        return cls(len(records), per, stats, signature)
+        labels = None
+        if first.get("_classification"):
+            labels = LabelCodes.from_labels([r["reference"] for r in records],
+                                            [r["prediction"] for r in records])
+        return cls(len(records), per, stats, signature, labels)
