@@ -122,7 +122,7 @@ BAD_INPUTS = [
     ("header only", lambda p, t: evaluate_predictions(p, _text(t / "h.csv", "prediction,reference\n")),
      r"h\.csv: has a header but no data rows"),
     ("unknown metric", lambda p, t: evaluate_predictions(p, t / "x.csv", metrics="accuracy,blue"),
-     r"--metrics: unknown metric 'blue' \(did you mean 'bleu'\?\); known: accuracy, bleu, rouge"),
+     r"metrics: unknown metric 'blue' \(did you mean 'bleu'\?\); known: accuracy, bleu, rouge"),
     ("reference-less data for bleu",
      lambda p, t: evaluate_model(p, model="tiny:gpt2", data=str(t / "noref.csv"), metrics="bleu"),
      r"noref\.csv: no reference column 'answer' for bleu; columns: question, topic; pass "
@@ -132,7 +132,7 @@ BAD_INPUTS = [
      r"qa@\w+: no prompt column 'questoin' \(did you mean 'question'\?\); columns: question, "
      r"answer, topic; pass --prompt-col COL"),
     ("unknown slice", lambda p, t: evaluate_model(p, model="tiny:gpt2", data="qa", slices=["topc"]),
-     r"--slice: no column 'topc' in qa@\w+ \(did you mean 'topic'\?\)"),
+     r"slice: no column 'topc' in qa@\w+ \(did you mean 'topic'\?\)"),
     ("unknown split", lambda p, t: evaluate_model(p, model="tiny:gpt2", data="split:9"),
      r"no split with id 9; stored splits: none"),
     ("summary json to compare", lambda p, t: compare(p, _text(t / "r.json", "{}"), "run:1"),
