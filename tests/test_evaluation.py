@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import run_cli
+
 from workbench.core.errors import WorkbenchError
 from workbench.core.store import Store
 from workbench.evaluation import (
@@ -217,6 +217,12 @@ def test_evaluate_model_on_a_split_base_vs_other(project, tiny_model, qa_frame):
     assert tmpl.records[0]["prompt"].startswith("Q: ")
     rep = compare(project, str(base.run_id), str(tmpl.run_id))
     assert rep.n == 15 and set(rep.differences) >= {"bleu", "rougeL"}
+    longer = evaluate_model(project, model="tiny:gpt2", data=f"split:{split.run_id}:test",
+                            settings=GenerationSettings(max_new_tokens=8),
+                            progress=lambda d, t: None)
+    with pytest.raises(WorkbenchError, match=r"^compare: the two evaluations generated "
+                       r"differently \(max new tokens: 6 in A, 8 in B\); evaluate both"):
+        compare(project, str(base.run_id), str(longer.run_id))
     store = Store.for_project(project)
     parents = store.lineage(("run", base.run_id))["parents"]
     assert {"type": "run", "id": str(split.run_id), "relation": "evaluated-on"} in parents

@@ -118,7 +118,7 @@ def register(app: typer.Typer) -> None:
         stop: Annotated[Optional[list[str]], typer.Option("--stop", help="Cut each answer at this string (repeatable), e.g. --stop $'\\n'.")] = None,
         max_new_tokens: Annotated[int, typer.Option("--max-new-tokens", help="Tokens to generate per prompt.")] = 32,
         batch_size: Annotated[int, typer.Option("--batch-size", help="Prompts per batch (halves itself when memory runs out).")] = 16,
-        chat: Annotated[bool, typer.Option("--chat", help="Wrap prompts with the model's chat template.")] = False,
+        chat: Annotated[Optional[bool], typer.Option("--chat/--no-chat", help="Wrap prompts with the model's chat template (default: when the model has one, as probes do).")] = None,
         sample: Annotated[bool, typer.Option("--sample", help="Sample instead of greedy decoding (seeded by --seed).")] = False,
         temperature: Annotated[float, typer.Option("--temperature", help="Sampling temperature.")] = 1.0,
         top_p: Annotated[float, typer.Option("--top-p", help="Nucleus sampling mass.")] = 1.0,
@@ -168,7 +168,10 @@ def register(app: typer.Typer) -> None:
                 raise WorkbenchError(f"evaluate: {'--data' if model else '--model'} is missing; "
                                      "a model evaluation needs --model SPEC and --data DATA")
             from ..generation import GenerationSettings
+            from ..models import has_chat_template
 
+            if chat is None:
+                chat = has_chat_template(project, model)
             settings = GenerationSettings(max_new_tokens=max_new_tokens, do_sample=sample,
                                           temperature=temperature, top_p=top_p, seed=seed,
                                           batch_size=batch_size, chat=chat)

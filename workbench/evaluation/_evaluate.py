@@ -758,6 +758,31 @@ def _side(project, ref: str, *, metrics, resamples, seed) -> tuple[str, list[dic
     return f"run:{run.id} ({run.name})", read_records(Path(run.outputs["examples"])), run.id
 
 
+#: generation settings that change the text (batch size never does)
+_GEN_KEYS = ("chat", "do_sample", "max_new_tokens", "temperature", "top_p", "seed")
+
+
+def generation_difference(project, a_run: int | None, b_run: int | None) -> str | None:
+    """How two evaluation runs generated differently (``"chat: True in A, False in B"``).
+
+    None when they generated the same way, or when either side is not a generating run.
+    """
+    from ..core.store import Store
+
+    if a_run is None or b_run is None:
+        return None
+    store = Store.for_project(project)
+    ga = store.get_run(a_run).config.get("generation")
+    gb = store.get_run(b_run).config.get("generation")
+    if not isinstance(ga, dict) or not isinstance(gb, dict):
+        return None
+    sampled = ga.get("do_sample") or gb.get("do_sample")
+    keys = [k for k in _GEN_KEYS if sampled or k not in ("temperature", "top_p", "seed")]
+    diff = [f"{k.replace('_', ' ')}: {ga.get(k)} in A, {gb.get(k)} in B" for k in keys
+            if ga.get(k) != gb.get(k)]
+    return "; ".join(diff) or None
+
+
 def compare(project, a: str, b: str, *, metrics: str | Sequence[str] | None = None,
             resamples: int = 1000, seed: int = 0, top: int = WORST,
             group_col: str | None = None, positive_label: str | None = None) -> CompareReport:
@@ -774,6 +799,10 @@ def compare(project, a: str, b: str, *, metrics: str | Sequence[str] | None = No
     _check(resamples, 0.95)
     la, ra, ida = _side(project, a, metrics=metrics, resamples=resamples, seed=seed)
     lb, rb, idb = _side(project, b, metrics=metrics, resamples=resamples, seed=seed)
+    difference = generation_difference(project, ida, idb)
+    if difference:
+        raise ConfigError(f"compare: the two evaluations generated differently ({difference}); "
+                          "evaluate both models with the same settings", param="compare")
     warnings: list[str] = []
     by_b = {str(r["id"]): r for r in rb}
     common = [r for r in ra if str(r["id"]) in by_b]

@@ -23,6 +23,7 @@ from ._models import (
     build_tiny_gpt2,
     demo_texts,
     exclusive_model_use,
+    has_chat_template,
     list_models,
     load_causal_lm,
     load_model,
@@ -34,7 +35,7 @@ from ._spec import ModelSpec, parse_model_spec, trained_run_id
 
 __all__ = [
     "AUTO_CLASSES", "load_model", "model_task", "ModelTask",
-    "build_tiny_gpt2", "demo_texts", "exclusive_model_use", "free_port",
+    "build_tiny_gpt2", "demo_texts", "exclusive_model_use", "free_port", "has_chat_template",
     "is_main_process", "launch_command", "list_models", "load_causal_lm",
     "model_fingerprint", "ModelInfo", "ModelSpec", "PACKAGED_MODELS", "parse_model_spec",
     "partial_state", "trained_run_id",

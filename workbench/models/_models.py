@@ -426,3 +426,17 @@ def list_models(project) -> list[ModelInfo]:
         out.append(ModelInfo(f"run:{run.id}", "trained", Path(ck) if ck else None, bool(ck),
                              f"fine-tuned from {run.config.get('model', '?')}"))
     return out
+
+
+def has_chat_template(project, model: str) -> bool:
+    """Whether the model's tokenizer ships a chat template (read from its files, no load)."""
+    path = Path(prepare_model(project, model))
+    if (path / "chat_template.jinja").is_file() or (path / "chat_template.json").is_file():
+        return True
+    cfg = path / "tokenizer_config.json"
+    if cfg.is_file():
+        try:
+            return bool(json.loads(cfg.read_text(encoding="utf-8")).get("chat_template"))
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return False
+    return False

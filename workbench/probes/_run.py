@@ -24,7 +24,7 @@ from ..core.errors import (
     NotFoundError,
     did_you_mean,
 )
-from ..models import trained_run_id
+from ..models import has_chat_template, trained_run_id
 from ._robust import (
     mark_offsets,
     mark_phrasings,
@@ -446,22 +446,6 @@ def generation_label(gen: dict[str, Any] | str | None) -> str:
     if "decoding" not in gen or "max_new_tokens" not in gen:
         return str(gen.get("mode", "unknown"))
     return f"{gen['mode']}-{gen['decoding']}-{gen['max_new_tokens']}tok"
-
-
-def has_chat_template(project, model: str) -> bool:
-    """Whether the model's tokenizer ships a chat template (read from its files, no load)."""
-    from ..models import prepare_model
-
-    path = Path(prepare_model(project, model))
-    if (path / "chat_template.jinja").is_file() or (path / "chat_template.json").is_file():
-        return True
-    cfg = path / "tokenizer_config.json"
-    if cfg.is_file():
-        try:
-            return bool(json.loads(cfg.read_text(encoding="utf-8")).get("chat_template"))
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return False
-    return False
 
 
 # ------------------------------------------------------------------------ the run
