@@ -161,7 +161,7 @@ BAD = [
     (f"  - {{type: {RULE}, column: text, label_column: approved, label_value: x}}\n",
      r"expectations\[0\].max_gap \(line 3\): required by"),
     (f"  - {{type: {RULE}, column: text, label_column: approved, label_value: x, max_gap: 0}}\n",
-     r"expectations\[0\].max_gap \(line 3\): Input should be greater than 0"),
+     r"expectations\[0\].max_gap \(line 3\): must be greater than 0"),
     (f"  - {{type: {RULE}, column: text, label_column: approved, label_value: x, max_gap: 1,"
      " mixd: both}\n", r"expectations\[0\].mixd \(line 3\): not a keyword of "
                        rf"{RULE} \(did you mean 'mixed'\?\)"),

@@ -669,8 +669,10 @@ print(json.dumps(seen))
     assert not (project.state / "data_docs").exists()
     contract = json.loads((tmp_path / "r.json").read_text())
     assert _summary(contract) == DEMO_RESULTS
-    assert _sha256(contract) == DEMO_CONTRACT_SHA256
     run = Store.for_project(project).list_runs("check")[0]
+    assert contract["run_id"] == run.id  # the one key --json gained; the rest is pinned
+    assert _sha256({k: v for k, v in contract.items() if k != "run_id"}) \
+        == DEMO_CONTRACT_SHA256
     assert _sha256({"result": run.outputs["result"], "details": run.outputs["details"]}) \
         == DEMO_FULL_SHA256
 

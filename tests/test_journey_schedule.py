@@ -41,7 +41,7 @@ def _journey(tmp_path, hook):
     bad = run_cli("schedule", "add", "--every-seconds", "3", "--bogus", "--", "check",
                   "tickets", "--suite", "checks/tickets.yaml", cwd=cwd)
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1, bad.stderr
-    assert bad.stderr.startswith("error: No such option: --bogus")
+    assert bad.stderr.startswith("workbench schedule add: no such option --bogus")
 
     add = ok(run_cli("schedule", "add", "--every-seconds", "3", "--notify", hook.url,
                      "--notify-retries", "2", "--notify-backoff", "0.2", "--json", "-", "--",

@@ -84,5 +84,5 @@ def test_bad_config_file_shows_one_line(project, monkeypatch, tmp_path):
     at = _page()
     at.text_input(key="cfg_path").input(str(bad))
     at.button(key="FormSubmitter:file_form-Start from file").click().run()
-    assert [e.value for e in at.error] == [f"{bad}: epochz: unknown key; allowed: name, model, "
+    assert [e.value for e in at.error] == [f"{bad}: epochz (line 2): unknown key; allowed: name, model, "
                                            "task, method, data, lora, training, card, lr_search"]

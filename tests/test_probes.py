@@ -585,8 +585,8 @@ def test_every_bundled_benchmark_at_full_size(project):
 
 @pytest.mark.parametrize("setting,match", [
     ("equivalence_margin: -0.1",
-     "probes.equivalence_margin: Input should be greater than 0; got -0.1"),
-    ("equivalence_margin: 0", "probes.equivalence_margin: Input should be greater than 0; got 0"),
+     "probes.equivalence_margin (line 4): must be greater than 0; got -0.1"),
+    ("equivalence_margin: 0", "probes.equivalence_margin (line 4): must be greater than 0; got 0"),
 ])
 def test_cli_refuses_a_non_positive_margin_in_one_line(project, tmp_path, setting, match):
     project.config_path.write_text(project.config_path.read_text() + f"probes:\n  {setting}\n")

@@ -46,7 +46,7 @@ def test_splits_page_makes_shows_and_lists_splits(demo_project):
     at.text_input(key="split_ratios").input("0.8,0.3")
     at.button(key="split_run").click().run()
     assert [e.value for e in at.error] == [
-        "--ratios: must be 2 (train,test) or 3 (train,validation,test) positive numbers "
+        "ratios: must be 2 (train,test) or 3 (train,validation,test) positive numbers "
         "that sum to 1; got '0.8,0.3', which sums to 1.1"]
     at.text_input(key="split_ratios").input("0.8,0.1,0.1")
     at.button(key="split_run").click().run()

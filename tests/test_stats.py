@@ -158,7 +158,7 @@ def test_stats_config_from_project(project):
     cfg = StatsConfig.from_project(project, min_effect=0.2)
     assert (cfg.alpha, cfg.correction, cfg.min_effect) == (0.01, "bh", 0.2)
     cfg_path.write_text(cfg_path.read_text() + "  alpah: 0.1\n")
-    with pytest.raises(WorkbenchError, match=r"workbench.yaml: probes.alpah: Extra inputs"):
+    with pytest.raises(WorkbenchError, match=r"workbench.yaml: probes.alpah \(line \d+\): unknown key"):
         StatsConfig.from_project(project)
 
 

@@ -167,19 +167,21 @@ def test_per_scorer_margins_default_to_min_effects():
 
 @pytest.mark.parametrize("yaml_text,match", [
     ("  equivalence_margin: 0\n",
-     r"workbench.yaml: probes.equivalence_margin: Input should be greater than 0; got 0$"),
+     r"workbench.yaml: probes.equivalence_margin \(line 4\): must be greater than 0; got 0$"),
     ("  equivalence_margin: -0.1\n",
-     r"workbench.yaml: probes.equivalence_margin: Input should be greater than 0; got -0.1$"),
+     r"workbench.yaml: probes.equivalence_margin \(line 4\): must be greater than 0; "
+     r"got -0.1$"),
     ("  equivalence_margins:\n    length: 0\n",
-     r"workbench.yaml: probes.equivalence_margins.length: Input should be greater than 0; "
+     r"workbench.yaml: probes.equivalence_margins.length \(line 5\): must be greater than 0; "
      r"got 0$"),
     ("  equivalence_share_margin: 0\n",
-     r"probes.equivalence_share_margin: Input should be greater than 0; got 0$"),
+     r"probes.equivalence_share_margin \(line 4\): must be greater than 0; got 0$"),
     ("  min_effect: 0\n",
-     r"workbench.yaml: probes.equivalence_margin: must be greater than 0; it defaults to "
+     r"workbench.yaml: probes \(line 3\): equivalence_margin: must be greater than 0; it "
+     r"defaults to "
      r"min_effect, which is 0 here, so set equivalence_margin$"),
     ("  min_effects:\n    length: 0\n",
-     r"probes.equivalence_margins.length: must be greater than 0; it defaults to "
+     r"probes \(line 3\): equivalence_margins.length: must be greater than 0; it defaults to "
      r"min_effects.length, which is 0 here"),
 ])
 def test_zero_or_negative_margins_are_refused_in_one_line(project, yaml_text, match):
@@ -449,13 +451,13 @@ def _no_verdict(tmp_path, src):
 
 @pytest.mark.parametrize("args,match", [
     (["probe", "--outputs", "{same}", "--margin", "0"],
-     "error: the equivalence margin must be greater than 0; got 0"),
+     "error: --margin: the equivalence margin must be greater than 0; got 0"),
     (["probe", "--outputs", "{same}", "--margin", "-0.1"],
-     "error: the equivalence margin must be greater than 0; got -0.1"),
-    (["bias-report", "--before", "{s}", "--after", "{s}", "--margin", "-1"],
-     "error: the equivalence margin must be greater than 0; got -1"),
+     "error: --margin: the equivalence margin must be greater than 0; got -0.1"),
+    (["bias-report", "--before", "{s}", "--after", "{old}", "--margin", "-1"],
+     "error: --margin: the equivalence margin must be greater than 0; got -1"),
     (["bias-report", "--before", "{s}", "--after", "{old}", "--require-clear"],
-     ("error: run #1 has no verdict (it was made before verdicts existed); probe the model "
+     ("error: --after: run #1 has no verdict (it was made before verdicts existed); probe the model "
       "again")),
 ])
 @pytest.mark.slow
