@@ -124,13 +124,19 @@ def register(app: typer.Typer) -> None:
                                           temperature=temperature, top_p=top_p, seed=seed,
                                           batch_size=batch_size, chat=chat)
             try:
-                rep = ev.evaluate_model(project, model=model, data=data, metrics=metrics,
-                                        prompt_col=prompt_col, reference_col=reference_col,
-                                        label_col=label_col, template=template,
-                                        slices=slice_ or [], stop=stop or [],
-                                        settings=settings, resamples=resamples, seed=seed,
-                                        use_cache=not no_cache, progress=_progress(),
-                                        messages_col=messages_col)
+                if messages_col:
+                    rep = ev.evaluate_conversations(
+                        project, model=model, data=data, messages_col=messages_col,
+                        metrics=metrics, slices=slice_ or [], stop=stop or [],
+                        settings=settings, resamples=resamples, seed=seed,
+                        use_cache=not no_cache, progress=_progress())
+                else:
+                    rep = ev.evaluate_model(
+                        project, model=model, data=data, metrics=metrics,
+                        prompt_col=prompt_col, reference_col=reference_col,
+                        label_col=label_col, template=template, slices=slice_ or [],
+                        stop=stop or [], settings=settings, resamples=resamples, seed=seed,
+                        use_cache=not no_cache, progress=_progress())
             except WorkbenchError as exc:
                 if getattr(exc, "param", None) == "messages_col":
                     raise type(exc)(f"--messages-col: {exc}", param=exc.param) from None

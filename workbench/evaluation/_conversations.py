@@ -70,7 +70,12 @@ def evaluate_conversations(project, *, model: str, data: str, messages_col: str,
                            resamples: int = 1000, seed: int = 0, use_cache: bool = True,
                            progress: Callable[[int, int], None] | None = None):
     """:func:`workbench.evaluation.evaluate_model` for a column of conversations: the
-    prediction is the model's last assistant turn, generated from the turns before it."""
+    prediction is the model's last assistant turn, generated from the turns before it.
+
+    ``messages_col`` names a column of conversations, each ending with an assistant turn
+    (its reference); a column of text, or a row without such a turn, raises one line
+    (``param="messages_col"`` for a bad column).
+    """
     from transformers import AutoTokenizer
 
     from ..data import render_turns

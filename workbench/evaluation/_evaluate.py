@@ -326,23 +326,12 @@ def evaluate_model(project, *, model: str, data: str, metrics: str | Sequence[st
                    slices: Sequence[str] = (), stop: Sequence[str] = (),
                    settings: GenerationSettings = GenerationSettings(),
                    resamples: int = 1000, seed: int = 0, use_cache: bool = True,
-                   progress: Callable[[int, int], None] | None = None,
-                   messages_col: str | None = None) -> EvalReport:
+                   progress: Callable[[int, int], None] | None = None) -> EvalReport:
     """Generate an answer per row of ``data`` with ``model`` and score it (a stored run).
 
     With ``label_col`` the references are that column's labels and the default metric is
-    accuracy. ``stop`` cuts each completion at the first occurrence of any string. With
-    ``messages_col`` (a column of conversations) the model generates each conversation's
-    last assistant turn from the turns before it (:mod:`._conversations`).
+    accuracy. ``stop`` cuts each completion at the first occurrence of any string.
     """
-    if messages_col is not None:
-        from ._conversations import evaluate_conversations
-
-        return evaluate_conversations(project, model=model, data=data,
-                                      messages_col=messages_col, metrics=metrics,
-                                      slices=slices, stop=stop, settings=settings,
-                                      resamples=resamples, seed=seed, use_cache=use_cache,
-                                      progress=progress)
     from ..generation import generate
     from ..models import model_fingerprint, prepare_model
 
