@@ -198,3 +198,13 @@ def test_cli_counterfactual_summary(project, tmp_path, qa_frame):
     assert "6 -> 7 rows" in proc.stdout
     assert "1 rows changed, 1 words swapped (she -> he 1)" in proc.stdout
     assert "'Is she ok?' -> 'Is he ok?'" in proc.stdout
+
+
+def test_spark_refuses_steps_over_turns_and_the_new_steps(tmp_path):
+    from workbench.clean import pandas_only_steps
+
+    suite = _suite(tmp_path, "clean:\n  - {type: normalize_text, columns: [a]}\n"
+                   "  - {type: normalize_text, columns: [m], turns: [user]}\n"
+                   "  - {type: to_messages, prompt: a, response: b}\n"
+                   "  - {type: counterfactual_augment, columns: [a]}\n")
+    assert [s.index for s in pandas_only_steps(suite)] == [1, 2, 3]
