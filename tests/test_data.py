@@ -437,3 +437,35 @@ def test_cli_export_and_show_conversations(project, tmp_path):
     shown = json.loads(r.stdout)
     assert shown["columns"][2]["dtype"] == "messages"
     assert shown["sample"][1]["messages"] == CHAT_ROWS[1]["messages"]
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "datasets"])
+def test_untouched_parquet_and_datasets_sources_export_the_same_conversations(
+        project, tmp_path, fmt):
+    """Import then export (same format) gives back the same conversations, extra keys
+    included and no null keys added."""
+    from datasets import Dataset, load_from_disk
+
+    from workbench.data import export_version
+
+    if fmt == "parquet":
+        src = tmp_path / "chat.parquet"
+        pd.DataFrame(CHAT_ROWS).to_parquet(src)
+        out = tmp_path / "out.parquet"
+    else:
+        src = tmp_path / "hf"
+        Dataset.from_list(CHAT_ROWS).save_to_disk(str(src))
+        out = tmp_path / "out_hf"
+    dv, _ = import_dataset(project, str(src), name="chat")
+    export_version(project, dv.ref, out)
+    if fmt == "parquet":
+        back = pd.read_parquet(out)["messages"].tolist()
+        back = [[{k: v for k, v in t.items() if v is not None} for t in m] for m in back]
+    else:
+        ds = load_from_disk(str(out))
+        ds = ds["train"] if hasattr(ds, "keys") else ds
+        back = [[{k: v for k, v in t.items() if v is not None} for t in m]
+                for m in ds["messages"]]
+    assert back == [r["messages"] for r in CHAT_ROWS]
+    again, created = import_dataset(project, str(out), name="chat")
+    assert not created and again.content_hash == dv.content_hash

@@ -345,3 +345,89 @@ def test_docstring_examples_run():
 
     for mod in (workbench.splits._split, workbench.splits._leakage):
         assert doctest.testmod(mod).failed == 0
+
+
+# ---------------------------------------------------------------------- conversations
+def chats(n: int = 24) -> pd.DataFrame:
+    """``n`` multi-turn conversations with a topic to stratify on; rows 1 and 2 hold the
+    same turns (row 2 with an extra key), row 3 the same user text as row 0 but a
+    different answer."""
+    rows = []
+    for i in range(n):
+        rows.append([{"role": "system", "content": "Be brief."},
+                     {"role": "user", "content": f"Order {i} has not arrived, what now?"},
+                     {"role": "assistant", "content": f"Order {i} ships on day {i % 7}."},
+                     {"role": "user", "content": "Thanks!"},
+                     {"role": "assistant", "content": "You are welcome."}])
+    rows[2] = [dict(t, name="x") if t["role"] == "system" else dict(t) for t in rows[1]]
+    rows[2][0].pop("name")
+    rows[3] = [dict(t) for t in rows[0]]
+    rows[3][2]["content"] = "A totally different reply about refunds and returns policy."
+    return pd.DataFrame({"id": [f"c{i}" for i in range(n)],
+                         "topic": ["billing" if i % 3 else "shipping" for i in range(n)],
+                         "messages": rows})
+
+
+def test_conversations_split_whole_and_stratified_on_another_column(project, tmp_path):
+    from workbench.data import import_dataset, parse_messages
+
+    frame = chats()
+    path = tmp_path / "chat.jsonl"
+    frame.to_json(path, orient="records", lines=True)
+    dv, _ = import_dataset(project, str(path))
+    rep = make_split(project, dv.ref, label="topic", ratios=[0.5, 0.5], seed=3)
+    assert rep.manifest["strata"] == {"billing": {"train": 8, "test": 8},
+                                      "shipping": {"train": 4, "test": 4}}
+    assert rep.manifest["leakage"]["text_columns"] == ["messages"]  # found by itself
+    _, dd = load_split(project, rep.run_id)
+    for part in ("train", "test"):
+        df = dd[part].to_pandas()
+        for rid, m in zip(df["_row_id"], df["messages"]):  # every turn of every row
+            assert parse_messages(m) == frame["messages"][rid]
+
+
+def test_leakage_compares_conversations_by_their_turns():
+    plan = plan_split(chats(), label="topic", ratios=[0.5, 0.5], seed=0)
+    lk = plan.manifest["leakage"]
+    assert lk["exact"]["clusters"] == 1  # rows 1 and 2: the same turns, stored apart
+    assert lk["exact"]["examples"][0]["rows"] == [1, 2]
+    # compared as turns ("role: content" per turn), not as the stored structure
+    assert lk["exact"]["examples"][0]["text"].startswith("system: be brief. user: order 1 ")
+    assert [0, 3] not in [e["rows"] for e in lk["near"]["examples"]]  # other answer
+    dedup = plan_split(chats(), label="topic", ratios=[0.5, 0.5], dedupe=True)
+    assert dedup.assignment()[1] == dedup.assignment()[2]
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    ({"label": "messages"}, r"--label: column 'messages' holds conversations; a whole "
+                            r"conversation is one row, so stratify or group on another "
+                            r"column \(id, topic\)"),
+    ({"label": "topic", "stratify": ["messages"]}, r"--stratify: column 'messages' holds"),
+    ({"label": "topic", "group": "messages"}, r"--group: column 'messages' holds"),
+])
+def test_conversation_columns_are_not_strata(kwargs, message):
+    with pytest.raises(WorkbenchError, match=message):
+        plan_split(chats(), **kwargs)
+
+
+def test_counterfactual_twins_stay_with_their_source_rows(tmp_path):
+    from workbench.checks import load_suite
+    from workbench.clean import clean_frame
+
+    rules = tmp_path / "cf.yaml"
+    for id_line, frame in (("id_column: id\n", chats()), ("", chats().drop(columns="id"))):
+        frame["messages"] = [[dict(t, content=t["content"] + (" She paid." if i % 2 else ""))
+                              for t in m] for i, m in enumerate(frame["messages"])]
+        rules.write_text(id_line + "clean:\n  - {type: counterfactual_augment, "
+                         "columns: [messages]}\n")
+        out, _ = clean_frame(frame, load_suite(rules, check_types=False,
+                                               require_expectations=False))
+        assert len(out) == 36
+        for seed in range(3):
+            plan = plan_split(out, label="topic", seed=seed)
+            part = plan.assignment()
+            src = {v: p for p, v in enumerate(out["id"])} if id_line else None
+            for t in range(24, 36):
+                mark = out["counterfactual_of"][t]
+                assert part[t] == part[src[mark] if src else int(mark)]
+            assert plan.manifest["counterfactual_twins"]["rows"] == 12

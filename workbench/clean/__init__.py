@@ -20,12 +20,14 @@ from ._steps import (
     CleanReport,
     CleanStepReport,
     ColumnsArgs,
+    CounterfactualArgs,
     DuplicatesArgs,
     LengthArgs,
     NearDuplicatesArgs,
     NormalizeArgs,
     PiiArgs,
     StepArgs,
+    ToMessagesArgs,
     UnexpectedArgs,
     clean_frame,
     validate_steps,
@@ -33,7 +35,7 @@ from ._steps import (
 
 __all__ = [
     "CounterfactualSummary", "STEPS", "Swap", "SwapResult", "clean_dataset", "counterfactual_frame",
-    "swap_text", "clean_frame", "CleanReport", "CleanStepReport", "ColumnsArgs",
+    "swap_text", "clean_frame", "CleanReport", "CleanStepReport", "ColumnsArgs", "CounterfactualArgs", "ToMessagesArgs",
     "DuplicatesArgs", "LengthArgs", "NearDuplicatesArgs", "NormalizeArgs",
     "pandas_only_steps", "PiiArgs", "SPARK_STEPS", "StepArgs", "UnexpectedArgs",
     "validate_steps",

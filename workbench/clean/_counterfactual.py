@@ -59,6 +59,7 @@ import pandas as pd
 
 from ..core.errors import WorkbenchError, did_you_mean
 from ..core.wordlists import SwapList, builtin_lists, load_swaps
+from ..data import is_conversation_column, parse_messages
 
 Mode = Literal["add", "replace"]
 MODES = ("add", "replace")
@@ -331,7 +332,33 @@ def _check_args(frame: pd.DataFrame, columns, mode, id_column, marker) -> list[s
 
 def _text_dtype(col: pd.Series):
     """The column's dtype for swapped values; categories would turn new words into NaN."""
+    if is_conversation_column(col):
+        return object
     return None if isinstance(col.dtype, pd.CategoricalDtype) else col.dtype
+
+
+def _swap_turns(value: Any, swap, chosen: set[str] | None):
+    """Swap the content of the chosen turns of one conversation.
+
+    Returns the new conversation (the value itself when nothing changed, or when it is
+    not a readable conversation: the format rule reports those) and
+    ``[(turn, before, SwapResult), ...]`` for the turns that changed.
+    """
+    if not hasattr(value, "__len__") or isinstance(value, (str, bytes)):
+        return value, []
+    try:
+        turns = parse_messages(value, strict=False)
+    except WorkbenchError:
+        return value, []
+    made = []
+    for i, t in enumerate(turns):
+        content = t.get("content")
+        if isinstance(content, str) and (chosen is None or t.get("role") in chosen):
+            res = swap(content)
+            if res.changed:
+                t["content"] = res.text
+                made.append((i, content, res))
+    return (turns, made) if made else (value, [])
 
 
 def _twin_ids(ids: pd.Series, sources: list[Any]) -> list[Any]:
@@ -354,6 +381,7 @@ def counterfactual_frame(frame: pd.DataFrame, *, columns: str | Sequence[str],
                          swaps: SwapList | str | os.PathLike, mode: Mode = "add",
                          id_column: str | None = None, marker: str = MARKER,
                          keep_ids: bool = False, examples: int = EXAMPLES,
+                         turns: Sequence[str] | None = None,
                          ) -> tuple[pd.DataFrame, CounterfactualSummary]:
     """Swap group words in ``columns`` of every row; the input frame is not modified.
 
@@ -371,6 +399,8 @@ def counterfactual_frame(frame: pd.DataFrame, *, columns: str | Sequence[str],
     marker : the name of the twin-marker column (``add`` mode).
     keep_ids : give twins their source row's id instead of a new one.
     examples : how many changed cells the summary shows.
+    turns : in a column of conversations, the roles whose content is swapped (default:
+        every turn). Conversations are swapped turn by turn; roles and extra keys stay.
 
     Keep a row and its twin in the same split (group rows by ``marker``, falling back to
     the row id), or the twin leaks the source row into evaluation.
@@ -391,23 +421,37 @@ def counterfactual_frame(frame: pd.DataFrame, *, columns: str | Sequence[str],
     cells = 0
     shown: list[dict[str, Any]] = []
     labels = (frame[id_column] if id_column is not None else frame.index.to_series()).tolist()
+    def swap(text: str) -> SwapResult:
+        res = memo.get(text)
+        if res is None:
+            res = memo[text] = swap_text(text, sw)
+        return res
+
+    conv = {c: is_conversation_column(frame[c]) for c in cols}
+    if turns is not None and not any(conv.values()):
+        raise WorkbenchError(f"turns: column '{cols[0]}' holds text, not conversations; "
+                             "'turns' chooses the roles swapped in a column of messages")
+    chosen = None if turns is None else set(turns)
     for c in cols:
         new_vals = []
         for pos, v in enumerate(frame[c].tolist()):
-            if not isinstance(v, str):
-                new_vals.append(v)
-                continue
-            res = memo.get(v)
-            if res is None:
-                res = memo[v] = swap_text(v, sw)
-            new_vals.append(res.text)
-            if res.changed:
+            if conv[c]:
+                new, made = _swap_turns(v, swap, chosen)
+            elif isinstance(v, str):
+                res = swap(v)
+                new, made = res.text, ([(None, v, res)] if res.changed else [])
+            else:
+                new, made = v, []
+            new_vals.append(new)
+            if made:
                 cells += 1
                 changed_rows[pos] = True
+            for turn, before, res in made:
                 counts.update(f"{s.old.lower()} -> {s.new.lower()}" for s in res.swaps)
                 if len(shown) < examples:
-                    shown.append({"row": labels[pos], "column": c, "before": v,
-                                  "after": res.text})
+                    shown.append({"row": labels[pos], "column": c,
+                                  **({} if turn is None else {"turn": turn}),
+                                  "before": before, "after": res.text})
         swapped[c] = new_vals
     positions = [i for i, ch in enumerate(changed_rows) if ch]
     if mode == "replace":

@@ -44,7 +44,8 @@ _POS = "_wb_row"
 
 def pandas_only_steps(suite: SuiteSpec) -> list:
     """The suite's ``clean:`` steps that the Spark engine cannot run."""
-    return [s for s in suite.clean if s.type in STEPS and s.type not in SPARK_STEPS]
+    return [s for s in suite.clean if s.type in STEPS
+            and (s.type not in SPARK_STEPS or s.kwargs.get("turns") is not None)]
 
 
 def refuse_pandas_only(suite: SuiteSpec) -> None:

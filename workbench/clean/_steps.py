@@ -17,12 +17,19 @@ The parent version is never modified: the result is written with
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from ..checks import RULES, SuiteSpec
 from ..checks._report import EXAMPLES
@@ -36,6 +43,9 @@ from ..checks._text import (
 )
 from ..core.config import ConfigSource, validate
 from ..core.errors import WorkbenchError, did_you_mean
+from ..data import is_conversation_column, parse_messages
+from ..data import to_messages as _conversations_of
+from ._counterfactual import MARKER, MODES, counterfactual_frame, load_swaps
 
 
 class StepArgs(BaseModel):
@@ -46,9 +56,15 @@ class ColumnsArgs(StepArgs):
     columns: list[str] = Field(min_length=1)
 
 
+#: ``turns``: the roles a step rewrites in a column of conversations (default: every
+#: turn), as the text rules read them.
+Turns = list[str] | None
+
+
 class NormalizeArgs(StepArgs):
     columns: list[str] | None = None
     form: Literal["NFC", "NFKC", "NFD", "NFKD"] = "NFKC"
+    turns: Turns = Field(None, min_length=1)
 
 
 class DuplicatesArgs(StepArgs):
@@ -77,6 +93,35 @@ class LengthArgs(StepArgs):
 class PiiArgs(StepArgs):
     columns: list[str] = Field(min_length=1)
     kinds: list[Literal["email", "phone", "card"]] = list(PII_KINDS)
+    turns: Turns = Field(None, min_length=1)
+
+
+class ToMessagesArgs(StepArgs):
+    """``to_messages``: prompt/response columns -> one column of conversations."""
+
+    prompt: str
+    response: str
+    system: str | None = None
+    into: str = "messages"
+    keep_columns: bool = Field(False, description="keep the prompt and response columns")
+
+
+class CounterfactualArgs(StepArgs):
+    """``counterfactual_augment``: swap group words (see :mod:`._counterfactual`)."""
+
+    columns: list[str] = Field(min_length=1)
+    groups: str = "gender"
+    mode: str = "add"
+    names: bool = False
+    turns: Turns = Field(None, min_length=1)
+    marker: str = MARKER
+
+    @field_validator("mode")
+    @classmethod
+    def _mode(cls, v: str) -> str:
+        if v not in MODES:
+            raise ValueError(f"must be 'add' or 'replace'; got {v!r}")
+        return v
 
 
 class UnexpectedArgs(StepArgs):
@@ -95,6 +140,7 @@ class CleanStepReport(BaseModel):
     rows_removed: int
     rows_changed: int
     examples: list[dict[str, Any]]
+    details: dict[str, Any] = {}
 
 
 class CleanReport(BaseModel):
@@ -133,23 +179,75 @@ def _drop(frame, positions: list[int], ctx: _Ctx, describe: Callable[[int], dict
     return frame[keep.to_numpy()].reset_index(drop=True), 0, examples
 
 
-def _normalize(frame, a: NormalizeArgs, ctx):
-    cols = a.columns or [c for c in frame.columns if frame[c].dtype == object
-                         or pd.api.types.is_string_dtype(frame[c].dtype)]
+def _rewrite_value(v: Any, fn: Callable[[str], str], chosen: set[str] | None,
+                   conversations: bool) -> tuple[Any, list[int | None]]:
+    """``fn`` applied to a text value, or to the content of the chosen turns of a
+    conversation; returns the new value and what changed (``[None]`` for a text, the
+    turn numbers for a conversation). Malformed conversations are left as they are: the
+    format rule reports them and ``drop_unexpected_rows`` removes them."""
+    if isinstance(v, str) and not conversations:
+        new = fn(v)
+        return (new, [None]) if new != v else (v, [])
+    if not conversations or v is None or isinstance(v, (str, float)):
+        return v, []
+    try:
+        turns = parse_messages(v, strict=False)
+    except WorkbenchError:
+        return v, []
+    changed: list[int | None] = []
+    for i, t in enumerate(turns):
+        content = t.get("content")
+        if isinstance(content, str) and (chosen is None or t.get("role") in chosen):
+            new = fn(content)
+            if new != content:
+                t["content"] = new
+                changed.append(i)
+    return (turns, changed) if changed else (v, [])
+
+
+def _rewrite(frame, cols: list[str], fn: Callable[[str], str], turns: list[str] | None,
+             ctx: _Ctx, *, show_before: bool = True):
+    """Rewrite the text of ``cols`` (conversation columns: the chosen turns)."""
+    conv = {c: is_conversation_column(frame[c]) for c in cols}
+    if turns is not None and not any(conv.values()):
+        raise WorkbenchError(f"turns: column '{cols[0]}' holds text, not conversations; "
+                             "'turns' chooses the roles rewritten in a column of messages "
+                             "(lists of {role, content} turns)")
+    chosen = None if turns is None else set(turns)
     out = frame.copy()
     changed: set[int] = set()
     examples = []
     for c in cols:
-        for p, v in enumerate(frame[c]):
-            if isinstance(v, str):
-                new = tidy_text(v, form=a.form)
-                if new != v:
-                    out.iloc[p, out.columns.get_loc(c)] = new
-                    if len(examples) < EXAMPLES:
-                        examples.append({"row": _label(frame, p, ctx), "column": c,
-                                         "before": v, "after": new})
-                    changed.add(p)
+        values = frame[c].tolist()
+        new_values = list(values)
+        touched = False
+        for p, v in enumerate(values):
+            new, where = _rewrite_value(v, fn, chosen, conv[c])
+            if not where:
+                continue
+            new_values[p], touched = new, True
+            changed.add(p)
+            if len(examples) < EXAMPLES:
+                ex: dict[str, Any] = {"row": _label(frame, p, ctx), "column": c}
+                if where[0] is not None:
+                    ex["turn"] = where[0]
+                    before, after = v[where[0]]["content"], new[where[0]]["content"]
+                else:
+                    before, after = v, new
+                if show_before:
+                    ex["before"] = before
+                ex["after"] = after
+                examples.append(ex)
+        if touched:
+            dtype = object if conv[c] else frame[c].dtype
+            out[c] = pd.Series(new_values, index=out.index, dtype=dtype)
     return out, len(changed), examples
+
+
+def _normalize(frame, a: NormalizeArgs, ctx):
+    cols = a.columns or [c for c in frame.columns if frame[c].dtype == object
+                         or pd.api.types.is_string_dtype(frame[c].dtype)]
+    return _rewrite(frame, cols, lambda t: tidy_text(t, form=a.form), a.turns, ctx)
 
 
 def _drop_nulls(frame, a: ColumnsArgs, ctx):
@@ -193,21 +291,44 @@ def _filter_length(frame, a: LengthArgs, ctx):
 
 
 def _mask(frame, a: PiiArgs, ctx):
+    # the examples show the masked text only: never copy PII around
+    return _rewrite(frame, a.columns, lambda t: mask_pii(t, a.kinds), a.turns, ctx,
+                    show_before=False)
+
+
+def _to_messages(frame, a: ToMessagesArgs, ctx):
+    if a.into in frame.columns and a.into not in (a.prompt, a.response):
+        raise WorkbenchError(f"into: the data already has a column '{a.into}'; name another "
+                             "column for the conversations")
+    conv = _conversations_of(frame, a.prompt, a.response, system=a.system)
     out = frame.copy()
-    changed: set[int] = set()
-    examples = []
-    for c in a.columns:
-        for p, v in enumerate(frame[c]):
-            if isinstance(v, str):
-                new = mask_pii(v, a.kinds)
-                if new != v:
-                    out.iloc[p, out.columns.get_loc(c)] = new
-                    changed.add(p)
-                    if len(examples) < EXAMPLES:
-                        # the example shows the masked text only: never copy PII around
-                        examples.append({"row": _label(frame, p, ctx), "column": c,
-                                         "after": new})
-    return out, len(changed), examples
+    if not a.keep_columns:
+        out = out.drop(columns=list(dict.fromkeys([a.prompt, a.response])))
+    out[a.into] = conv.to_numpy()
+    made = [p for p, v in enumerate(conv) if v is not None]
+    examples = [{"row": _label(frame, p, ctx), "column": a.into, "after": conv.iloc[p]}
+                for p in made[:EXAMPLES]]
+    return out, len(made), examples
+
+
+def _counterfactual(frame, a: CounterfactualArgs, ctx):
+    swaps = load_swaps(_groups_path(ctx.suite, a.groups), names=a.names)
+    id_col = ctx.id_column if ctx.id_column in frame.columns else None
+    out, summary = counterfactual_frame(frame, columns=a.columns, swaps=swaps, mode=a.mode,
+                                        id_column=id_col, marker=a.marker, turns=a.turns)
+    details = {k: v for k, v in summary.to_dict().items() if k != "examples"}
+    return out, summary.rows_changed, [dict(e) for e in summary.examples], details
+
+
+def _groups_path(suite: SuiteSpec, groups: str) -> str:
+    """A pairs file named relative to the rules file, else the name as given."""
+    from pathlib import Path
+
+    if suite.path and (groups.endswith((".yaml", ".yml")) or "/" in groups):
+        near = Path(suite.path).parent / groups
+        if not Path(groups).is_absolute() and near.is_file() and not Path(groups).is_file():
+            return str(near)
+    return groups
 
 
 def _drop_unexpected(frame, a: UnexpectedArgs, ctx):
@@ -230,12 +351,14 @@ STEPS: dict[str, tuple[type[StepArgs], Callable]] = {
     "filter_length": (LengthArgs, _filter_length),
     "mask_pii": (PiiArgs, _mask),
     "drop_unexpected_rows": (UnexpectedArgs, _drop_unexpected),
+    "to_messages": (ToMessagesArgs, _to_messages),
+    "counterfactual_augment": (CounterfactualArgs, _counterfactual),
 }
 
 
 def _columns_of(args: StepArgs) -> list[tuple[str, str]]:
     out = []
-    for key in ("column",):
+    for key in ("column", "prompt", "response"):
         v = getattr(args, key, None)
         if v:
             out.append((key, v))
@@ -262,6 +385,12 @@ def validate_steps(suite: SuiteSpec, columns: list[str] | None = None) -> list[t
                         keywords_of=step.type)
         if isinstance(args, UnexpectedArgs):
             suite.rule(args.rule)
+        if isinstance(args, CounterfactualArgs):
+            try:
+                load_swaps(_groups_path(suite, args.groups), names=args.names)
+            except WorkbenchError as exc:
+                msg = str(exc).removeprefix("groups: ")
+                raise suite.error(f"{where}.groups", msg) from None
         if columns is not None:
             for key, col in _columns_of(args):
                 if col not in columns:
@@ -270,6 +399,17 @@ def validate_steps(suite: SuiteSpec, columns: list[str] | None = None) -> list[t
                                       f"{', '.join(columns)}")
         out.append((step, args))
     return out
+
+
+def _step_error(suite: SuiteSpec, where: str, exc: WorkbenchError) -> WorkbenchError:
+    """A step's own ``param: message`` error, placed at the step's field in the file."""
+    msg = str(exc)
+    if suite.path and msg.startswith(suite.path):
+        return exc
+    field, sep, rest = msg.partition(": ")
+    if sep and re.fullmatch(r"[a-z_]+", field):
+        return suite.error(f"{where}.{field}", rest)
+    return suite.error(where, msg)
 
 
 def clean_frame(frame: pd.DataFrame, suite: SuiteSpec, *,
@@ -284,14 +424,18 @@ def clean_frame(frame: pd.DataFrame, suite: SuiteSpec, *,
         if progress:
             progress(k, len(steps), step.type)
         before = len(current)
-        current, changed, examples = STEPS[step.type][1](current, args, ctx)
+        try:
+            current, changed, examples, *details = STEPS[step.type][1](current, args, ctx)
+        except WorkbenchError as exc:
+            raise _step_error(suite, f"clean[{step.index}]", exc) from None
         reports.append(CleanStepReport(index=step.index, type=step.type, rows_before=before,
                                        rows_after=len(current),
-                                       rows_removed=before - len(current),
-                                       rows_changed=changed, examples=examples))
+                                       rows_removed=max(before - len(current), 0),
+                                       rows_changed=changed, examples=examples,
+                                       details=details[0] if details else {}))
     if progress:
         progress(len(steps), len(steps), "done")
     return current, reports
 
 
-__all__ = ["STEPS", "CleanReport", "CleanStepReport", "clean_frame", "validate_steps"]
+__all__ = ["STEPS", "CounterfactualArgs", "ToMessagesArgs", "CleanReport", "CleanStepReport", "clean_frame", "validate_steps"]

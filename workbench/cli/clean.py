@@ -45,6 +45,17 @@ def clean(
     echo(table([[s.index, s.type, s.rows_removed, s.rows_changed,
                   ", ".join(str(e.get("row")) for e in s.examples[:5])] for s in report.steps],
                 ["#", "rule", "removed", "changed", "examples (rows)"]))
+    for s in report.steps:
+        d = s.details
+        if "words_swapped" in d:  # counterfactual_augment: what it swapped, with examples
+            words = ", ".join(f"{w} {n}" for w, n in list(d["by_word"].items())[:6])
+            echo(f"clean[{s.index}] {s.type} ({d['mode']}, {d['word_list']}): "
+                 f"{d['rows_changed']} rows changed, {d['words_swapped']} words swapped"
+                 + (f" ({words})" if words else ""))
+            for e in s.examples[:3]:
+                turn = f", turn {e['turn']}" if "turn" in e else ""
+                echo(f"  row {e['row']}, {e['column']}{turn}: {e['before']!r} -> "
+                     f"{e['after']!r}")
     write_json(json_out, report.to_dict())
 
 

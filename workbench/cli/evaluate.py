@@ -113,6 +113,7 @@ def register(app: typer.Typer) -> None:
         slice_: Annotated[Optional[list[str]], typer.Option("--slice", help="Report metrics per value of this column (repeatable).")] = None,
         prompt_col: Annotated[str, typer.Option("--prompt-col", help="Column holding the prompt.")] = "question",
         reference_col: Annotated[str, typer.Option("--reference-col", help="Column holding the reference answer.")] = "answer",
+        messages_col: Annotated[Optional[str], typer.Option("--messages-col", help="A column of conversations: generate each one's last assistant turn from the turns before it and score it against that turn.")] = None,
         label_col: Annotated[Optional[str], typer.Option("--label-col", help="Classification: score predictions against this label column.")] = None,
         template: Annotated[Optional[str], typer.Option("--template", help="Prompt template with {column} placeholders, e.g. 'Q: {question}\\nA:'.")] = None,
         stop: Annotated[Optional[list[str]], typer.Option("--stop", help="Cut each answer at this string (repeatable), e.g. --stop $'\\n'.")] = None,
@@ -175,13 +176,25 @@ def register(app: typer.Typer) -> None:
             settings = GenerationSettings(max_new_tokens=max_new_tokens, do_sample=sample,
                                           temperature=temperature, top_p=top_p, seed=seed,
                                           batch_size=batch_size, chat=chat)
-            rep = ev.evaluate_model(project, model=model, data=data, metrics=metrics,
-                                    prompt_col=prompt_col, reference_col=reference_col,
-                                    label_col=label_col, template=template,
-                                    slices=slice_ or [], stop=stop or [], settings=settings,
-                                    resamples=resamples, seed=seed, use_cache=not no_cache,
-                                    progress=_progress(), group_col=group_col,
-                                    positive_label=positive_label)
+            try:
+                if messages_col:
+                    rep = ev.evaluate_conversations(
+                        project, model=model, data=data, messages_col=messages_col,
+                        metrics=metrics, slices=slice_ or [], stop=stop or [],
+                        settings=settings, resamples=resamples, seed=seed,
+                        use_cache=not no_cache, progress=_progress())
+                else:
+                    rep = ev.evaluate_model(
+                        project, model=model, data=data, metrics=metrics,
+                        prompt_col=prompt_col, reference_col=reference_col,
+                        label_col=label_col, template=template, slices=slice_ or [],
+                        stop=stop or [], settings=settings, resamples=resamples, seed=seed,
+                        use_cache=not no_cache, progress=_progress(), group_col=group_col,
+                        positive_label=positive_label)
+            except WorkbenchError as exc:
+                if getattr(exc, "param", None) == "messages_col":
+                    raise type(exc)(f"--messages-col: {exc}", param=exc.param) from None
+                raise
         _print_report(rep)
         echo(f"run {rep.run_id}: per-example records in "
              f"{project.runs_dir / str(rep.run_id) / 'examples.jsonl'}")

@@ -1,12 +1,14 @@
 """Evaluation: accuracy, BLEU and ROUGE through ``evaluate`` with bootstrap intervals and
 slices; classifiers scored with their head (accuracy, macro-F1, confusion matrix through
-scikit-learn) and their fairness by group (fairlearn); bring-your-own predictions, and
-paired comparisons of two evaluations.
+scikit-learn) and their fairness by group (fairlearn); bring-your-own predictions, paired
+comparisons of two evaluations, and the last assistant turn of conversations
+(``evaluate_conversations``).
 """
 
 from __future__ import annotations
 
 from ._classify import predict_labels
+from ._conversations import conversation_cases, evaluate_conversations, render_prompts
 from ._evaluate import (
     MIN_SLICE,
     MISSING,
@@ -31,7 +33,7 @@ from ._fairness import FairnessReport, classification_fairness, fairness_change
 
 __all__ = [
     "classification_fairness", "FairnessReport", "fairness_change", "predict_labels",
-    "score_labels",
+    "score_labels", "conversation_cases", "evaluate_conversations", "render_prompts",
     "build_prompts", "compare", "CompareReport", "EvalReport", "evaluate_model",
     "evaluate_predictions", "list_evaluations", "load_eval_data", "MIN_SLICE",
     "MISSING", "PREDICTION_COLUMNS", "primary_metric", "read_predictions",

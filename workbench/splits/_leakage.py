@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..core.errors import ConfigError, did_you_mean
+from ..core.errors import ConfigError, WorkbenchError, did_you_mean
 
 SHINGLE = 5
 NUM_PERM = 128
@@ -38,6 +38,33 @@ def normalise(text: Any) -> str:
     return _WS.sub(" ", unicodedata.normalize("NFKC", str(text)).casefold()).strip()
 
 
+def conversation_text(messages: Any) -> str:
+    """A conversation as compared for leakage: its turns, ``role: content`` one per line,
+    so two conversations match when their turns do, whatever shape they were stored in.
+
+    >>> conversation_text([{"role": "user", "content": "Hi"}, {"role": "assistant",
+    ...                    "content": "Hey", "weight": 1}])
+    'user: Hi\\nassistant: Hey'
+    """
+    from ..data import parse_messages
+
+    try:
+        turns = parse_messages(messages, strict=False)
+    except WorkbenchError:
+        return ""
+    return "\n".join(f"{t.get('role', '?')}: {t.get('content') or ''}" for t in turns)
+
+
+def normalised_column(series: pd.Series) -> list[str]:
+    """:func:`normalise` of every value; a column of conversations by its turns."""
+    from ..data import is_conversation_column
+
+    if is_conversation_column(series):
+        return [normalise(conversation_text(v)) if isinstance(v, (list, tuple, np.ndarray))
+                else "" for v in series]
+    return series.map(normalise).tolist()
+
+
 def _shingles(text: str) -> set[str]:
     bare = _WS.sub(" ", _PUNCT.sub("", text)).strip()
     if len(bare) <= SHINGLE:
@@ -49,8 +76,8 @@ def pick_text_columns(frame: pd.DataFrame, columns: Sequence[str] | None, *,
                       exclude: Sequence[str] = ()) -> list[str]:
     """The input-text columns: ``columns`` if given, else the free-text ones.
 
-    Free text = a string column, not excluded, where most values contain a space (so ids
-    and category codes are left out).
+    Free text = a column of conversations, or a string column, not excluded, where most
+    values contain a space (so ids and category codes are left out).
     """
     if columns:
         for c in columns:
@@ -59,9 +86,14 @@ def pick_text_columns(frame: pd.DataFrame, columns: Sequence[str] | None, *,
                 raise ConfigError(f"text: no column '{c}'{did_you_mean(c, cols)}; "
                                   f"columns: {', '.join(cols)}", param="text")
         return list(dict.fromkeys(columns))
+    from ..data import is_conversation_column
+
     out = []
     for c in frame.columns:
         if c in exclude or c == "_row_id":
+            continue
+        if is_conversation_column(frame[c]):  # conversations are compared by their turns
+            out.append(str(c))
             continue
         s = frame[c].dropna()
         if len(s) == 0 or not (pd.api.types.is_string_dtype(s.dtype) or s.dtype == object):
@@ -91,7 +123,7 @@ class Duplicates:
 
 
 def _row_texts(frame: pd.DataFrame, columns: Sequence[str]) -> list[str]:
-    parts = [frame[c].map(normalise).tolist() for c in columns]
+    parts = [normalised_column(frame[c]) for c in columns]
     return [" \u241f ".join(t) for t in zip(*parts)]  # a visible separator between columns
 
 
@@ -178,7 +210,7 @@ def probe_overlap(frame: pd.DataFrame, columns: Sequence[str],
     if not by_len:
         return hits
     for c in columns:
-        for i, text in enumerate(frame[c].map(normalise)):
+        for i, text in enumerate(normalised_column(frame[c])):
             if i in hits:
                 continue
             words = text.split()

@@ -39,6 +39,7 @@ Part = Literal["train", "validation", "test"]
 PARTS_2: tuple[str, ...] = ("train", "test")
 PARTS_3: tuple[str, ...] = ("train", "validation", "test")
 OTHER = "other"
+MARKER = "counterfactual_of"  # the twin-marker column of counterfactual_augment
 NULL = "<null>"
 STRATUM_SEP = "|"
 DEFAULT_RATIOS = (0.8, 0.1, 0.1)
@@ -321,6 +322,8 @@ def plan_split(frame: pd.DataFrame, *, label: str, stratify: Sequence[str] = (),
     if label in stratify:
         raise ConfigError(f"stratify: '{label}' is already the label; stratify on "
                           "other columns", param="stratify")
+    _refuse_conversations(frame, [("--label", label), *[("--stratify", c) for c in stratify],
+                                  *([("--group", group)] if group else [])])
     if not 0 < near_threshold <= 1:
         raise ConfigError(f"near threshold: must be in (0, 1]; got {near_threshold:g}",
                           param="near_threshold")
@@ -352,8 +355,9 @@ def plan_split(frame: pd.DataFrame, *, label: str, stratify: Sequence[str] = (),
         raise ConfigError("dedupe: no free-text column to find duplicates in; name one "
                           "with --text COL", param="dedupe")
     # dedupe with no duplicate at all needs no groups: keep the exact allocation
-    grouped = group is not None or (dedupe and clusters is not None
-                                    and len(np.unique(clusters.cluster_of)) < n)
+    twins = _twin_sources(frame)
+    grouped = group is not None or bool(twins) or (dedupe and clusters is not None
+                                                   and len(np.unique(clusters.cluster_of)) < n)
     rng = np.random.default_rng(seed)
     names = sorted(set(strata))
     code_of = {s: i for i, s in enumerate(names)}
@@ -369,7 +373,7 @@ def plan_split(frame: pd.DataFrame, *, label: str, stratify: Sequence[str] = (),
                 part_of[rows[bounds[j]:bounds[j + 1]]] = j
     else:
         groups = _union_groups(frame, group, clusters.cluster_of if (dedupe and clusters)
-                               else None)
+                               else None, twins=twins)
         n_groups = len(np.unique(groups))
         if n_groups < k:
             what = f"'{group}' has {n_groups} distinct value{'s' if n_groups != 1 else ''}" \
@@ -400,6 +404,9 @@ def plan_split(frame: pd.DataFrame, *, label: str, stratify: Sequence[str] = (),
         "label": label, "stratify": stratify, "group": group, "rows": n,
         "min_stratum": min_stratum, "merged_strata": merged, "dedupe": dedupe,
     }
+    if twins:
+        manifest["counterfactual_twins"] = {"column": MARKER, "rows": len(twins),
+                                            "note": "each twin kept in its source row's split"}
     if leakage:
         manifest["leakage"] = _leakage.report(
             frame, texts, clusters, part_of=[parts[j] for j in part_of],
@@ -409,9 +416,52 @@ def plan_split(frame: pd.DataFrame, *, label: str, stratify: Sequence[str] = (),
     return SplitPlan(parts, rows, strata, manifest)
 
 
+def _refuse_conversations(frame: pd.DataFrame, columns: list[tuple[str, str]]) -> None:
+    """Strata and groups are values, not conversations: name another column."""
+    from ..data import is_conversation_column
+
+    for option, col in columns:
+        if is_conversation_column(frame[col]):
+            others = [str(c) for c in frame.columns
+                      if c != col and not is_conversation_column(frame[c])]
+            raise WorkbenchError(f"{option}: column '{col}' holds conversations; a whole "
+                                 "conversation is one row, so stratify or group on another "
+                                 f"column ({', '.join(others) or 'none'})")
+
+
+def _twin_sources(frame: pd.DataFrame) -> dict[int, int]:
+    """Counterfactual twins (``counterfactual_augment``, mode add) and their source rows,
+    by position: a twin in another split than its source would leak that row.
+
+    The marker names the source by its id: the value of a unique column of the source
+    rows that holds every marker (the rules' ``id_column``), else its position.
+    """
+    if MARKER not in frame.columns:
+        return {}
+    marks = frame[MARKER]
+    is_twin = marks.notna().to_numpy()
+    if not is_twin.any():
+        return {}
+    wanted = [_value_str(v) for v in marks[is_twin]]
+    sources = np.flatnonzero(~is_twin)
+    for c in frame.columns:
+        if c == MARKER:
+            continue
+        keys = frame[c].iloc[sources].map(_value_str)
+        if keys.is_unique and set(wanted) <= set(keys):
+            at = dict(zip(keys, sources.tolist()))
+            break
+    else:
+        at = {str(int(p)): int(p) for p in sources}
+    twins = np.flatnonzero(is_twin).tolist()
+    return {t: at[w] for t, w in zip(twins, wanted) if w in at}
+
+
 def _union_groups(frame: pd.DataFrame, group: str | None,
-                  cluster_of: np.ndarray | None) -> np.ndarray:
-    """Group ids joining rows that share a group value or a duplicate cluster."""
+                  cluster_of: np.ndarray | None, *,
+                  twins: dict[int, int] | None = None) -> np.ndarray:
+    """Group ids joining rows that share a group value or a duplicate cluster (and each
+    counterfactual twin with its source row)."""
     n = len(frame)
     parent = list(range(n))
 
@@ -431,6 +481,10 @@ def _union_groups(frame: pd.DataFrame, group: str | None,
                     parent[a] = b
             else:
                 first[key] = i
+    for t, src in (twins or {}).items():
+        a, b = find(t), find(src)
+        if a != b:
+            parent[a] = b
     return np.array([find(i) for i in range(n)], dtype=np.int64)
 
 

@@ -43,6 +43,22 @@ def _fmt(v) -> str:
     return "n/a" if v is None else (f"{v:.4g}" if isinstance(v, float) else str(v))
 
 
+def _conversation_lines(cfg, tokenised) -> list[str]:
+    """What the card says about training on conversations: template, loss, cuts."""
+    template = getattr(tokenised, "chat_template", None)
+    how = ("the tokenizer's own chat template" if template == "tokenizer" else
+           "ChatML (`<|im_start|>role ... <|im_end|>`): the tokenizer had no chat template, "
+           "so ChatML was used and saved with the model")
+    cut = getattr(tokenised, "cut", {}) or {}
+    max_len = cfg.training.max_length
+    return [f"- column: `{cfg.data.messages}` (conversations); loss on every assistant turn "
+            "and only there (assistant turns with `weight: 0` left out)",
+            f"- chat template: {how}",
+            f"- cut at a turn boundary to fit max_length={max_len}: {cut.get('train', 0)} "
+            f"train, {cut.get('eval', 0)} eval conversations (never inside an assistant "
+            "turn)"]
+
+
 def render_model_card(plan, res, metrics: list[dict]) -> tuple[str, str]:
     """Return ``(markdown, svg)`` for the card."""
     from ..core.digest import signature
@@ -79,6 +95,8 @@ def render_model_card(plan, res, metrics: list[dict]) -> tuple[str, str]:
         arch = type(getattr(plan, "model", None)).__name__
         lines.append(f"- columns: `{cfg.data.prompt}` (encoder input) -> "
                      f"`{cfg.data.response}` (decoder labels); model: `{arch}`")
+    elif cfg.data.messages is not None:
+        lines += _conversation_lines(cfg, plan.tokenised)
     else:
         lines.append(f"- columns: `{cfg.data.prompt}` -> `{cfg.data.response}` (loss on the "
                      "response tokens only; chat template: "

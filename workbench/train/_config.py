@@ -35,6 +35,8 @@ class DataConfig(_Strict):
     split: str = Field(description="split:ID, ID, or a dataset NAME[@VERSION] (its newest split)")
     prompt: str | None = Field(None, description="causal-lm / seq2seq: the input column")
     response: str | None = Field(None, description="causal-lm / seq2seq: the target column")
+    messages: str | None = Field(None, description="causal-lm: a column of conversations "
+                                 "(loss on every assistant turn), instead of prompt/response")
     text: str | None = Field(None, description="classification: the text column")
     label: str | None = Field(None, description="classification: the label column")
     train_part: Part = "train"
@@ -117,7 +119,16 @@ class TrainConfig(_Strict):
 
     @model_validator(mode="after")
     def _columns_for_task(self):
-        need = ("text", "label") if self.task == "classification" else ("prompt", "response")
+        if self.data.messages is not None:
+            if self.task != "causal-lm":
+                raise _KeyError("data.messages", f"conversations train task 'causal-lm'; "
+                                f"got task '{self.task}'")
+            both = [k for k in ("prompt", "response", "text", "label") if getattr(self.data, k)]
+            if both:
+                raise _KeyError(f"data.{both[0]}", "give either data.messages (a column of "
+                                f"conversations) or data.{both[0]}, not both")
+        need = ("text", "label") if self.task == "classification" else \
+            (() if self.data.messages is not None else ("prompt", "response"))
         for key in need:
             if not getattr(self.data, key):
                 raise _KeyError(f"data.{key}", f"required for task '{self.task}' (the "
@@ -138,6 +149,8 @@ class TrainConfig(_Strict):
     def fingerprint(self) -> str:
         """A stable hash of everything that shapes the trained weights (not the name)."""
         body = self.model_dump(mode="json", exclude={"name", "card", "lr_search"})
+        if body["data"].get("messages") is None:  # fingerprints from before messages stay
+            body["data"].pop("messages", None)
         return sha256_json(body, length=16)
 
 

@@ -5,6 +5,15 @@ user turn, the response as the assistant turn) and mask the prompt tokens out of
 loss (label -100). Packing is off: one example per sequence. Seq2seq examples feed the
 prompt to the encoder and use the response token ids as labels (the collator pads them
 with -100).
+
+Conversations (``data.messages``) are rendered whole with the chat template (ChatML when
+the tokenizer has none, set on the tokenizer so the saved model generates the same way)
+and the loss falls on every assistant turn and only there: the tokens between the
+assistant prompt the template writes before a turn and the end of that turn, found by
+rendering each prefix of the conversation (OpenAI's ``weight: 0`` on an assistant turn
+leaves it out of the loss too). A conversation longer than ``training.max_length`` is cut
+after the last whole turn that fits and ends an assistant turn, so no assistant turn's
+labels are ever cut short.
 """
 
 from __future__ import annotations
@@ -39,6 +48,8 @@ class Tokenised:
     dropped: dict[str, int]
     labels: list[str] | None = None
     eval_prompts: list[str] = field(default_factory=list)
+    chat_template: str | None = None    # conversations: "tokenizer" or "chatml"
+    cut: dict[str, int] = field(default_factory=dict)  # conversations cut at a turn
 
 
 def _load_split(project, ref):
@@ -106,7 +117,8 @@ def load_split_data(project, config: TrainConfig) -> SplitData:
         raise WorkbenchError(f"data.eval_part: split:{run.id} has no part '{eval_part}'; "
                              f"it has: {', '.join(parts)}")
     columns = [c for c in dd[d.train_part].column_names if c != "_row_id"]
-    keys = ("text", "label") if config.task == "classification" else ("prompt", "response")
+    keys = ("text", "label") if config.task == "classification" else \
+        (("messages",) if d.messages is not None else ("prompt", "response"))
     for key in keys:
         col = getattr(d, key)
         if col not in columns:
@@ -213,6 +225,8 @@ def tokenise(tok, config: TrainConfig, data: SplitData, *,
     dropped: dict[str, int] = {}
     if config.task == "classification":
         return _classification(tok, config, data)
+    if d.messages is not None:
+        return _conversations(tok, config, data)
     if config.task == "seq2seq":
         def pairs_to_rows(ps, rs):
             return _seq2seq(tok, ps, rs, max_len, decoder_start)
@@ -264,3 +278,152 @@ def _classification(tok, config: TrainConfig, data: SplitData) -> Tokenised:
                              f"({len(data.train)} rows, {n_empty} with an empty text or label)")
     return Tokenised(train=train, eval=ev, dropped=dropped, labels=names,
                      eval_prompts=eval_texts)
+
+
+# ----------------------------------------------------------------------------- conversations
+def _checked_conversation(value, where: str) -> list[dict]:
+    """A training conversation: readable, roles from ROLES, at least one assistant turn."""
+    from ..data import ROLES, parse_messages
+
+    turns = parse_messages(value, where=where)
+    for i, t in enumerate(turns):
+        if t["role"] not in ROLES:
+            raise WorkbenchError(f"{where}, turn {i}: role {t['role']!r} is not one of "
+                                 f"{', '.join(ROLES)}{did_you_mean(t['role'], ROLES)}")
+    if not any(t["role"] == "assistant" for t in turns):
+        raise WorkbenchError(f"{where}: no assistant turn; a training conversation needs one "
+                             "to learn from (drop such rows with the format rule and "
+                             "'drop_unexpected_rows')")
+    return turns
+
+
+def _render(tok, turns: list[dict], *, generation_prompt: bool = False) -> str:
+    return tok.apply_chat_template(turns, tokenize=False,
+                                   add_generation_prompt=generation_prompt)
+
+
+def conversation_spans(tok, turns: list[dict]) -> tuple[str, list[tuple[int, int]],
+                                                         list[int]]:
+    """``(text, assistant spans, turn ends)`` of one conversation, in characters.
+
+    ``text`` is the whole conversation as the chat template writes it; a span runs from
+    the end of the assistant prompt before an assistant turn to the end of that turn;
+    ``turn ends`` holds where each turn ends. Raises when the template does not write a
+    conversation as a growing text (each prefix a prefix of the whole), since the turns
+    could then not be told apart.
+    """
+    text = _render(tok, turns)
+    spans, ends = [], []
+    for k, t in enumerate(turns):
+        end = len(_render(tok, turns[:k + 1]))
+        if not text.startswith(_render(tok, turns[:k + 1])):
+            raise WorkbenchError("the chat template does not write a conversation turn by "
+                                 "turn (a prefix of the turns is not a prefix of the text), "
+                                 "so the assistant turns cannot be found")
+        ends.append(end)
+        if t["role"] == "assistant" and t.get("weight", 1) != 0:
+            start = len(_render(tok, turns[:k], generation_prompt=True)) if k else 0
+            if not text.startswith(_render(tok, turns[:k], generation_prompt=True)):
+                start = ends[k - 1] if k else 0
+            spans.append((start, end))
+    return text, spans, ends
+
+
+def _token_starts(tok, text: str) -> tuple[list[int], list[int]]:
+    """Token ids of ``text`` and the character where each token starts."""
+    if getattr(tok, "is_fast", False):
+        enc = tok(text, add_special_tokens=False, return_offsets_mapping=True)
+        return enc["input_ids"], [a for a, _ in enc["offset_mapping"]]
+    ids, starts, pos = [], [], 0  # slow tokenizers: token by token over the text
+    for tid in tok(text, add_special_tokens=False)["input_ids"]:
+        ids.append(tid)
+        starts.append(pos)
+        pos += len(tok.decode([tid]))
+    return ids, starts
+
+
+def encode_conversation(tok, turns: list[dict], max_length: int) -> tuple[dict | None, bool]:
+    """One training example (``input_ids``, ``attention_mask``, ``labels``) and whether it
+    was cut; ``None`` when not even the first assistant turn fits in ``max_length``.
+
+    Labels are the token ids inside the assistant spans (see
+    :func:`conversation_spans`), ``-100`` elsewhere; when the template writes no
+    end-of-sequence token, one is added after the last turn and learned.
+    """
+    text, spans, ends = conversation_spans(tok, turns)
+    eos = tok.eos_token or ""
+    add_eos = bool(eos) and eos not in text
+    if add_eos:
+        text += eos
+        ends[-1] = len(text)
+        if spans and spans[-1][1] == len(text) - len(eos):
+            spans[-1] = (spans[-1][0], len(text))
+    ids, starts = _token_starts(tok, text)
+    cut = False
+    if len(ids) > max_length:
+        # the last turn boundary that fits and closes an assistant turn
+        fits = [e for e in ends if sum(1 for s in starts if s < e) <= max_length]
+        closing = [e for e in fits if any(b == e for _, b in spans)]
+        if not closing:
+            return None, True
+        limit = closing[-1]
+        keep = sum(1 for s in starts if s < limit)
+        ids, starts, cut = ids[:keep], starts[:keep], True
+    labels = [tid if any(a <= s < b for a, b in spans) else IGNORE
+              for tid, s in zip(ids, starts)]
+    if all(lab == IGNORE for lab in labels):
+        return None, cut
+    return {"input_ids": ids, "attention_mask": [1] * len(ids), "labels": labels}, cut
+
+
+def _rows(frame, column: str, where: str):
+    ids = frame["_row_id"].tolist() if "_row_id" in frame.columns else range(len(frame))
+    for rid, value in zip(ids, frame[column].tolist()):
+        yield _checked_conversation(value, f"{where} row {rid}")
+
+
+def _encode_all(tok, frame, column: str, where: str, max_length: int):
+    out, cut, too_long, prompts = [], 0, 0, []
+    for turns in _rows(frame, column, where):
+        ex, was_cut = encode_conversation(tok, turns, max_length)
+        if ex is None:
+            too_long += 1
+            continue
+        cut += was_cut
+        out.append(ex)
+        users = [t["content"] for t in turns if t["role"] == "user"]
+        if users:
+            prompts.append(users[-1])
+    return out, cut, too_long, prompts
+
+
+def _conversations(tok, config: TrainConfig, data: SplitData) -> Tokenised:
+    from ..data import CHATML_TEMPLATE
+
+    d, max_len = config.data, config.training.max_length
+    template = "tokenizer"
+    if not uses_chat(tok):  # the saved tokenizer keeps it: generation renders the same way
+        tok.chat_template = CHATML_TEMPLATE
+        template = "chatml"
+    part = f"data.messages: {data.ref}:{d.train_part}"
+    train, cut, too_long, _ = _encode_all(tok, data.train, d.messages, part, max_len)
+    dropped = {"train_too_long": too_long}
+    cuts = {"train": cut}
+    ev, prompts = [], []
+    if data.eval is not None:
+        ev, e_cut, e_long, prompts = _encode_all(
+            tok, data.eval, d.messages, f"data.messages: {data.ref}:{data.eval_part}", max_len)
+        dropped["eval_too_long"] = e_long
+        cuts["eval"] = e_cut
+    if cut:
+        data.notes.append(f"{cut} of {len(data.train)} training conversations were longer "
+                          f"than training.max_length={max_len} tokens: cut after the last "
+                          "whole assistant turn that fits")
+    if not train:
+        raise WorkbenchError(
+            f"data: the training set is empty after tokenisation ({len(data.train)} "
+            f"conversations in {data.ref}:{d.train_part}, {too_long} whose first assistant "
+            f"turn does not fit in training.max_length={max_len}); raise "
+            "training.max_length")
+    return Tokenised(train=train, eval=ev, dropped=dropped, eval_prompts=prompts,
+                     chat_template=template, cut=cuts)
