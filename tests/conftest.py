@@ -10,12 +10,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# pyspark.sql.connect takes a __main__ without a file (as in a pytest-xdist worker) for a
-# doctest run and exits the process; give the worker's __main__ a name.
+# pyspark.sql.connect takes a __main__ without a file or spec (as in a pytest-xdist worker)
+# for a doctest run and exits the process, unless the session looks interactive. A name for
+# __main__ would break multiprocessing's spawn, which re-imports it in each child.
 _main = sys.modules.get("__main__")
-if _main is not None and getattr(_main, "__spec__", None) is None \
-        and not hasattr(_main, "__file__"):
-    _main.__file__ = "<pytest worker>"
+if os.environ.get("PYTEST_XDIST_WORKER") and _main is not None \
+        and getattr(_main, "__spec__", None) is None and not hasattr(_main, "__file__"):
+    sys.ps1 = ""
 
 # Nothing may reach the hub: fail fast instead of hanging on a network call.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

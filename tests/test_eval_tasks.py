@@ -99,7 +99,7 @@ def test_classifier_predicts_with_its_head(proj, tmp_path):
                   "--prompt-col", "text", cwd=proj.root)
     assert bad.returncode == 2
     assert bad.stderr.strip().splitlines() == [
-        (f"error: model 'run:{run}' is a classifier: name the label column to score its "
+        (f"error: --label-col: model 'run:{run}' is a classifier: name the label column to score its "
         "predicted labels against")]
 
 

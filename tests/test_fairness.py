@@ -209,7 +209,7 @@ def test_cli_fairness_report_json_and_bad_input(project, tmp_path):
                   cwd=project.root)
     assert bad.returncode == 2
     assert bad.stderr.strip().splitlines() == [
-        ("error: a fairness evaluation needs a group column: name the column that holds each "
+        ("error: --group-col: a fairness evaluation needs a group column: name the column that holds each "
         "example's group")]
     unknown = run_cli("evaluate", "--predictions", str(path), "--group-col", "sex",
                       cwd=project.root)
