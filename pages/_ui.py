@@ -82,7 +82,8 @@ def model_choices() -> dict[str, str]:
     from workbench.models import list_models
 
     infos = [m for m in list_models(project())
-             if not (m.kind == "packaged" and "minilm" in m.spec) and (m.kind != "trained" or m.prepared)]
+             if not (m.kind == "packaged" and "minilm" in m.spec)
+             and (m.kind != "trained" or m.prepared)]
     infos.sort(key=lambda m: m.kind != "trained")
     return {m.spec: f"{m.spec} · {m.description}" for m in infos}
 
@@ -443,3 +444,123 @@ def show_eval_compare(cmp, report) -> None:
     if cmp.changed:
         st.markdown(f"**Side by side: examples that changed most ({esc(cmp.key)})**")
         st.dataframe(pd.DataFrame(cmp.changed), hide_index=True)
+
+
+def loss_chart(rows: list[dict]) -> None:
+    """Training loss as a line, evaluation loss as points joined by a line (it is logged
+    only every ``eval_steps``, so a plain line chart would leave it invisible)."""
+    import altair as alt
+
+    frame = pd.DataFrame(rows)
+    cols = [k for k in ("loss", "eval_loss") if k in frame]
+    if frame.empty or not cols:
+        return
+    long = frame.melt(id_vars="step", value_vars=cols, var_name="series",
+                      value_name="value").dropna()
+    long["series"] = long["series"].map({"loss": "training loss", "eval_loss": "eval loss"})
+    st.altair_chart(alt.Chart(long).mark_line(point=True).encode(
+        alt.X("step:Q"), alt.Y("value:Q", title="loss"), alt.Color("series:N", title=None),
+        tooltip=["series", "step", alt.Tooltip("value:Q", format=".4f")]).properties(height=260),
+        width="stretch")
+
+
+def show_train_run(run, p: dict) -> None:
+    """A past (or running) training or learning-rate-search run: its status, curve,
+    numbers, the before/after example, where its checkpoint is, and a resume button when
+    it stopped early."""
+    from workbench.train import jobs, run_row
+
+    st.caption(f"Status: **{esc(run_row(run, p)['status'])}** · {esc(run.config.get('model'))}"
+               f" · started {run.started:%Y-%m-%d %H:%M} UTC")
+    if (p["interrupted"] or run.status in ("cancelled", "failed")) and \
+            run.config.get("config_path") and st.button("Resume this run", key=f"resume_{run.id}"):
+        if job := run_errors(jobs.start_job, project(), run.config["config_path"], resume=True):
+            job_started(job, f"Resuming in process {job.pid}.")
+    if run.kind == "lr-search":
+        frame = pd.DataFrame(p["curve"])
+        if not frame.empty and "lr" in frame:
+            st.line_chart(frame.set_index("lr")[[c for c in ("loss", "smoothed_loss")
+                                                 if c in frame]],
+                          x_label="learning rate", y_label="training loss")
+        if run.outputs.get("chosen_lr"):
+            st.metric("Chosen learning rate", f"{run.outputs['chosen_lr']:.3g}")
+            st.caption(esc(run.outputs.get("rule", "")))
+        if run.outputs.get("report"):
+            st.caption(f"Report with the loss-versus-rate plot: {esc(run.outputs['report'])}")
+        return
+    loss_chart(p["curve"])
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Steps", run.outputs.get("steps", p["step"]))
+    start = run.outputs.get("eval_loss_start")
+    end = run.outputs.get("eval_loss_end", p["eval_loss"])  # the latest while it runs
+    c2.metric("Eval loss", f"{end:.4f}" if end is not None else "n/a",
+              delta=f"{end - start:+.4f}" if end is not None and start is not None else None,
+              delta_color="inverse")
+    c3.metric("Device", (run.outputs.get("device") or {}).get("device", "?"))
+    if example := run.outputs.get("example"):
+        st.markdown("**Example: before and after**")
+        st.text(f"Prompt: {example['prompt']}")
+        c1, c2 = st.columns(2)
+        c1.caption("Base model")
+        c1.code(example.get("before") or "(empty)", language=None, wrap_lines=True)
+        c2.caption("Fine-tuned")
+        c2.code(example.get("after") or "(empty)", language=None, wrap_lines=True)
+    if run.outputs.get("checkpoint"):
+        st.caption(f"Checkpoint (use it as the model spec run:{run.id}): "
+                   f"{esc(run.outputs['checkpoint'])}")
+        st.page_link("pages/evaluate.py", icon=":material/arrow_forward:",
+                     label=f"Next: evaluate run:{run.id} against its base model")
+    if run.error:
+        st.text(f"Error: {run.error}")
+
+
+@st.fragment(run_every=2)
+def training_now() -> None:
+    """Background jobs and running runs with their phase and ETA, refreshed every 2 s; the
+    whole page reruns when one starts or ends (so Past runs lists it)."""
+    from workbench.train import job_phase, jobs, run_phase
+
+    proj = project()
+    st.subheader("Now training")
+    active = [j for j in jobs.list_jobs(proj) if j.alive]
+    running = [r for r in store().list_runs(status="running", limit=20)
+               if r.kind in ("train", "lr-search")]
+    seen = {f"job:{j.pid}" for j in active} | {f"run:{r.id}" for r in running}
+    if seen != st.session_state.setdefault("live_seen", seen):
+        st.session_state["live_seen"] = seen
+        st.rerun()
+    runs = {r.pid: r for r in running}
+    for job in active:
+        run = runs.pop(job.pid, None)
+        st.markdown(f"**Process {job.pid}** · {job.mode} · `{esc(job.config)}`")
+        p = jobs.progress(proj, run.id) if run else None
+        ph = run_phase(p) if p else {"fraction": 0.0, "text": job_phase(job)}
+        st.progress(ph["fraction"], text=esc(ph["text"]))
+        if p:
+            loss_chart(p["curve"])
+        else:
+            st.code(job.log_tail(6) or "(starting)", language=None)
+        if st.button("Cancel", key=f"cancel_{job.pid}"):
+            st.warning(f"Process {job.pid} stopped; the run is "
+                       f"{jobs.cancel(proj, pid=job.pid, run_id=run.id if run else None)}.")
+    for run in runs.values():
+        if not (p := jobs.progress(proj, run.id))["interrupted"]:
+            ph = run_phase(p)
+            st.progress(ph["fraction"], text=esc(ph["text"]) + " (started outside the app)")
+    if not active and not running:
+        st.caption("Nothing is training right now.")
+
+
+def number_inputs(specs: list[tuple]) -> dict:
+    """One row of number inputs from ``(field, label, default, key, format)`` specs; returns
+    ``{field: value}`` (a float default gives a float input, an int default an int one)."""
+    cols = st.columns(len(specs))
+    return {field: col.number_input(label, value=default, key=key, format=fmt)
+            for col, (field, label, default, key, fmt) in zip(cols, specs)}
+
+
+def job_started(job, text: str) -> None:
+    """Say a background job started, and tell :func:`training_now` it is already known (a
+    rerun for it would wipe this message)."""
+    st.session_state.setdefault("live_seen", set()).add(f"job:{job.pid}")
+    st.success(text)

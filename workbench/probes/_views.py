@@ -132,9 +132,9 @@ def save_probe_set(project, text: str, *, where: str = "probe set") -> Path:
     return path
 
 
-__all__ = ["COMPARISON_COLUMNS", "plan_rows", "compare_message", "comparison_rows", "contexts_needed_text",
-           "generation_of", "group_rows", "interval_rows", "probe_run_label", "save_probe_set",
-           "verdict_message"]
+__all__ = ["COMPARISON_COLUMNS", "plan_rows", "compare_message", "comparison_rows",
+           "contexts_needed_text", "generation_of", "group_rows", "interval_rows",
+           "probe_run_label", "save_probe_set", "verdict_message"]
 
 
 def plan_rows(plan, limit: int = 200) -> list[dict]:
