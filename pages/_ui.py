@@ -564,3 +564,44 @@ def job_started(job, text: str) -> None:
     rerun for it would wipe this message)."""
     st.session_state.setdefault("live_seen", set()).add(f"job:{job.pid}")
     st.success(text)
+
+
+def show_check_result(entry, result: dict) -> None:
+    """The latest check: its headline and one expander per rule with failing examples."""
+    from workbench.checks import example_rows, headline, rule_label
+
+    tone, text = headline(entry, result)
+    say(tone, esc(text))
+    for i, r in enumerate(result.get("results", []), 1):
+        label = (f"{rule_label(i, r)}: {r['unexpected_count']} unexpected "
+                 f"({r['unexpected_percent']:.2f}%)")
+        icon = ":material/check_circle:" if r["success"] else ":material/cancel:"
+        with st.expander(esc(label), expanded=not r["success"], icon=icon):
+            if r["examples"]:
+                st.dataframe(pd.DataFrame(example_rows(r["examples"])), hide_index=True,
+                             width="stretch")
+            else:
+                st.caption("No failing examples.")
+
+
+def check_trend_charts(history: list) -> None:
+    """Rules failed per check as a line, and each rule's unexpected % per check as a
+    heatmap: one row per rule, so 18 rules (or 80) stay readable."""
+    import altair as alt
+
+    from workbench.checks import trend_rows
+
+    overall, per_rule = (pd.DataFrame(rows) for rows in trend_rows(history))
+    x = alt.X("check:O", title="check (run id)")
+    st.altair_chart(alt.Chart(overall).mark_line(point=True).encode(
+        x, alt.Y("rules failed:Q", title="rules failed"), tooltip=list(overall.columns))
+        .properties(height=160), width="stretch")
+    if per_rule.empty:
+        return
+    n_rules = per_rule["rule"].nunique()
+    st.altair_chart(alt.Chart(per_rule).mark_rect(stroke="white").encode(
+        x, alt.Y("rule:N", title=None, sort=None, axis=alt.Axis(labelLimit=420)),
+        alt.Color("unexpected %:Q", scale=alt.Scale(scheme="orangered", domainMin=0),
+                  legend=alt.Legend(orient="top", title="unexpected %")),
+        tooltip=["check", "dataset", "rule", "unexpected %", "passed"])
+        .properties(height=22 * n_rules + 40), width="stretch")

@@ -38,3 +38,16 @@ __all__ = ["CheckHistoryEntry", "CheckReport", "CheckResult", "CleanStepSpec", "
            "check_dataset", "check_history", "find_suite", "list_jobs", "list_suites",
            "load_suite", "record_check", "register_rule", "remove_job", "run_checks",
            "run_job", "run_scheduler"]
+
+from ._views import (  # noqa: E402 - what front ends show of check runs
+    clean_step_rows,
+    dataset_family,
+    example_rows,
+    headline,
+    rule_label,
+    trend,
+    trend_rows,
+)
+
+__all__ += ["clean_step_rows", "dataset_family", "example_rows", "headline", "rule_label",
+            "trend", "trend_rows"]
