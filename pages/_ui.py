@@ -192,8 +192,13 @@ def app_message(exc: Exception, labels: dict[str, str] | None = None) -> str:
     param = getattr(exc, "param", None)
     if param and not text.startswith("--"):
         text = f"{labels.get(param, param.replace('_', ' '))}: {text}"
-    text = _FLAG.sub(lambda m: f"'{labels.get(m.group(1), m.group(1).replace('-', ' '))}'",
-                     text)
+    name = lambda flag: labels.get(flag, flag.replace("-", " "))  # noqa: E731
+    text = re.sub(r"^--([a-z][a-z0-9-]*): ", lambda m: f"{name(m.group(1))}: ", text)
+    text = re.sub(r"\bpass --([a-z][a-z0-9-]*) \(for example --\1 ([^)]+)\)",
+                  lambda m: f"set '{name(m.group(1))}' (for example {m.group(2)})", text)
+    text = re.sub(r"\bpass --([a-z][a-z0-9-]*) ([\w.][\w.-]*)",
+                  lambda m: f"set '{name(m.group(1))}' to {m.group(2)}", text)
+    text = _FLAG.sub(lambda m: f"'{name(m.group(1))}'", text)
     return esc(text)
 
 
@@ -605,3 +610,47 @@ def check_trend_charts(history: list) -> None:
                   legend=alt.Legend(orient="top", title="unexpected %")),
         tooltip=["check", "dataset", "rule", "unexpected %", "passed"])
         .properties(height=22 * n_rules + 40), width="stretch")
+
+
+def show_split(run) -> None:
+    """A saved split: part sizes, each stratum's share per part, and its leakage check."""
+    from workbench.splits import leakage_rows, strata_table
+
+    manifest = run.outputs["manifest"]
+    cols = st.columns(len(manifest["counts"]) + 1)
+    for col, (part, n) in zip(cols, manifest["counts"].items()):
+        col.metric(part, n)
+    cols[-1].metric("seed", manifest["seed"])
+    if manifest.get("merged_strata"):
+        st.caption(f"Merged into 'other' (fewer than {manifest['min_stratum']} rows): "
+                   + esc(", ".join(manifest["merged_strata"])))
+    table = strata_table(manifest)
+    st.markdown("**Each stratum's share of every split** (equal bars = the same mix everywhere)")
+    shares = table.set_index("stratum")[[f"{p} %" for p in manifest["counts"]]]
+    shares.columns = list(manifest["counts"])
+    st.bar_chart(shares, stack=False, horizontal=True, y_label="share of split (%)")
+    st.dataframe(table, hide_index=True, width="stretch")
+    st.markdown("**Leakage**")
+    lk = manifest.get("leakage") or {}
+    if not lk.get("checked"):
+        st.caption("Leakage was not checked for this split.")
+    elif lk.get("note"):
+        st.warning(esc(lk["note"]))
+    else:
+        ex, near, probe = lk["exact"], lk["near"], lk["probe_overlap"]
+        c1, c2, c3 = st.columns(3)
+        c1.metric("Exact-duplicate clusters across splits", ex["cross_split_clusters"],
+                  help=esc(f"{ex['clusters']} clusters in all, text: "
+                           f"{', '.join(lk['text_columns'])}"))
+        c2.metric(f"Near-duplicate pairs across splits (≥ {near['threshold']:g})",
+                  near["cross_split_pairs"], help=f"{near['pairs']} pairs in all")
+        c3.metric("Rows containing a probe prompt", probe["rows"],
+                  help=esc(f"{probe['prompts']} prompts from "
+                           + (", ".join(probe.get("probe_sets") or []) or "no probe sets")))
+        if rows := leakage_rows(lk):
+            st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+            if lk["cross_split"] and not lk.get("dedupe"):
+                st.info("Tick **dedupe** to keep each duplicate cluster inside one split.")
+        else:
+            st.success("No duplicates and no probe prompts found.")
+    st.caption(f"Stored at `{run.outputs['path']}`")
