@@ -654,3 +654,58 @@ def show_split(run) -> None:
         else:
             st.success("No duplicates and no probe prompts found.")
     st.caption(f"Stored at `{run.outputs['path']}`")
+
+
+def show_review_item(item) -> None:
+    """One item of a review: its prompt and reference as text, and A and B side by side
+    with their word-level differences marked (the diff HTML is built from escaped text)."""
+    from workbench.review import word_diff_html
+
+    for key, title in (("prompt", "Prompt"), ("reference", "Reference")):
+        if isinstance(item.get(key), str):
+            st.markdown(f"**{title}**")
+            st.text(item[key])
+    style = "<style>del{background:#ffebe9}ins{background:#dafbe1;text-decoration:none}</style>"
+    for col, title, html in zip(st.columns(2), ("A", "B"),
+                                word_diff_html(item["text_a"], item["text_b"])):
+        col.markdown(f"**{title}**")
+        col.html(f'{style}<div style="white-space:pre-wrap;font-family:monospace">{html}</div>')
+
+
+def verdict_summary(key_a: int, key_b: int, table: pd.DataFrame) -> None:
+    """Counts, agreement, Cohen's kappa and the verdicts table of one pair, with a CSV
+    export."""
+    import altair as alt
+
+    from workbench import review
+
+    proj = project()
+    summary = review.summarize(proj, key_a, key_b)
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Items reviewed", summary.items)
+    c2.metric("Reviewers", len(summary.reviewers))
+    c3.metric("Agreement", "—" if summary.agreement is None else f"{summary.agreement:.0%}")
+    c4.metric("Cohen's kappa", "—" if summary.kappa is None else f"{summary.kappa:.2f}")
+    if summary.items:
+        counts = pd.DataFrame({"verdict": list(review.VERDICTS.values()),
+                               "count": [summary.counts.get(k, 0) for k in review.VERDICTS]})
+        st.altair_chart(alt.Chart(counts).mark_bar().encode(
+            alt.X("verdict:N", sort=list(counts["verdict"]), axis=alt.Axis(labelAngle=0)),
+            alt.Y("count:Q", axis=alt.Axis(tickMinStep=1)), tooltip=["verdict", "count"])
+            .properties(height=200), width="stretch")
+        st.dataframe(table, hide_index=True, width="stretch")
+    else:
+        st.caption("No verdicts on this pair yet.")
+    st.download_button("Export verdicts as CSV", review.export_csv(proj, key_a, key_b),
+                       file_name=f"verdicts-{key_a}-{key_b}.csv", mime="text/csv")
+
+
+def item_picker(n: int, *, key: str = "item_pos") -> int:
+    """Which of ``n`` items to show (0-based); after a verdict the page sets ``next_item``
+    (1-based) to move on, and a shorter list clamps the position."""
+    if (nxt := st.session_state.pop("next_item", None)) is not None:
+        st.session_state[key] = min(max(1, nxt), n)
+    elif st.session_state.get(key, 1) > n:
+        st.session_state[key] = n
+    return int(st.number_input(f"Item (of {n})", min_value=1, max_value=n, value=1, step=1,
+                               key=key)) - 1
