@@ -172,7 +172,7 @@ def model_job_status(session_key: str, *, unit: str = "") -> dict | None:
         return None
     if job["status"] == "running":
         frac = min(1.0, job["done"] / job["total"]) if job["total"] else 0.0
-        st.progress(frac, text=f"{job['label']}: {job['done']}/{job['total'] or '?'}{unit}")
+        st.progress(frac, text=esc(f"{job['label']}: {job['done']}/{job['total'] or '?'}{unit}"))
     elif job["status"] == "failed":
         st.error(esc(job["error"]))
     else:
