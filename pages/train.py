@@ -33,11 +33,12 @@ with form_tab:
                          for c, (label, d), key in zip(st.columns(2), column_roles(task),
                                                        ("col_in", "col_out")))
         with st.form("train_form"):
-            fields = number_inputs([("learning_rate", "Learning rate", 1e-3, "lr", "%.0e"),
-                                    ("batch_size", "Batch size", 4, "batch", None),
-                                    ("max_steps", "Max steps", 40, "max_steps", None),
-                                    ("max_length", "Max length (tokens)", 112, "max_len", None),
-                                    ("eval_steps", "Evaluate every", 20, "eval_steps", None)])
+            fields = number_inputs([
+                ("learning_rate", "Learning rate", 1e-3, "lr", "%.0e"),
+                ("batch_size", "Batch size", 4, "batch", None),
+                ("max_steps", "Max steps", 40, "max_steps", None),
+                ("max_length", "Max length (tokens)", 112, "max_len", None),
+                ("eval_steps", "Evaluate / save every", 20, "eval_steps", None)])
             fields["method"] = st.radio("Method", ["lora", "full"], horizontal=True, key="method",
                                         help="LoRA: learning rate ~1e-3; full fine-tuning ~5e-5.")
             lr_search = st.checkbox("Run a learning-rate search instead", key="form_lr_search")

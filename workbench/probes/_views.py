@@ -25,7 +25,7 @@ def probe_run_label(run) -> str:
     cfg = run.config or {}
     ps = cfg.get("probe_set") or {}
     data = f"{ps.get('name') or run.name}@v{ps.get('version', '?')}"
-    model = cfg.get("model") or f"outputs {Path(str(cfg.get('outputs') or 'file')).name}"
+    model = cfg.get("model") or f"outputs file {Path(str(cfg.get('outputs') or '?')).name}"
     gen = generation_of(run) or ("as given" if not cfg.get("model") else None)
     samples = cfg.get("samples") or 1
     verdict = ((run.outputs or {}).get("result") or {}).get("verdict")
