@@ -189,6 +189,8 @@ def app_message(exc: Exception, labels: dict[str, str] | None = None) -> str:
     settings; the result is escaped, ready for ``st.error``."""
     labels = labels or {}
     text = str(exc)
+    for path, name in st.session_state.get("upload_names", {}).items():
+        text = text.replace(path, name)  # an uploaded file by its own name, not our path
     param = getattr(exc, "param", None)
     if param and not text.startswith("--"):
         text = f"{labels.get(param, param.replace('_', ' '))}: {text}"
@@ -323,8 +325,13 @@ def file_or_path(upload_label: str, *, types: list[str], key: str,
     upload = st.file_uploader(upload_label, type=types, key=f"{key}_upload")
     typed = st.text_input(path_label, key=f"{key}_path")
     if upload is not None:
-        saved = run_errors(save_upload, project(), upload.name, upload.getvalue())
-        return (saved[0], upload.name) if saved else (None, None)
+        done = st.session_state.setdefault("saved_uploads", {})  # saved once, not per rerun
+        fid = getattr(upload, "file_id", None) or f"{upload.name}:{upload.size}"
+        if fid not in done and (saved := run_errors(save_upload, project(), upload.name,
+                                                    upload.getvalue())):
+            done[fid] = saved[0]
+            st.session_state.setdefault("upload_names", {})[str(saved[0])] = upload.name
+        return (done[fid], upload.name) if fid in done else (None, None)
     if typed.strip():
         found = run_errors(app_path, project(), typed, labels={"path": path_label.strip(". ")})
         return (found, str(typed).strip()) if found is not None else (None, None)

@@ -1,7 +1,7 @@
 import pandas as pd
 import streamlit as st
 
-from pages._ui import esc, header, project, run_errors, store
+from pages._ui import header, note, project, run_errors, store
 from workbench.core.access import app_path
 from workbench.data import import_dataset, import_upload
 from workbench.review import verdict_count
@@ -73,8 +73,10 @@ elif submitted and path.strip():
                             encoding=encoding or "utf-8", labels=labels)
 elif submitted:
     st.error("Choose a file to upload or type a path.")
-if result and result[1]:
-    st.success(f"Imported {esc(result[0].ref)}: {result[0].rows} rows, "
-               f"{len(result[0].columns)} columns.")
-elif result:
-    st.info(f"Identical content is already stored as {esc(result[0].ref)}.")
+if result:  # rerun, so the tables above list it
+    dv = result[0]
+    st.session_state["import_note"] = (f"Imported {dv.ref}: {dv.rows} rows, {len(dv.columns)} "
+                                       "columns." if result[1] else
+                                       f"Identical content is already stored as {dv.ref}.")
+    st.rerun()
+note("import_note")

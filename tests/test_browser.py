@@ -398,6 +398,8 @@ def test_the_app_shows_what_it_says(shown_project, tmp_path):
         w.shot("shown-evaluate")
         # Bias probes: a path outside the project is refused; a finished probe is shown
         w.go("bias_probes")
+        page.get_by_role("tab", name="Results").click()
+        w.select("Probe run", r"outputs file first\.csv")  # the run shown before
         page.get_by_role("tab", name="Run a probe").click()
         page.get_by_text("An outputs file", exact=True).click()
         w.settle()
@@ -405,16 +407,20 @@ def test_the_app_shows_what_it_says(shown_project, tmp_path):
         w.wait_for(r"outside the project", 30)
         w.fill("...or a path in this project", "outputs.csv")
         w.click("Run probe")
-        w.wait_for(r"Run #4 stored \(inconclusive\)", 120)
+        w.wait_for(r"Run #\d+ stored \(inconclusive\)", 120)
+        newest = store.list_runs("probe")[0].id
         page.get_by_role("tab", name="Results").click()
         w.settle()
-        expect(page.get_by_role("combobox", name="Probe run")).to_have_value(re.compile(r"^#4 "))
+        expect(page.get_by_role("combobox", name="Probe run")).to_have_value(
+            re.compile(rf"^#{newest} · outputs@v0 · outputs file outputs.csv"))
         expect(page.get_by_text(re.compile(r"^Inconclusive: the data cannot tell"))).to_be_visible()
         expect(page.get_by_text(re.compile(r"no bias", re.I))).to_have_count(0)
         w.no_exception()
         w.shot("shown-bias")
         # Review: a reviewer named like a link is shown as that text
         w.go("review?reviewer=%5Bx%5D(https%3A%2F%2Fevil.example)")
+        w.select("A (e.g. base)", r"predictions base\.csv")
+        w.select("B (e.g. fine-tuned)", r"predictions tuned\.csv")
         page.locator("h1").first.click()
         page.keyboard.press("2")
         w.wait_for(r"Recorded 'B better' on item", 60)
