@@ -34,12 +34,17 @@ _ensure_app_navigation()
 # Markdown (and Streamlit's :colour[...] / :material/...: directives) is live in st.error,
 # st.info, st.markdown, st.caption, labels...: untrusted text goes through esc() first.
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&])")
+# Streamlit links bare URLs, www. names and e-mail addresses in the rendered text, escaped
+# or not: an invisible word joiner after "scheme:", "www" and "@" keeps them text.
+_MD_AUTOLINK = re.compile(r"(?<=[A-Za-z]\\:)(?=//)|(?<=@)|(?<=\bwww)(?=\\\.)", re.I)
+WORD_JOINER = "\u2060"
 
 
 def esc(text) -> str:
     """``text`` as literal Markdown: every character Markdown or Streamlit could read as
-    markup is backslash-escaped, so ``[x](https://evil.example)`` shows as itself."""
-    return _MD_SPECIAL.sub(r"\\\1", str(text)).replace("\n", "  \n")
+    markup is escaped, so ``[x](https://evil.example)`` shows as itself, never a link."""
+    out = _MD_SPECIAL.sub(r"\\\1", str(text))
+    return _MD_AUTOLINK.sub(WORD_JOINER, out).replace("\n", "  \n")
 
 
 def project():
@@ -344,11 +349,21 @@ def note(key: str) -> None:
         st.success(esc(st.session_state.pop(key)))
 
 
-@st.fragment(run_every=1.0)
 def finish_job(session_key: str, *, pending_key: str, note_key: str, unit: str = "") -> None:
     """While the session's job runs, its progress (refreshed every second); when it has
     finished, select its run (``pending_key``), leave its ``note`` as a note for the page
-    and rerun the whole page once."""
+    and rerun the whole page once. Without a job nothing refreshes (an open dropdown
+    stays open)."""
+    job = _model_jobs().get(st.session_state.get(session_key, ""))
+    if job and job["status"] == "failed":
+        model_job_status(session_key)  # its error, without refreshing
+    elif job and (job["status"] == "running"
+                  or st.session_state.get(f"{session_key}_shown") != job["run_id"]):
+        _follow_job(session_key, pending_key=pending_key, note_key=note_key, unit=unit)
+
+
+@st.fragment(run_every=1.0)
+def _follow_job(session_key: str, *, pending_key: str, note_key: str, unit: str) -> None:
     job = model_job_status(session_key, unit=unit)
     if job and st.session_state.get(f"{session_key}_shown") != job["run_id"]:
         st.session_state[f"{session_key}_shown"] = job["run_id"]

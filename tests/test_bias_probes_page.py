@@ -3,6 +3,7 @@ file, see the result, compare two runs."""
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
@@ -14,7 +15,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def plain(markdown: str) -> str:
     """What the reader sees of escaped Markdown (the app escapes untrusted text)."""
-    return re.sub(r"\\(.)", r"\1", markdown).replace("  \n", "\n")
+    text = re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")
+    return html.unescape(text).replace("  \n", "\n")
 
 
 def _outputs(path: Path, effect: bool) -> Path:
@@ -93,7 +95,7 @@ def test_model_probe_runs_in_the_background(page):
     deadline = time.time() + 240
     while time.time() < deadline:
         at.run()  # a rerun while the probe is running: the page is not blocked
-        done = [s.value for s in at.success if "stored" in s.value]
+        done = [plain(s.value) for s in at.success if "stored" in s.value]
         if done or at.error:
             break
         time.sleep(1)

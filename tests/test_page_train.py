@@ -3,6 +3,7 @@ process, live progress from the store, cancel, and past runs with their curves."
 
 from __future__ import annotations
 
+import html
 import re
 import time
 from pathlib import Path
@@ -14,7 +15,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def plain(markdown: str) -> str:
     """What the reader sees of escaped Markdown (the app escapes untrusted text)."""
-    return re.sub(r"\\(.)", r"\1", markdown)
+    text = re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")
+    return html.unescape(text).replace("  \n", "\n")
 
 
 def _page(timeout: int = 60):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import pandas as pd
@@ -12,7 +13,8 @@ from conftest import ROOT
 
 def plain(markdown: str) -> str:
     """What the reader sees of escaped Markdown (the app escapes untrusted text)."""
-    return re.sub(r"\\(.)", r"\1", markdown)
+    text = re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")
+    return html.unescape(text).replace("  \n", "\n")
 
 
 @pytest.fixture
