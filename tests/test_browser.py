@@ -392,6 +392,8 @@ def test_the_app_shows_what_it_says(shown_project, tmp_path):
         charts = page.get_by_test_id("stVegaLiteChart")
         expect(charts).to_have_count(2)
         assert charts.nth(1).bounding_box()["height"] >= 18 * 20  # a row per rule
+        charts.nth(1).scroll_into_view_if_needed()
+        charts.nth(1).screenshot(path=str(ARTIFACTS / "shown-rule-heatmap.png"))
         w.shot("shown-data-quality")
         # Splits: the error names the widget, not a command-line flag
         w.go("splits")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
 def plain(markdown: str) -> str:
     """What the reader sees of escaped Markdown (the app escapes untrusted text)."""
     text = re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")
@@ -238,8 +241,6 @@ def _html(markdown: str) -> str:
                                   "mail a@evil.example", "www.evil.example"])
 def test_escaped_text_renders_as_itself(text):
     """What the one escaping helper returns renders as the same characters, no markup."""
-    import html
-
     esc = _ui_function("esc")
     rendered = _html(esc(text))
     assert "<a " not in rendered and "<img" not in rendered and "<strong>" not in rendered
