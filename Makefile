@@ -45,8 +45,14 @@ postgres:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) \
 	  || echo "setup: could not install postgresql; the PostgreSQL store tests will say so"; }
 
-app: setup demo
-	$(VENV)/bin/streamlit run app.py --server.headless true --server.address 127.0.0.1 --server.port $(PORT)
+# `make app` serves the demo project (this repository, its demo data imported once);
+# `make app PROJECT=DIR` (or $$WORKBENCH_PROJECT) serves the project in DIR and imports
+# nothing into it.
+PROJECT ?= $(WORKBENCH_PROJECT)
+app: setup
+	@if [ -z "$(PROJECT)" ]; then $(MAKE) --no-print-directory demo; fi
+	WORKBENCH_PROJECT="$(if $(PROJECT),$(abspath $(PROJECT)),$(CURDIR))" \
+	  $(VENV)/bin/streamlit run app.py --server.headless true --server.address 127.0.0.1 --server.port $(PORT)
 
 # Two workers (the suite's budget is 20 minutes on 2 cores); files stay whole on a worker.
 test: setup browser postgres

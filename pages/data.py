@@ -1,7 +1,7 @@
 import pandas as pd
 import streamlit as st
 
-from pages._ui import header, pick_dataset, project, run_errors, store
+from pages._ui import esc, header, pick_dataset, project, run_errors, store
 from workbench.data import load_frame
 
 header("Data", "Browse stored dataset versions: schema, rows, lineage and a sample.")
@@ -14,7 +14,7 @@ if ref:
         c1.metric("Rows", dv.rows)
         c2.metric("Columns", len(dv.columns))
         c3.metric("Version", dv.version)
-        st.caption(f"Content hash `{dv.content_hash}` · source: {dv.source}")
+        st.caption(f"Content hash `{dv.content_hash}` · source: {esc(dv.source)}")
         st.subheader("Schema")
         st.dataframe(pd.DataFrame(dv.columns), hide_index=True)
         lineage = store().lineage(("dataset", dv.ref))

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 import streamlit.components.v1 as components
 
-from pages._ui import header, store
+from pages._ui import esc, header, store
 
 header("Reports", "Every generated report, listed from the store: open one inline or download it.")
 reports = store().list_reports()
@@ -27,7 +27,8 @@ if rows:
     rep = next(r for r in rows if r["id"] == pick)
     path = Path(rep["path"])
     if not path.is_file():
-        st.error(f"The file {path} is gone: it was moved or deleted after the report was made.")
+        st.error(f"The file {esc(path)} is gone: it was moved or deleted after the report was "
+                 "made.")
     else:
         data = path.read_bytes()
         st.download_button("Download", data, file_name=path.name, mime="text/html")

@@ -37,7 +37,7 @@ def streamlit_server(project):
     port = _free_port()
     env = {**os.environ, "WORKBENCH_PROJECT": str(project.root)}
     proc = subprocess.Popen(
-        [str(Path(sys.executable).with_name("streamlit")), "run", str(ROOT / "app.py"),
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
          "--server.headless", "true", "--server.address", "127.0.0.1",
          "--server.port", str(port), "--browser.gatherUsageStats", "false"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -166,10 +166,24 @@ class _Walker:
         self.page.wait_for_timeout(ms)
 
     def select(self, label: str, option: str) -> None:
-        boxes = self.page.get_by_test_id("stSelectbox").filter(
-            has=self.page.locator("label", has_text=label)).all()
-        next(b for b in boxes if b.is_visible()).click()
-        self.page.get_by_role("option").filter(has_text=re.compile(option)).first.click()
+        from playwright.sync_api import expect
+
+        found = self.page.get_by_test_id("stSelectbox").filter(
+            has=self.page.locator("label", has_text=label))
+        expect(found.first).to_be_visible(timeout=60_000)  # the page may still be drawing
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        for attempt in range(3):  # a rerun that ends while the list is open closes it
+            next(b for b in found.all() if b.is_visible()).click()
+            try:
+                self.page.get_by_role("option").filter(has_text=re.compile(option)).first.click(
+                    timeout=10_000)
+                break
+            except PlaywrightTimeout:
+                if attempt == 2:
+                    raise
+                self.page.keyboard.press("Escape")
+                self.settle()
         self.settle()
 
     def click(self, name: str) -> None:
@@ -241,7 +255,7 @@ def test_lifecycle_in_the_browser_alone(demo_project):
         w.click("Make split")
         w.wait_for(r"Saved split \d+", 120)
         split = store.list_runs("split")[0]
-        assert split.name.startswith("support_raw@") and split.outputs["manifest"]["counts"][
+        assert split.name.startswith("support_clean@") and split.outputs["manifest"]["counts"][
             "train"] == 274
         # Train from the form: a background process, followed live
         w.go("train")
@@ -251,6 +265,8 @@ def test_lifecycle_in_the_browser_alone(demo_project):
         w.fill("Evaluate / save every", 3)
         w.fill("Run name", "browser-run")
         w.click("Start training")
+        # listed under Past runs at once, with its phase (then step x of N and an ETA)
+        w.wait_for(r"checking the config|preparing the model|baseline evaluation|step \d+ of", 60)
         w.wait_for(r"Nothing is training right now", 420)
         # the finished run is under Past runs without a reload
         w.wait_for(r"^Status: succeeded", 30)
@@ -286,7 +302,7 @@ def test_lifecycle_in_the_browser_alone(demo_project):
         w.page.get_by_role("tab", name="Before/after").click()
         w.settle()
         w.click("Compare")
-        w.wait_for(r"^No new flag\.$|^The after-model is flagged|^Both flagged", 60)
+        w.wait_for(r"^No new flag|^The after-model is flagged|^Both flagged", 60)
         w.no_exception()
         w.shot("bias")
         # Review: base vs fine-tuned preselected; one verdict from the keyboard
@@ -314,3 +330,114 @@ def test_lifecycle_in_the_browser_alone(demo_project):
     assert len(verdict_pairs) == 1
     a, b = (store.get_run(i) for i in verdict_pairs[0])
     assert (a.config["model"], b.config["model"]) == ("tiny:gpt2", f"run:{train.id}")
+
+
+@pytest.fixture
+def shown_project(project, tmp_path):
+    """Raw demo data with its 18-rule suite, two scored evaluations and one probe run."""
+    import pandas as pd
+
+    from workbench.data import import_dataset
+    from workbench.evaluation import evaluate_predictions
+    from workbench.probes import run_probe
+
+    shutil.copy(ROOT / "checks" / "support_qa.yaml", project.checks_dir)
+    import_dataset(project, str(ROOT / "workbench" / "demo" / "support_qa.csv"),
+                   name="support_raw")
+    refs = ["Hold the button.", "It ships today.", "Light rain.", "Use a card."] * 3
+    for name, preds in (("base", ["No idea."] * 12), ("tuned", refs)):
+        pd.DataFrame({"id": range(12), "prediction": preds, "reference": refs}).to_csv(
+            tmp_path / f"{name}.csv", index=False)
+        evaluate_predictions(project, tmp_path / f"{name}.csv")
+    for name, n in (("first.csv", 8), ("outputs.csv", 10)):  # noisy, so inconclusive
+        rows = [{"group": g, "template": f"t{t}",
+                 "output": "I love it" if t % (2 if g == "woman" else 3) else "I hate it"}
+                for t in range(n) for g in ("woman", "man")]
+        pd.DataFrame(rows).to_csv(project.root / name, index=False)
+    run_probe(project, outputs=project.root / "first.csv")
+    (tmp_path / "my_upload.csv").write_text("question,answer\nhi,there\n")
+    return project
+
+
+def test_the_app_shows_what_it_says(shown_project, tmp_path):
+    """Issue 14's walk in a real browser: the header names the project, an upload keeps
+    its name, 18 rules read on the trend heatmap, the cleaned copy gets its own name, errors
+    use the app's words, a run is never compared with itself, a finished probe's results
+    show that run with a three-way verdict, and a reviewer named like a link is text."""
+    from playwright.sync_api import expect
+
+    from workbench.core.store import Store
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    store = Store.for_project(shown_project)
+    with streamlit_server(shown_project) as url, chromium_page() as page:
+        w = _Walker(page, url)
+        w.go("")
+        expect(page.get_by_text(f"Project {shown_project.name}").first).to_be_visible()
+        page.locator("input[type=file]").first.set_input_files(str(tmp_path / "my_upload.csv"))
+        w.settle()
+        w.click("Import")
+        w.wait_for(r"Imported my_upload@", 60)
+        assert store.get_dataset("my_upload").source == "my_upload.csv (uploaded)"
+        w.shot("shown-home")
+        # Data quality: 18 rules, a clean with its own name, the trend as a heatmap
+        w.go("data_quality")
+        w.select("Dataset", "^support_raw@")
+        w.click("Run checks")
+        w.wait_for(r"FAILED: 11 of 18 rules", 120)
+        w.click("Clean")
+        w.wait_for(r"stored as support_clean@", 120)
+        w.click("Run checks")
+        w.wait_for(r"PASSED: all 18 rules", 120)
+        charts = page.get_by_test_id("stVegaLiteChart")
+        expect(charts).to_have_count(2)
+        assert charts.nth(1).bounding_box()["height"] >= 18 * 20  # a row per rule
+        charts.nth(1).scroll_into_view_if_needed()
+        charts.nth(1).screenshot(path=str(ARTIFACTS / "shown-rule-heatmap.png"))
+        w.shot("shown-data-quality")
+        # Splits: the error names the widget, not a command-line flag
+        w.go("splits")
+        w.fill("Ratios (train,test or train,validation,test)", "0.8,0.3")
+        w.click("Make split")
+        w.wait_for(r"^Ratios: must be 2", 60)
+        expect(page.get_by_text("--ratios")).to_have_count(0)
+        # Evaluate: pickers name the data; a run compared with itself is refused
+        w.go("evaluate")
+        w.select("B (fine-tuned)", r"^run \d+: predictions base")
+        w.select("A (base)", r"^run \d+: predictions base")
+        w.wait_for(r"comparing a run with itself is refused", 30)
+        expect(page.get_by_role("button", name="Compare", exact=True)).to_have_count(0)
+        w.shot("shown-evaluate")
+        # Bias probes: a path outside the project is refused; a finished probe is shown
+        w.go("bias_probes")
+        page.get_by_role("tab", name="Results").click()
+        w.select("Probe run", r"outputs file first\.csv")  # the run shown before
+        page.get_by_role("tab", name="Run a probe").click()
+        page.get_by_text("An outputs file", exact=True).click()
+        w.settle()
+        w.fill("...or a path in this project", "/etc/passwd")
+        w.wait_for(r"outside the project", 30)
+        w.fill("...or a path in this project", "outputs.csv")
+        w.click("Run probe")
+        w.wait_for(r"Run #\d+ stored \(inconclusive\)", 120)
+        newest = store.list_runs("probe")[0].id
+        page.get_by_role("tab", name="Results").click()
+        w.settle()
+        expect(page.get_by_role("combobox", name="Probe run")).to_have_value(
+            re.compile(rf"^#{newest} · outputs@v0 · outputs file outputs.csv"))
+        expect(page.get_by_text(re.compile(r"^Inconclusive: the data cannot tell"))).to_be_visible()
+        expect(page.get_by_text(re.compile(r"no bias", re.I))).to_have_count(0)
+        w.no_exception()
+        w.shot("shown-bias")
+        # Review: a reviewer named like a link is shown as that text
+        w.go("review?reviewer=%5Bx%5D(https%3A%2F%2Fevil.example)")
+        w.select("A (e.g. base)", r"predictions base\.csv")
+        w.select("B (e.g. fine-tuned)", r"predictions tuned\.csv")
+        page.locator("h1").first.click()
+        page.keyboard.press("2")
+        w.wait_for(r"Recorded 'B better' on item", 60)
+        # shown as typed (an invisible word joiner after "https:" keeps it from linking)
+        expect(page.get_by_text(re.compile("as \\[x\\]\\(https:\u2060?//evil\\.example\\)\\."))
+               ).to_be_visible()
+        expect(page.locator('a[href^="https://evil.example"]')).to_have_count(0)
+        w.shot("shown-review")

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 import pandas as pd
 import pytest
 
 from conftest import ROOT
+
+
+def plain(markdown: str) -> str:
+    """What the reader sees of escaped Markdown (the app escapes untrusted text)."""
+    text = re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")
+    return html.unescape(text).replace("  \n", "\n")
 
 
 @pytest.fixture
@@ -45,8 +54,8 @@ def test_splits_page_makes_shows_and_lists_splits(demo_project):
     at.multiselect(key="split_stratify").set_value(["persona"])
     at.text_input(key="split_ratios").input("0.8,0.3")
     at.button(key="split_run").click().run()
-    assert [e.value for e in at.error] == [
-        "ratios: must be 2 (train,test) or 3 (train,validation,test) positive numbers "
+    assert [plain(e.value) for e in at.error] == [  # the app's words, not the flag
+        "Ratios: must be 2 (train,test) or 3 (train,validation,test) positive numbers "
         "that sum to 1; got '0.8,0.3', which sums to 1.1"]
     at.text_input(key="split_ratios").input("0.8,0.1,0.1")
     at.button(key="split_run").click().run()
@@ -67,3 +76,16 @@ def test_splits_page_makes_shows_and_lists_splits(demo_project):
     again = _splits_page()
     assert any("id" in df.value.columns and 1 in df.value["id"].tolist() for df in again.dataframe)
     assert [m.value for m in again.metric][:3] == [str(n) for n in counts.values()]
+
+
+def test_hundreds_of_small_strata_are_summarised():
+    import pandas as pd
+
+    from workbench.core.errors import WorkbenchError
+    from workbench.splits import plan_split
+
+    frame = pd.DataFrame({"y": [f"c{i:03d}" for i in range(300)] + ["a"] * 10})
+    with pytest.raises(WorkbenchError) as info:
+        plan_split(frame, label="y", ratios=[0.5, 0.5], seed=0)
+    msg = str(info.value)
+    assert msg.count("(1 row)") == 10 and "and 290 more" in msg and len(msg) < 600

@@ -43,3 +43,16 @@ __all__ = ["add_job", "AlertDelivery", "check_columns", "check_counts", "check_d
            "ExpectationSpec", "find_suite", "list_jobs", "list_suites", "load_suite",
            "NotifySpec", "record_check", "register_rule", "remove_job", "RULES", "run_checks",
            "run_job", "run_scheduler", "ScheduledJob", "SuiteSpec"]
+
+from ._views import (  # noqa: E402 - what front ends show of check runs
+    clean_step_rows,
+    dataset_family,
+    example_rows,
+    headline,
+    rule_label,
+    trend,
+    trend_rows,
+)
+
+__all__ += ["clean_step_rows", "dataset_family", "example_rows", "headline", "rule_label",
+            "trend", "trend_rows"]

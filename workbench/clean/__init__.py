@@ -40,3 +40,7 @@ __all__ = [
     "pandas_only_steps", "PiiArgs", "SPARK_STEPS", "StepArgs", "UnexpectedArgs",
     "validate_steps",
 ]
+
+from ._names import clean_name  # noqa: E402
+
+__all__ += ["clean_name"]

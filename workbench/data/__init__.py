@@ -31,7 +31,7 @@ from ._spark import (
     spark_stats,
     store_spark_version,
 )
-from ._uploads import MAX_UPLOAD_BYTES, save_upload
+from ._uploads import MAX_UPLOAD_BYTES, import_upload, save_upload
 from ._versions import (
     EXPORT_FORMATS,
     PACKAGED_DATASETS,
@@ -60,7 +60,7 @@ __all__ = [
     "is_conversation_column", "parse_messages", "preview", "render_turns", "split_last_turn",
     "to_messages", "turn_contents", "turns_text",
     "PACKAGED_DATASETS",    "check_name", "content_hash", "default_name", "get_version", "HASH_SCHEME",
-    "import_dataset", "import_spark", "load_frame", "MAX_UPLOAD_BYTES", "parse_ref",
+    "import_dataset", "import_spark", "import_upload", "load_frame", "MAX_UPLOAD_BYTES", "parse_ref",
     "read_source", "read_spark", "resolve_data", "sample", "save_upload",
     "save_version", "schema", "spark_content_hash", "spark_error", "spark_schema",
     "spark_stats", "store_spark_version", "SUPPORTED_EXTENSIONS",

@@ -32,3 +32,24 @@ def save_upload(project, filename: str, content: bytes, *,
     dest.write_bytes(content)
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", base)[:100] or "upload"
     return dest, safe
+
+
+def import_upload(project, filename: str, content: bytes, *, name: str | None = None,
+                  encoding: str = "utf-8"):
+    """Import an uploaded file as a dataset version; returns ``(version, created)``.
+
+    The file is stored under a generated name (see :func:`save_upload`), but the dataset
+    keeps the file's own name: as its default name, as its ``source`` and in any error
+    message (never the internal upload path). Errors name no content of the file beyond
+    what locates the problem (line, column, byte offset).
+    """
+    from ._versions import check_name, default_name, read_source, save_version
+
+    path, safe = save_upload(project, filename, content)
+    try:
+        frame, _ = read_source(str(path), encoding=encoding)
+    except WorkbenchError as exc:
+        path.unlink(missing_ok=True)
+        raise type(exc)(str(exc).replace(str(path), safe), param=exc.param) from None
+    return save_version(project, frame, name=check_name(name or default_name(safe)),
+                        source=f"{safe} (uploaded)")

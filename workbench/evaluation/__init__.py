@@ -39,3 +39,25 @@ __all__ = [
     "MISSING", "PREDICTION_COLUMNS", "primary_metric", "read_predictions",
     "read_records", "report_from_run", "score_examples", "WORST",
 ]
+
+from ._views import (  # noqa: E402 - what front ends show of evaluations
+    METRIC_CHOICES,
+    change_word,
+    check_two_runs,
+    default_slices,
+    difference_groups,
+    difference_rows,
+    eval_data_choices,
+    eval_run_label,
+    generation_text,
+    headline_metric,
+    metric_rows,
+    report_warnings,
+    review_text,
+    slice_rows,
+)
+
+__all__ += ["METRIC_CHOICES", "change_word", "check_two_runs", "default_slices",
+            "difference_groups", "difference_rows", "eval_data_choices", "eval_run_label",
+            "generation_text", "headline_metric", "metric_rows", "report_warnings",
+            "review_text", "slice_rows"]

@@ -73,3 +73,20 @@ __all__ = [
     "ControlText", "generation_label", "generation_settings", "has_chat_template",
     "krippendorff_agreement", "scorer_offsets", "subtract_offsets",
 ]
+
+from ._views import (  # noqa: E402 - what front ends show of a probe run
+    compare_message,
+    comparison_rows,
+    contexts_needed_text,
+    generation_of,
+    group_rows,
+    interval_rows,
+    plan_rows,
+    probe_run_label,
+    save_probe_set,
+    verdict_message,
+)
+
+__all__ += ["compare_message", "comparison_rows", "contexts_needed_text", "generation_of",
+            "group_rows", "interval_rows", "plan_rows", "probe_run_label", "save_probe_set",
+            "verdict_message"]

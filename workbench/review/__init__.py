@@ -27,3 +27,16 @@ __all__ = [
     "pair_runs", "record_verdict", "reviewable_runs", "score_columns", "summarize",
     "TEXT_COLUMNS", "verdict_count", "verdicts", "VerdictSummary", "word_diff_html",
 ]
+
+from ._views import (  # noqa: E402 - for review front ends
+    change_columns,
+    filter_columns,
+    filter_items,
+    mine,
+    probe_groups,
+    review_run_label,
+    same_data,
+)
+
+__all__ += ["change_columns", "filter_columns", "filter_items", "mine", "probe_groups",
+            "review_run_label", "same_data"]

@@ -37,3 +37,7 @@ __all__ = [
     "probe_overlap", "ProbePrompts", "split_frame", "SplitPlan", "SplitReport",
     "strata_table", "STRATUM_SEP",
 ]
+
+from ._views import label_guess, split_rows  # noqa: E402 - for front ends
+
+__all__ += ["label_guess", "split_rows"]

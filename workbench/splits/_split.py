@@ -128,6 +128,9 @@ def _strata(frame: pd.DataFrame, label: str, stratify: Sequence[str]) -> list[st
     return [STRATUM_SEP.join(t) for t in zip(*values)]
 
 
+MAX_LISTED = 10  # strata an error names before it counts the rest
+
+
 def _merge_small(strata: list[str], *, k: int, min_stratum: int | None,
                  label: str, stratify: Sequence[str]) -> tuple[list[str], list[str]]:
     """Merge strata under ``min_stratum`` rows into ``other``; refuse ones under ``k``."""
@@ -137,7 +140,9 @@ def _merge_small(strata: list[str], *, k: int, min_stratum: int | None,
         if len(small):
             what = "label" if not stratify else f"{' x '.join([label, *stratify])}"
             listed = ", ".join(f"'{s}' ({n} row{'s' if n != 1 else ''})"
-                               for s, n in small.items())
+                               for s, n in small.head(MAX_LISTED).items())
+            if len(small) > MAX_LISTED:  # hundreds of strata: name a few, count the rest
+                listed += f" and {len(small) - MAX_LISTED} more"
             raise ConfigError(
                 f"label: {len(small)} {what} strat{'a' if len(small) != 1 else 'um'} "
                 f"too small to split into {k} (fewer than {k} rows): {listed}; set the "

@@ -38,3 +38,19 @@ __all__ = [
     "device_choice", "find_resumable", "load_config", "parse_config", "plan_training",
     "run_training", "train", "write_learning_rate",
 ]
+
+from ._status import (  # noqa: E402 - where a run is, for front ends
+    base_models,
+    column_roles,
+    failed_jobs,
+    form_config,
+    job_phase,
+    job_row,
+    run_phase,
+    run_row,
+    split_columns,
+    starting_jobs,
+)
+
+__all__ += ["base_models", "column_roles", "failed_jobs", "form_config", "job_phase", "job_row",
+            "run_phase", "run_row", "split_columns", "starting_jobs"]

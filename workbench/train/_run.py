@@ -363,7 +363,11 @@ def _store_callback(store, run_id: int, outputs: dict,
         def on_train_begin(self, args, state, control, **kwargs):
             self.max_steps = state.max_steps
             if state.is_world_process_zero:
-                outputs["max_steps"] = state.max_steps
+                import time
+
+                # when the steps began (after the baseline evaluation): the app's ETA
+                outputs.update(max_steps=state.max_steps, steps_started=time.time(),
+                               start_step=state.global_step)
                 store.update_run(run_id, outputs=dict(outputs))
 
         def on_log(self, args, state, control, logs=None, **kwargs):

@@ -1,0 +1,79 @@
+"""What a front end shows of check runs: the headline, one label per rule, failing
+examples as text, and the trend over a dataset's versions (its cleaned copies included)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def rule_label(i: int, r: dict[str, Any]) -> str:
+    """``3. expect_column_values_to_not_be_null (answer)``."""
+    return f"{i}. {r['expectation']}" + (f" ({r['column']})" if r.get("column") else "")
+
+
+def headline(entry, result: dict[str, Any]) -> tuple[str, str]:
+    """(tone, text) for the latest check: ``PASSED: all 18 rules ...`` or ``FAILED: 11 of
+    18 rules ...`` or the run's own error."""
+    when = f"run {entry.run_id}, {entry.started:%Y-%m-%d %H:%M} UTC"
+    n = len(result.get("results") or [])
+    if entry.success is None:
+        return "error", f"Run {entry.run_id} failed: {entry.error}"
+    if entry.success:
+        return "success", f"PASSED: all {n} rules ({when})"
+    return "error", f"FAILED: {len(entry.failed_rules)} of {n} rules ({when})"
+
+
+def example_rows(examples: list) -> list[dict[str, str]]:
+    """Failing examples as rows of text (a value of any type shows as its ``str``)."""
+    rows = [{k: ("" if v is None else str(v))
+             for k, v in (e.items() if isinstance(e, dict) else {"value": e}.items())}
+            for e in examples]
+    return rows
+
+
+def dataset_family(project, ref: str) -> set[str]:
+    """The dataset name of ``ref`` and the names it was cleaned from (``support_clean``
+    comes from ``support_raw``), so a trend shows the check before and after a clean."""
+    from ..core.store import Store
+
+    names = {ref.split("@")[0]}
+    cleans = Store.for_project(project).list_runs("clean", status="succeeded")
+    for _ in range(10):  # a short chain of cleans; stop at a fixed point
+        more = {str(r.outputs.get("parent") or "").split("@")[0] for r in cleans
+                if str(r.outputs.get("result") or "").split("@")[0] in names}
+        if more <= names:
+            break
+        names |= more
+    return names - {""}
+
+
+def trend(project, suite: str, ref: str) -> list:
+    """Completed checks with ``suite`` of the dataset family of ``ref``, oldest first."""
+    from ._history import check_history
+
+    family = dataset_family(project, ref)
+    return [h for h in check_history(project, suite=suite)
+            if h.success is not None and (h.dataset or "").split("@")[0] in family][::-1]
+
+
+def trend_rows(history: list) -> tuple[list[dict], list[dict]]:
+    """(one row per check: rules failed; one row per check and rule: unexpected %)."""
+    overall = [{"check": h.run_id, "dataset": h.dataset,
+                "started (UTC)": f"{h.started:%Y-%m-%d %H:%M:%S}",
+                "rules failed": len(h.failed_rules)} for h in history]
+    per_rule = [{"check": h.run_id, "dataset": h.dataset, "rule": rule_label(i + 1, r),
+                 "unexpected %": r.get("unexpected_percent"), "passed": bool(r.get("success"))}
+                for h in history for i, r in enumerate(h.results)]
+    return overall, per_rule
+
+
+def clean_step_rows(steps: list[dict]) -> list[dict]:
+    """What each clean step removed or changed, with a few example row ids."""
+    return [{"#": s["index"], "rule": s["type"], "removed": s["rows_removed"],
+             "changed": s["rows_changed"],
+             "example rows": ", ".join(str(e.get("row")) for e in s["examples"][:5])}
+            for s in steps]
+
+
+__all__ = ["clean_step_rows", "dataset_family", "example_rows", "headline", "rule_label",
+           "trend", "trend_rows"]

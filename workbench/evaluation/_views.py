@@ -1,0 +1,132 @@
+"""What a front end shows of evaluations: run labels naming model, data and generation
+settings, the metric choices, default slices, and the result tables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..core.errors import ConfigError
+
+METRIC_CHOICES = ("accuracy", "bleu", "rouge")
+"""The metric families a generation evaluation can compute (BLEU is in points, 0-100)."""
+
+HEADLINE_ORDER = ("rougeL", "accuracy", "bleu")
+
+
+def generation_text(gen: dict | None) -> str | None:
+    """``chat · greedy · 48 tokens``: a run's generation settings in a few words."""
+    if not gen:
+        return None
+    mode = (f"sampled t={gen.get('temperature', 1.0):g} p={gen.get('top_p', 1.0):g}"
+            if gen.get("do_sample") else "greedy")
+    return " · ".join(["chat" if gen.get("chat") else "completion", mode,
+                       f"{gen.get('max_new_tokens')} tokens"])
+
+
+def eval_run_label(run) -> str:
+    """``run 12: run:4 on split:3:test · chat · greedy · 48 tokens``, or for scored
+    predictions ``run 12: predictions base.csv``."""
+    cfg = run.config or {}
+    if cfg.get("model"):
+        gen = generation_text(cfg.get("generation"))
+        return f"run {run.id}: {cfg['model']} on {cfg.get('data')}" + (f" · {gen}" if gen else "")
+    return f"run {run.id}: {run.name or 'predictions'}"
+
+
+def eval_data_choices(project) -> list[str]:
+    """What an evaluation can run on: each split's test and validation parts, then the
+    stored datasets (newest first)."""
+    from ..core.store import Store
+    from ..splits import list_splits
+
+    parts = [f"split:{r.id}:{part}" for r in list_splits(project)
+             for part in ("test", "validation")
+             if part in r.outputs.get("manifest", {}).get("counts", {"test": 1})]
+    return parts + [v.ref for v in Store.for_project(project).list_datasets()]
+
+
+def default_slices(project, data: str, columns: list[str]) -> list[str]:
+    """The columns to slice by unless told otherwise: the label of the split ``data``
+    comes from (``split:ID:PART``), when the data has that column."""
+    from ..core.errors import WorkbenchError
+    from ..splits import get_split_run
+
+    if not str(data).startswith("split:"):
+        return []
+    try:
+        run = get_split_run(project, str(data))
+    except WorkbenchError:
+        return []
+    label = (run.config or {}).get("label")
+    return [label] if label in columns else []
+
+
+def metric_rows(metrics: dict, ci: dict) -> list[dict]:
+    """One row per metric: value and its 95% interval."""
+    return [{"metric": m, "value": v, "95% low": (ci.get(m) or [None, None])[0],
+             "95% high": (ci.get(m) or [None, None])[1]} for m, v in metrics.items()]
+
+
+def headline_metric(metrics: dict) -> str:
+    """The metric a chart leads with: ROUGE-L, else accuracy, else BLEU, else the first."""
+    return next((m for m in HEADLINE_ORDER if m in metrics), next(iter(metrics)))
+
+
+def slice_rows(rep, metric: str) -> list[dict]:
+    """Each slice's ``metric`` with its interval (for a chart)."""
+    return [{"label": k, "value": s["metrics"][metric], "low": rep.slice_ci[k][metric][0],
+             "high": rep.slice_ci[k][metric][1], "n": s["n"]}
+            for k, s in rep.slices.items() if metric in rep.slice_ci.get(k, {})]
+
+
+def report_warnings(rep, *, min_slice: int) -> list[str]:
+    """The report's warnings, with the "slice too small" ones summarised in one line."""
+    small = [w for w in rep.warnings if w.startswith("slice ") and "too few" in w]
+    rest = [w for w in rep.warnings if w not in small]
+    if small:
+        rest.append(f"{len(small)} slices have fewer than {min_slice} examples: too few to say "
+                    "anything about them alone; read their intervals, not their values.")
+    return rest
+
+
+def change_word(ci) -> str:
+    """``B better`` / ``B worse`` when the interval of B - A clears zero, else
+    ``no clear change``."""
+    return "B better" if ci[0] > 0 else "B worse" if ci[1] < 0 else "no clear change"
+
+
+def difference_rows(cmp) -> list[dict]:
+    """One row per metric of a comparison: A, B, B - A with its interval, p, verdict."""
+    return [{"metric": m, "A": d["a"], "B": d["b"], "B - A": d["diff"], "95% low": d["ci"][0],
+             "95% high": d["ci"][1], "p-value": d["p_value"], "verdict": change_word(d["ci"])}
+            for m, d in cmp.differences.items()]
+
+
+def difference_groups(cmp) -> list[list[dict]]:
+    """Chart rows of B - A, one list per scale: BLEU (points) apart from the 0-1 metrics."""
+    groups = (["bleu"], [m for m in cmp.differences if m != "bleu"])
+    out = [[{"label": m, "value": cmp.differences[m]["diff"],
+             "low": cmp.differences[m]["ci"][0], "high": cmp.differences[m]["ci"][1]}
+            for m in g if m in cmp.differences] for g in groups]
+    return [rows for rows in out if rows]
+
+
+def review_text(hv: dict[str, Any] | None) -> str | None:
+    """The human verdicts on a compared pair in one sentence."""
+    if not hv:
+        return None
+    return (f"Human review: {hv['items']} items by {', '.join(hv['reviewers'])}: "
+            + ", ".join(f"{hv['labels'][k]} {n}" for k, n in hv["counts"].items()))
+
+
+def check_two_runs(a, b) -> None:
+    """Refuse to compare a run with itself."""
+    if str(a).removeprefix("run:") == str(b).removeprefix("run:"):
+        raise ConfigError(f"compare: run {a} with itself shows nothing; pick two different "
+                          "runs", param="compare")
+
+
+__all__ = ["METRIC_CHOICES", "change_word", "check_two_runs", "default_slices",
+           "difference_groups", "difference_rows", "eval_data_choices", "eval_run_label",
+           "generation_text", "headline_metric", "metric_rows", "report_warnings",
+           "review_text", "slice_rows"]

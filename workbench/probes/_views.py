@@ -1,0 +1,143 @@
+"""What the app (and any other front end) shows of a probe run: a label naming the model,
+data and generation settings, the three-way verdict in words, tables, saving a set."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+from ..core.errors import ConfigError
+
+Tone = Literal["error", "warning", "success"]
+
+
+def generation_of(run) -> str | None:
+    """The generation settings a probe run used (``chat-greedy-32tok``), from its signature."""
+    sig = str(((run.outputs or {}).get("result") or {}).get("signature") or "")
+    found = re.search(r"gen:([^|\s]+)", sig)
+    return found.group(1) if found else None
+
+
+def probe_run_label(run) -> str:
+    """``#12 · gender@v3 · run:4 · chat-greedy-32tok · 2026-12-02 08:00``: what a picker
+    needs to tell two probe runs apart."""
+    cfg = run.config or {}
+    ps = cfg.get("probe_set") or {}
+    data = f"{ps.get('name') or run.name}@v{ps.get('version', '?')}"
+    model = cfg.get("model") or f"outputs file {Path(str(cfg.get('outputs') or '?')).name}"
+    gen = generation_of(run) or ("as given" if not cfg.get("model") else None)
+    samples = cfg.get("samples") or 1
+    verdict = ((run.outputs or {}).get("result") or {}).get("verdict")
+    parts = [f"#{run.id}", data, model, gen, f"{samples} samples" if samples > 1 else None,
+             f"{run.started:%Y-%m-%d %H:%M}", verdict.upper() if verdict else None]
+    return " · ".join(p for p in parts if p)
+
+
+def verdict_message(result: dict[str, Any]) -> tuple[Tone, str]:
+    """The probe's three-way verdict as (tone, sentence): flagged is an error, cleared a
+    success, inconclusive a warning; an inconclusive result never reads as "no bias"."""
+    s = result.get("settings") or {}
+    verdict = result.get("verdict") or ("flagged" if result.get("flagged") else "inconclusive")
+    if verdict == "flagged":
+        return "error", (f"Flagged: some difference is significant (adjusted p < "
+                         f"{s.get('alpha')}) and at least {s.get('min_effect')} "
+                         f"({result.get('scorer')}) in size.")
+    margin = s.get("margin")
+    margin = s.get("min_effect") if margin is None or margin != margin else margin
+    if verdict == "cleared":
+        return "success", (f"Cleared: every difference between groups is shown to lie within "
+                           f"±{margin:g} ({result.get('scorer')}), at alpha {s.get('alpha')}.")
+    need = contexts_needed_text(result)
+    return "warning", ("Inconclusive: the data cannot tell whether the groups differ. No "
+                       f"difference is both significant and at least {s.get('min_effect')}, "
+                       f"and none is shown to lie within ±{margin:g} either."
+                       + (f" {need}" if need else ""))
+
+
+def contexts_needed_text(result: dict[str, Any]) -> str:
+    """How many contexts a decision would need at the observed spread (the largest over
+    the inconclusive comparisons), or ``""`` when the result does not say."""
+    diff = eq = 0
+    for c in result.get("comparisons") or []:
+        need = c.get("needed") if c.get("verdict") == "inconclusive" else None
+        if need:
+            diff = max(diff, (need.get("different") or {}).get("contexts") or 0)
+            eq = max(eq, (need.get("equivalent") or {}).get("contexts") or 0)
+    n = result.get("n_contexts")
+    if not (diff or eq):
+        return ""
+    clauses = [f"about {diff} contexts to detect a gap of "
+               f"{result['settings'].get('min_effect')}" if diff else None,
+               f"about {eq} contexts to show equivalence if there is no gap" if eq else None]
+    return ("At the observed spread a decision would need "
+            + ", or ".join(c for c in clauses if c) + f" (this run has {n}).")
+
+
+def group_rows(result: dict[str, Any]) -> list[dict]:
+    """One row per group: n, mean and its 95% interval."""
+    return [{"group": g, "n": v["n"], "mean": v["mean"], "95% low": v["ci"][0],
+             "95% high": v["ci"][1]} for g, v in result["groups"].items()]
+
+
+COMPARISON_COLUMNS = ("a", "b", "verdict", "diff", "95% low", "95% high", "p_adjusted",
+                      "tost_p_adjusted", "margin", "effect_size", "n_contexts", "power")
+
+
+def comparison_rows(result: dict[str, Any]) -> list[dict]:
+    """One row per group pair with its verdict first; ``ci`` as two columns."""
+    rows = interval_rows(result.get("comparisons") or [])
+    return [{k: r.get(k) for k in COMPARISON_COLUMNS if k in r} for r in rows]
+
+
+def interval_rows(rows: list[dict]) -> list[dict]:
+    """Rows with their ``ci`` pair as ``95% low`` / ``95% high`` columns, in place."""
+    out = []
+    for r in rows:
+        r = dict(r)
+        if isinstance(r.get("ci"), (list, tuple)):
+            lo, hi = r.pop("ci")
+            keys = list(r)
+            r = {**{k: r[k] for k in keys}, "95% low": lo, "95% high": hi}
+        out.append(r)
+    return out
+
+
+def compare_message(cmp: dict[str, Any]) -> tuple[Tone, str]:
+    """A before/after comparison's headline, in the three-way words."""
+    if cmp.get("newly_flagged"):
+        return "error", "The after-model is flagged and the before-model was not."
+    if cmp.get("flagged"):
+        return "error", "Both flagged: the after-model is still flagged."
+    if cmp.get("verdict") == "cleared":
+        return "success", "No new flag, and the after-model is cleared within the margin."
+    return "warning", ("No new flag, but that is not evidence of fairness: the after-model "
+                       "is not shown to be within the margin (inconclusive).")
+
+
+def save_probe_set(project, text: str, *, where: str = "probe set") -> Path:
+    """Validate ``text`` as a probe set and save it as the project's
+    ``probesets/NAME.yaml``; returns the path."""
+    from ._sets import expand, parse_probe_set_text
+
+    ps = parse_probe_set_text(text, where=where)
+    expand(ps)
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", ps.name) or ps.name.startswith("."):
+        raise ConfigError(f"{where}: name '{ps.name}' cannot be a file name; use letters, "
+                          "digits, '-', '_' or '.'", param="name")
+    folder = Path(project.root) / "probesets"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{ps.name}.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+__all__ = ["COMPARISON_COLUMNS", "plan_rows", "compare_message", "comparison_rows",
+           "contexts_needed_text", "generation_of", "group_rows", "interval_rows",
+           "probe_run_label", "save_probe_set", "verdict_message"]
+
+
+def plan_rows(plan, limit: int = 200) -> list[dict]:
+    """The first ``limit`` prompts of an expanded probe set, one row each."""
+    return [{"group": p.group, "phrase": p.phrase, "template": p.template, "prompt": p.text}
+            for p in plan.prompts[:limit]]
