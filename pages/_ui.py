@@ -11,7 +11,6 @@ import streamlit as st
 from workbench.core.errors import WorkbenchError
 from workbench.core.project import find_project
 from workbench.core.store import Store
-from workbench.models import trained_run_id
 
 
 def _ensure_app_navigation() -> None:
@@ -100,11 +99,11 @@ def base_and_tuned(runs, same=lambda r: r.config.get("data")) -> tuple[int, int]
     (else of any other model) with the same ``same(run)``; otherwise the two newest."""
     for r in runs:
         model = str(r.config.get("model") or "")
-        if trained_run_id(model) is None:
+        if not model.startswith("run:"):
             continue
         try:
-            base = store().get_run(trained_run_id(model)).config.get("model")
-        except WorkbenchError:
+            base = store().get_run(int(model.split(":", 1)[1])).config.get("model")
+        except (ValueError, WorkbenchError):
             base = None
         peers = [o for o in runs if o.id != r.id and o.kind == r.kind and same(o) == same(r)
                  and o.config.get("model") != model]
@@ -430,13 +429,8 @@ def probe_set_editor(sets: dict, benchmarks: list[str]) -> None:
 def show_eval_report(rep) -> None:
     """One evaluation: metrics with intervals, signature, warnings, slices, worst examples,
     and its HTML report to download."""
-    from workbench.evaluation import (
-        MIN_SLICE,
-        headline_metric,
-        metric_rows,
-        report_warnings,
-        slice_rows,
-    )
+    from workbench.evaluation import (MIN_SLICE, headline_metric, metric_rows,
+                                      report_warnings, slice_rows)
     from workbench.reports import render_html
 
     st.dataframe(pd.DataFrame(metric_rows(rep.metrics, rep.ci)), hide_index=True)

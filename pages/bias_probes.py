@@ -1,33 +1,10 @@
 import streamlit as st
 
-from pages._ui import (
-    file_or_path,
-    finish_job,
-    generation_inputs,
-    header,
-    model_picker,
-    note,
-    pick_two,
-    probe_set_editor,
-    project,
-    run_errors,
-    show_pending,
-    show_probe_compare,
-    show_probe_result,
-    start_model_job,
-    store,
-)
-from workbench.probes import (
-    BENCHMARKS,
-    SCORERS,
-    StatsConfig,
-    compare_results,
-    list_probe_sets,
-    load_result,
-    probe_run_label,
-    resolve_probes,
-    run_probe,
-)
+from pages._ui import (file_or_path, finish_job, generation_inputs, header,
+                       model_picker, note, pick_two, probe_set_editor, project, run_errors,
+                       show_pending, show_probe_compare, show_probe_result, start_model_job, store)
+from workbench.probes import (BENCHMARKS, SCORERS, StatsConfig, compare_results, list_probe_sets,
+                              load_result, probe_run_label, resolve_probes, run_probe)
 from workbench.reports import write_compare_report, write_probe_report
 
 header("Bias probes", "Compare a model's outputs across demographic prompt sets, with statistics "

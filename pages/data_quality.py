@@ -1,25 +1,10 @@
 import pandas as pd
 import streamlit as st
 
-from pages._ui import (
-    check_trend_charts,
-    esc,
-    header,
-    note,
-    pick_dataset,
-    project,
-    run_errors,
-    show_check_result,
-    store,
-)
-from workbench.checks import (
-    check_dataset,
-    check_history,
-    clean_step_rows,
-    list_suites,
-    load_suite,
-    trend,
-)
+from pages._ui import (check_trend_charts, esc, header, note, pick_dataset, project, run_errors,
+                       show_check_result, store)
+from workbench.checks import (check_dataset, check_history, clean_step_rows, list_suites,
+                              load_suite, trend)
 from workbench.clean import clean_dataset, clean_name
 from workbench.reports import write_check_html
 

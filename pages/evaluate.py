@@ -3,32 +3,12 @@ slices, worst examples; compare two evaluations (base vs fine-tuned) side by sid
 
 import streamlit as st
 
-from pages._ui import (
-    finish_job,
-    generation_inputs,
-    header,
-    model_picker,
-    note,
-    pick_two,
-    project,
-    run_errors,
-    show_eval_compare,
-    show_eval_report,
-    show_pending,
-    start_model_job,
-    store,
-)
-from workbench.evaluation import (
-    METRIC_CHOICES,
-    check_two_runs,
-    compare,
-    default_slices,
-    eval_data_choices,
-    eval_run_label,
-    evaluate_model,
-    load_eval_data,
-    report_from_run,
-)
+from pages._ui import (finish_job, generation_inputs, header, model_picker, note, pick_two,
+                       project, run_errors, show_eval_compare, show_eval_report, show_pending,
+                       start_model_job, store)
+from workbench.evaluation import (METRIC_CHOICES, check_two_runs, compare, default_slices,
+                                  eval_data_choices, eval_run_label, evaluate_model,
+                                  load_eval_data, report_from_run)
 from workbench.generation import GenerationSettings
 from workbench.reports import write_compare_html, write_html
 

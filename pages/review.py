@@ -1,17 +1,7 @@
 import streamlit as st
 
-from pages._ui import (
-    esc,
-    header,
-    item_picker,
-    note,
-    pick_two,
-    project,
-    run_errors,
-    show_review_item,
-    store,
-    verdict_summary,
-)
+from pages._ui import (esc, header, item_picker, note, pick_two, project, run_errors,
+                       show_review_item, store, verdict_summary)
 from workbench import review
 
 header("Review", "Compare two models' outputs side by side, record verdicts, and count them.")

@@ -1,30 +1,12 @@
 import pandas as pd
 import streamlit as st
 
-from pages._ui import (
-    esc,
-    header,
-    job_started,
-    number_inputs,
-    project,
-    run_errors,
-    show_train_run,
-    store,
-    training_now,
-)
+from pages._ui import (esc, header, job_started, number_inputs, project, run_errors,
+                       show_train_run, store, training_now)
 from workbench.core.access import app_path
 from workbench.splits import list_splits
-from workbench.train import (
-    base_models,
-    column_roles,
-    failed_jobs,
-    form_config,
-    job_row,
-    jobs,
-    run_row,
-    split_columns,
-    starting_jobs,
-)
+from workbench.train import (base_models, column_roles, failed_jobs, form_config, job_row, jobs,
+                             run_row, split_columns, starting_jobs)
 
 header("Train", "Fine-tune a model with Hugging Face Trainer and follow its loss live.")
 proj = project()
