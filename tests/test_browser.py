@@ -170,7 +170,8 @@ class _Walker:
 
         found = self.page.get_by_test_id("stSelectbox").filter(
             has=self.page.locator("label", has_text=label))
-        expect(found.first).to_be_visible(timeout=60_000)  # the page may still be drawing
+        # the page may still be drawing; a box of the same label may sit on a hidden tab
+        expect(found.filter(visible=True).first).to_be_visible(timeout=60_000)
         from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
         for attempt in range(3):  # a rerun that ends while the list is open closes it
