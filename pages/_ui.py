@@ -197,8 +197,9 @@ def app_message(exc: Exception, labels: dict[str, str] | None = None) -> str:
     for path, name in st.session_state.get("upload_names", {}).items():
         text = text.replace(path, name)  # an uploaded file by its own name, not our path
     param = getattr(exc, "param", None)
-    if param and not text.startswith("--"):
-        text = f"{labels.get(param, param.replace('_', ' '))}: {text}"
+    if param and not text.startswith("--"):  # "ratios: must ..." -> "Ratios: must ..."
+        words = param.replace("_", " ") + ": "
+        text = f"{labels.get(param, words[:-2])}: {text.removeprefix(words)}"
     name = lambda flag: labels.get(flag, flag.replace("-", " "))  # noqa: E731
     text = re.sub(r"^--([a-z][a-z0-9-]*): ", lambda m: f"{name(m.group(1))}: ", text)
     text = re.sub(r"\bpass --([a-z][a-z0-9-]*) \(for example --\1 ([^)]+)\)",
