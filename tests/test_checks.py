@@ -28,6 +28,7 @@ SUITE = ROOT / "checks" / "support_qa.yaml"
 
 def _defects() -> dict[str, set[str]]:
     text = (DEMO / "DEFECTS.md").read_text()
+    text = text.split("\n# Planted defects in `support_chat.jsonl`")[0]  # the CSV's section
     return {m.group(1): set(m.group(2).split(", "))
             for m in re.finditer(r"^`(\w+)`: (.+)$", text, re.M)}
 

@@ -203,5 +203,5 @@ def test_cli_bad_training_conversation_exit_2(cproj, tmp_path):
     proc = run_cli("--project", str(project.root), "train", str(path), timeout=120)
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.strip().splitlines() == [
-        f"error: {path}: data.prompt: give either data.messages (a column of conversations) "
+        f"error: {path}: data.prompt (line 3): give either data.messages (a column of conversations) "
         "or data.prompt, not both"]
