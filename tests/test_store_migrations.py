@@ -44,8 +44,8 @@ REV_0002 = '''
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_test"
-down_revision = "0002_schedule_job_ref"
+revision = "0004_test"
+down_revision = "0003_signoffs"
 branch_labels = None
 depends_on = None
 
@@ -195,9 +195,9 @@ def with_0002(tmp_path, monkeypatch, fresh_engines):
     scripts = tmp_path / "migrations"
     shutil.copytree(store_mod.MIGRATIONS_DIR, scripts,
                     ignore=shutil.ignore_patterns("__pycache__"))
-    (scripts / "versions" / "0003_test.py").write_text(REV_0002, encoding="utf-8")
+    (scripts / "versions" / "0004_test.py").write_text(REV_0002, encoding="utf-8")
     monkeypatch.setattr(store_mod, "MIGRATIONS_DIR", scripts)
-    monkeypatch.setattr(store_mod, "SCHEMA_HEAD", "0003_test")
+    monkeypatch.setattr(store_mod, "SCHEMA_HEAD", "0004_test")
     return scripts
 
 
@@ -349,7 +349,7 @@ def test_store_at_an_older_revision_is_upgraded(backend, tmp_path, make_pg, with
     _alembic_upgrade(at_baseline, BASELINE)
     for url, n_runs in ((old, 8), (at_baseline, 0)):
         store = Store(url)
-        assert _versions(url) == ["0003_test"]
+        assert _versions(url) == ["0004_test"]
         runs = store.list_runs()
         assert len(runs) == n_runs
         rid = store.start_run("schedule")
@@ -370,12 +370,12 @@ def test_store_from_a_newer_release_is_refused_and_left_unchanged(
         shown = url.replace("s3cret", "***")
     Store(url).start_run("check", name="made by the newer release")
     before = (_schema(url), _versions(url), _run_names(url))
-    assert before[1] == ["0003_test"] and len(before[2]) == 9
+    assert before[1] == ["0004_test"] and len(before[2]) == 9
     monkeypatch.undo()  # back to this release's migrations, and a fresh engine cache
-    assert store_mod.SCHEMA_HEAD == SCHEMA_HEAD != "0003_test"
+    assert store_mod.SCHEMA_HEAD == SCHEMA_HEAD != "0004_test"
     monkeypatch.setattr(store_mod, "_ENGINES", {})
     with pytest.raises(StoreSchemaError, match=(
-            rf"^the store at {re.escape(shown)} has schema revision '0003_test', "
+            rf"^the store at {re.escape(shown)} has schema revision '0004_test', "
             rf"which this workbench does not know \(its newest is '{SCHEMA_HEAD}'\): a newer "
             r"release made it; open it with that release or upgrade workbench \(the store "
             r"was not changed\)$")):
@@ -392,8 +392,8 @@ def test_newer_store_is_one_line_exit_2_on_the_command_line(project, with_0002):
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1
-    assert "has schema revision '0003_test', which this workbench does not know" in lines[0]
-    assert _versions(project.db_url) == ["0003_test"]
+    assert "has schema revision '0004_test', which this workbench does not know" in lines[0]
+    assert _versions(project.db_url) == ["0004_test"]
 
 
 @backends
@@ -420,7 +420,7 @@ def test_other_tables_in_the_database_are_left_alone(backend, tmp_path, make_pg)
         conn.exec_driver_sql("INSERT INTO workbench_schedule VALUES ('job-1')")
     engine.dispose()
     Store(url).start_run("x")
-    assert set(_schema(url)) == BASELINE_TABLES | {"workbench_schedule"}
+    assert set(_schema(url)) == BASELINE_TABLES | {"signoffs", "workbench_schedule"}
     engine = create_engine(url, poolclass=pool.NullPool)
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT id FROM workbench_schedule").scalar() == "job-1"

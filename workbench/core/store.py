@@ -50,7 +50,7 @@ BUSY_TIMEOUT_MS = 60_000
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 #: The newest revision in ``MIGRATIONS_DIR`` (a test keeps the two equal). Opening a store
 #: compares its ``alembic_version`` with this, so a store at head never imports Alembic.
-SCHEMA_HEAD = "0002_schedule_job_ref"
+SCHEMA_HEAD = "0003_signoffs"
 #: What releases before migrations created (no ``alembic_version`` table).
 BASELINE = "0001_baseline"
 BASELINE_TABLES = frozenset({"datasets", "runs", "lineage", "run_metrics", "verdicts",
@@ -136,6 +136,21 @@ class VerdictRow(Base):
     verdict: Mapped[str] = mapped_column(String(20))
     reviewer: Mapped[str] = mapped_column(String(100))
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+
+
+class SignoffRow(Base):
+    """A reviewer's decision on a report, with the signatures it covers."""
+
+    __tablename__ = "signoffs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(Integer, index=True)
+    reviewer: Mapped[str] = mapped_column(String(100))
+    decision: Mapped[str] = mapped_column(String(20))
+    comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    signatures: Mapped[dict] = mapped_column(JSON)
+    runs: Mapped[list] = mapped_column(JSON)
     created: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
 
 
@@ -490,6 +505,35 @@ class Store:
             return [{"id": r.id, "kind": r.kind, "title": r.title, "path": r.path,
                      "signature": r.signature, "run_id": r.run_id, "created": r.created}
                     for r in s.scalars(q.order_by(ReportRow.id.desc()))]
+
+    def get_report(self, report_id: int) -> dict:
+        with self.session() as s:
+            r = s.get(ReportRow, int(report_id))
+            if r is None:
+                raise NotFoundError(f"no report {report_id}")
+            return {"id": r.id, "kind": r.kind, "title": r.title, "path": r.path,
+                    "signature": r.signature, "run_id": r.run_id, "created": r.created}
+
+    # ----------------------------------------------------------------- sign-offs
+    def add_signoff(self, *, report_id: int, reviewer: str, decision: str,
+                    comment: str | None, signatures: dict, runs: list) -> int:
+        with self.session() as s:
+            row = SignoffRow(report_id=int(report_id), reviewer=reviewer, decision=decision,
+                             comment=comment, signatures=signatures, runs=runs)
+            s.add(row)
+            s.flush()
+            return row.id
+
+    def list_signoffs(self, report_id: int | None = None) -> list[dict]:
+        """Sign-offs, newest first (of one report, or all)."""
+        with self.session() as s:
+            q = select(SignoffRow)
+            if report_id is not None:
+                q = q.where(SignoffRow.report_id == int(report_id))
+            return [{"id": r.id, "report_id": r.report_id, "reviewer": r.reviewer,
+                     "decision": r.decision, "comment": r.comment,
+                     "signatures": r.signatures, "runs": r.runs, "created": r.created}
+                    for r in s.scalars(q.order_by(SignoffRow.id.desc()))]
 
     # ----------------------------------------------------------------- lineage
     def add_lineage(self, parent: tuple[str, str | int], child: tuple[str, str | int],
