@@ -24,7 +24,7 @@ except ImportError:  # pragma: no cover - an older typer uses click itself
     from click import exceptions as _click_exc
 
 from ..core.errors import WorkbenchError, did_you_mean
-from . import check, clean, data, evaluate, models, probes, runs, schedule, split, train
+from . import check, clean, data, evaluate, models, probes, review, runs, schedule, split, train
 from ._output import STATE, echo
 
 app = typer.Typer(
@@ -54,7 +54,8 @@ def init(directory: Annotated[Path, typer.Argument(help="Folder for the new proj
     echo(f"created project '{p.name}' at {p.root}")
 
 
-for _module in (data, check, clean, split, train, evaluate, probes, schedule, models, runs):
+for _module in (data, check, clean, split, train, evaluate, probes, review, schedule, models,
+                runs):
     _module.register(app)
 
 

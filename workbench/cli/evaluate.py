@@ -198,6 +198,9 @@ def register(app: typer.Typer) -> None:
         _print_report(rep)
         echo(f"run {rep.run_id}: per-example records in "
              f"{project.runs_dir / str(rep.run_id) / 'examples.jsonl'}")
+        from .probes import _refresh_cards
+
+        _refresh_cards(project, rep.run_id)
         write_json(json_out, {"run_id": rep.run_id, **rep.to_dict()})
         if html_out:
             echo(f"report: {write_html(project, rep, html_out)}")

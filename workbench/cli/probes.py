@@ -120,9 +120,19 @@ def probe(
     verdict = r.get("verdict") or ("flagged" if r["flagged"] else "inconclusive")
     echo(f"{verdict.upper()} · run {res.run_id} · report {res.report_path}")
     echo(f"signature: {r['signature']}")
+    _refresh_cards(project, res.run_id)
     write_json(json_out, r)
     if res.flagged or (require_clear and verdict != "cleared"):
         raise typer.Exit(1)
+
+
+def _refresh_cards(project, run_id) -> None:
+    """The fine-tuned model's card carries its latest results (a run of ``run:ID``)."""
+    from ..review import refresh_model_cards
+    from ._output import echo
+
+    for card in refresh_model_cards(project, [run_id] if run_id is not None else []):
+        echo(f"model card updated: {card}")
 
 
 def bias_report(

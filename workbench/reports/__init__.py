@@ -17,6 +17,7 @@ from ._probes import (
     compare_html,
     mitigation_html,
     probe_html,
+    sign_off_report,
     write_compare_report,
     write_mitigation_report,
     write_probe_report,
@@ -26,7 +27,7 @@ from ._train import lr_chart, write_lr_search_report
 
 __all__ = [
     "compare_html", "lr_chart", "mitigation_html", "probe_html", "render", "render_check_html",
-    "render_compare_html", "render_html", "report_path", "TEMPLATES", "write_check_html",
+    "render_compare_html", "render_html", "report_path", "sign_off_report", "TEMPLATES", "write_check_html",
     "write_compare_html", "write_compare_report", "write_html",
     "write_lr_search_report", "write_mitigation_report", "write_probe_report",
     "write_report",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +73,7 @@ def write_probe_report(project, res, out: str | Path | None = None) -> Path:
     return path
 
 
-def compare_html(cmp: dict[str, Any]) -> str:
+def compare_html(cmp: dict[str, Any], signoffs=()) -> str:
     """Render a before/after comparison as one HTML page."""
     groups = cmp["groups"]
     chart = svg_interval_chart([g["group"] for g in groups], [g["change"] for g in groups],
@@ -81,18 +83,51 @@ def compare_html(cmp: dict[str, Any]) -> str:
     ps = cmp["probe_set"]
     return render("bias_compare.html", title=f"Before/after: {ps['name']} v{ps['version']}",
                   subtitle=f"{cmp['before']['label']} → {cmp['after']['label']}", c=cmp,
-                  chart=chart, verdicts=cmp.get("human_review"))
+                  chart=chart, verdicts=cmp.get("human_review"), signoffs=list(signoffs))
 
 
 def write_compare_report(project, cmp: dict[str, Any], out: str | Path | None = None) -> Path:
-    from ..review import human_review
+    """Write a before/after report and, beside it, what a sign-off of it covers."""
+    from ..review import human_review, write_covers
 
     cmp.setdefault("human_review", human_review(project, cmp["before"].get("run_id"),
                                                 cmp["after"].get("run_id")))
     ps = cmp["probe_set"]
-    return write_report(project, compare_html(cmp), out, kind="bias-compare",
+    path = write_report(project, compare_html(cmp), out, kind="bias-compare",
                         title=f"Before/after: {ps['name']} v{ps['version']}",
                         signature_text=cmp["signature"])
+    write_covers(path, cmp)
+    return path
+
+
+_SIGNOFF_BLOCK = re.compile(r"<!--wb:signoff-->.*?<!--/wb:signoff-->", re.S)
+
+
+def sign_off_report(project, report, *, reviewer: str, decision: str,
+                    comment: str | None = None):
+    """Record a sign-off of a before/after report and show it in the report's file.
+
+    The file's sign-off section is rendered again from the store (every decision on it,
+    newest first); the model cards of the fine-tuned runs it covers are refreshed.
+    Returns ``(Signoff, report path, refreshed cards)``.
+    """
+    from ..core.store import Store
+    from ..review import refresh_model_cards, sign_off, signoffs
+
+    s = sign_off(project, report, reviewer=reviewer, decision=decision, comment=comment)
+    path = Path(Store.for_project(project).get_report(s.report_id)["path"])
+    if path.is_file():
+        block = render("_signoff.html", signoffs=signoffs(project, s.report_id)).strip()
+        text = path.read_text(encoding="utf-8")
+        if _SIGNOFF_BLOCK.search(text):
+            text = _SIGNOFF_BLOCK.sub(lambda _m: block, text, count=1)
+        else:  # a report written before sign-offs: add the section before the footer
+            head, sep, tail = text.rpartition("<hr>")
+            text = (head + block + "\n" + sep + tail) if sep else text + block
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    return s, path, refresh_model_cards(project, s.runs)
 
 
 def mitigation_html(report: dict[str, Any]) -> str:

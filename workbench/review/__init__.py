@@ -40,3 +40,17 @@ from ._views import (  # noqa: E402 - for review front ends
 
 __all__ += ["change_columns", "filter_columns", "filter_items", "mine", "probe_groups",
             "review_run_label", "same_data"]
+
+from ._card import refresh_model_card, refresh_model_cards  # noqa: E402
+from ._signoff import (  # noqa: E402 - sign-off of before/after reports
+    DECISIONS,
+    Signoff,
+    covers_path,
+    sign_off,
+    signable_reports,
+    signoffs,
+    write_covers,
+)
+
+__all__ += ["DECISIONS", "Signoff", "covers_path", "refresh_model_card", "refresh_model_cards",
+            "sign_off", "signable_reports", "signoffs", "write_covers"]

@@ -7,6 +7,7 @@ checkpoint folder with a model card and records the run (kind ``"train"``) in th
 
 from __future__ import annotations
 
+from ._card import md_text, update_model_card
 from ._config import (
     CardConfig,
     DataConfig,
@@ -36,7 +37,7 @@ __all__ = [
     "choose_rate", "lr_search",
     "TrainingSettings", "TrainPlan", "TrainProgress", "TrainResult", "check_checkpoint",
     "device_choice", "find_resumable", "load_config", "parse_config", "plan_training",
-    "run_training", "train", "write_learning_rate",
+    "run_training", "train", "write_learning_rate", "md_text", "update_model_card",
 ]
 
 from ._status import (  # noqa: E402 - where a run is, for front ends

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import re
 from pathlib import Path
 
 from .. import __version__
 
+RISKS_HEADING = "## Bias, Risks, and Limitations"
 _SVG_STYLE = ("<style>text{font:12px sans-serif;fill:#1b1f24}.ax{fill:#57606a;font-size:11px}"
               ".ct{font-weight:600}.frame{fill:none;stroke:#ddd}</style>")
 
@@ -128,6 +130,10 @@ def render_model_card(plan, res, metrics: list[dict]) -> tuple[str, str]:
         lines += ["## Example: before and after", "", "Prompt:", "", _code(ex["prompt"]), "",
                   "Base model:", "", _code(ex["before"]), "", "Fine-tuned:", "",
                   _code(ex["after"]), ""]
+    lines += [RISKS_HEADING, "", "No evaluation or bias probe of this model is recorded yet. "
+              f"After `workbench evaluate --model run:{res.run_id}` or `workbench probe "
+              f"--model run:{res.run_id}`, `workbench model-card run:{res.run_id}` writes their "
+              "results, the latest bias verdicts and the sign-off here.", ""]
     return "\n".join(lines), svg
 
 
@@ -139,3 +145,57 @@ def write_model_card(project, plan, res, metrics: list[dict], folders: list[Path
         if svg:
             (d / "loss_curve.svg").write_text(svg, encoding="utf-8")
     return folders[0] / "README.md"
+
+
+# ------------------------------------------------------------- evaluation results, risks
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&:@])")
+
+
+def md_text(text) -> str:
+    """``text`` as literal Markdown on one line (untrusted text: names, comments)."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def _split_card(text: str) -> tuple[dict, str]:
+    """``(front matter, body)`` of a card (``---`` YAML ``---`` then Markdown)."""
+    import yaml
+
+    if text.startswith("---\n"):
+        end = text.find("\n---\n", 4)
+        if end > 0:
+            meta = yaml.safe_load(text[4:end]) or {}
+            if isinstance(meta, dict):
+                return meta, text[end + 5:]
+    return {}, text
+
+
+def _drop_section(body: str, heading: str) -> str:
+    """``body`` without the section under ``heading`` (up to the next ``## `` heading)."""
+    start = body.find(heading + "\n")
+    if start < 0:
+        return body
+    nxt = body.find("\n## ", start + len(heading))
+    return body[:start].rstrip() + "\n" + (body[nxt:] if nxt >= 0 else "")
+
+
+def update_model_card(path: str | Path, *, model_index: list[dict], risks: list[str]) -> str:
+    """Rewrite a card's ``model-index`` metadata and its "Bias, Risks, and Limitations"
+    section (everything else is kept); return the new text.
+
+    ``model_index`` is Hugging Face's list of ``{"name", "results": [{"task", "dataset",
+    "metrics"}]}``; ``risks`` the section's Markdown lines (already escaped).
+    """
+    import yaml
+
+    path = Path(path)
+    meta, body = _split_card(path.read_text(encoding="utf-8"))
+    meta.pop("model-index", None)
+    if model_index:
+        meta["model-index"] = model_index
+    body = _drop_section(body, RISKS_HEADING).rstrip() + "\n\n" + RISKS_HEADING + "\n\n" \
+        + "\n".join(risks) + "\n"
+    text = "---\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True) + "---\n" + body
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return text
