@@ -4,7 +4,9 @@ import pandas as pd
 import streamlit as st
 import streamlit.components.v1 as components
 
-from pages._ui import esc, header, store
+from pages._ui import esc, header, project, run_errors, say, store
+from workbench.reports import sign_off_report
+from workbench.review import DECISIONS, SIGNABLE, signoffs
 
 header("Reports", "Every generated report, listed from the store: open one inline or download it.")
 reports = store().list_reports()
@@ -34,3 +36,25 @@ if rows:
         st.download_button("Download", data, file_name=path.name, mime="text/html")
         # A sandboxed iframe: the report's own CSP forbids scripts and external loads.
         components.html(data.decode("utf-8", errors="replace"), height=900, scrolling=True)
+    if rep["kind"] in SIGNABLE:
+        st.subheader("Sign-off")
+        with st.form("signoff_form"):
+            reviewer = st.text_input("Reviewer", key="signoff_reviewer")
+            decision = st.radio("Decision", DECISIONS, horizontal=True, key="signoff_decision")
+            comment = st.text_area("Comment", key="signoff_comment")
+            if st.form_submit_button("Record sign-off"):
+                done = run_errors(sign_off_report, project(), rep["id"], reviewer=reviewer,
+                                  decision=decision, comment=comment,
+                                  labels={"reviewer": "Reviewer", "decision": "Decision",
+                                          "comment": "Comment"})
+                if done:
+                    st.session_state["signoff_done"] = (done[0].id, len(done[2]))
+                    st.rerun()
+        if st.session_state.get("signoff_done"):
+            sid, cards = st.session_state.pop("signoff_done")
+            say("success", f"Sign-off {sid} recorded and shown in the report"
+                + (f"; {cards} model card(s) updated." if cards else "."))
+        for s in signoffs(project(), rep["id"]):
+            st.markdown(f"**{esc(s.decision)}** by {esc(s.reviewer)} · "
+                        f"{s.created:%Y-%m-%d %H:%M} UTC" + (f": {esc(s.comment)}"
+                                                            if s.comment else ""))

@@ -44,6 +44,7 @@ __all__ += ["change_columns", "filter_columns", "filter_items", "mine", "probe_g
 from ._card import refresh_model_card, refresh_model_cards  # noqa: E402
 from ._signoff import (  # noqa: E402 - sign-off of before/after reports
     DECISIONS,
+    SIGNABLE,
     Signoff,
     covers_path,
     sign_off,
@@ -52,5 +53,5 @@ from ._signoff import (  # noqa: E402 - sign-off of before/after reports
     write_covers,
 )
 
-__all__ += ["DECISIONS", "Signoff", "covers_path", "refresh_model_card", "refresh_model_cards",
+__all__ += ["DECISIONS", "SIGNABLE", "Signoff", "covers_path", "refresh_model_card", "refresh_model_cards",
             "sign_off", "signable_reports", "signoffs", "write_covers"]

@@ -149,7 +149,13 @@ def refresh_model_cards(project, runs) -> list[Path]:
             continue
         if tid is not None:
             trained.add(tid)
-    return [p for t in sorted(trained) for p in refresh_model_card(project, t)]
+    written = []
+    for t in sorted(trained):
+        try:
+            written += refresh_model_card(project, t)
+        except NotFoundError:
+            continue  # a run whose training wrote no card (failed, or from elsewhere)
+    return written
 
 
 __all__ = ["refresh_model_card", "refresh_model_cards"]
