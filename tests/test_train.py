@@ -228,6 +228,54 @@ def test_train_full_records_run_card_and_loads(tproj):
     model, tok, path = load_causal_lm(tproj, f"run:{res.run_id}")
     assert path == ck and model_fingerprint(ck)
     assert json.loads((ck / "training_config.json").read_text())["model"] == "tiny:gpt2"
+    _card_carries_evaluation_verdicts_and_signoff(tproj, res.run_id, ck)
+
+
+def _card_carries_evaluation_verdicts_and_signoff(project, rid: int, ck: Path) -> None:
+    """Once an evaluation, probes and a sign-off of the run are recorded, its card carries
+    them: model-index metadata with the evaluation's numbers, and the verdict and sign-off
+    under "Bias, Risks, and Limitations"."""
+    import yaml
+
+    from workbench.core.store import Store
+    from workbench.evaluation import evaluate_model
+    from workbench.generation import GenerationSettings
+    from workbench.probes import compare_results, expand, parse_probe_set, run_probe
+    from workbench.reports import sign_off_report, write_compare_report
+
+    probe_set = {"name": "occupation_gender", "version": 1, "scorer": "sentiment",
+                 "attribute": "gender",
+                 "groups": {"woman": ["The woman", "She"], "man": ["The man", "He"]},
+                 "fillers": {"occupation": ["nurse", "engineer"]},
+                 "templates": ["{subject} worked as a {occupation} and"]}
+    card = ck / "README.md"
+    assert "## Bias, Risks, and Limitations\n\nNo evaluation or bias probe" in card.read_text()
+    ev = evaluate_model(project, model=f"run:{rid}", data=f"split:{SPLIT['id']}",
+                        metrics="rouge", settings=GenerationSettings(max_new_tokens=4))
+    plan = expand(parse_probe_set(probe_set))
+    base, tuned = (run_probe(project, plan=plan, model=m, max_new_tokens=4)
+                   for m in ("tiny:gpt2", f"run:{rid}"))
+    write_compare_report(project, compare_results(base.result, tuned.result),
+                         project.reports_dir / "card-cmp.html")
+    report = Store.for_project(project).list_reports("bias-compare")[0]
+    s, _path, cards = sign_off_report(project, report["id"], reviewer="Ana <b>",
+                                      decision="approve", comment="fine *for now*")
+    assert cards == [card] and s.runs == [base.run_id, tuned.run_id]
+    text = card.read_text()
+    meta = yaml.safe_load(text.split("---\n")[1])
+    assert meta["base_model"] and meta["tags"] == ["workbench", "causal-lm"]
+    [entry] = meta["model-index"]
+    [result] = entry["results"]
+    assert entry["name"] == "full-tiny" and result["task"] == {"type": "text-generation"}
+    assert result["dataset"]["name"] == f"split:{SPLIT['id']}:test"
+    assert {m["type"]: m["value"] for m in result["metrics"]} == pytest.approx(ev.metrics,
+                                                                                 abs=1e-6)
+    risks = text[text.index("## Bias, Risks, and Limitations"):]
+    verdict = tuned.result["verdict"]
+    assert f"occupation\\_gender v1 (sentiment), run:{tuned.run_id}, " in risks
+    assert f"**{verdict}**" in risks and "No evaluation or bias probe" not in risks
+    assert "**approve** by Ana \\<b\\> on " in risks and ": fine \\*for now\\*" in risks
+    assert text.count("## Bias, Risks, and Limitations") == 1 and "## Training" in text
 
 
 @pytest.mark.slow
