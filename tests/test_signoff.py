@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from conftest import run_cli
@@ -52,7 +53,7 @@ def test_signoff_from_the_cli_is_stored_with_its_signatures_and_shown(compared):
     # a second decision: both shown in the report, newest first, every value escaped
     proc = run_cli("signoff", row["path"], "--reviewer", "Bo", "--decision", "approve", env=env)
     assert proc.returncode == 0, proc.stderr
-    html = open(row["path"], encoding="utf-8").read()
+    html = Path(row["path"]).read_text(encoding="utf-8")
     assert html.count("<!--wb:signoff-->") == 1 and html.count('class="signoff"') == 2
     assert html.index(">Bo<") < html.index("Ana &lt;b&gt;Lee&lt;/b&gt;")
     assert "&lt;script&gt;x&lt;/script&gt;" in html and "<script>x" not in html
@@ -78,7 +79,7 @@ def test_signoff_bad_input_is_one_line_exit_2(compared, args, message):
 
 @pytest.mark.slow
 def test_signoff_of_a_missing_or_other_report_names_the_ones_it_could_be(compared):
-    project, env, row = compared
+    _project, env, row = compared
     proc = run_cli("signoff", "99", "--reviewer", "Bo", "--decision", "approve", env=env)
     assert proc.returncode == 2
     assert proc.stderr.strip() == (f"error: REPORT: no report '99'; before/after reports: "

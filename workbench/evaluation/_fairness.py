@@ -29,6 +29,7 @@ from typing import Literal
 import numpy as np
 
 from ..core.errors import ConfigError, DataError
+from .metrics import adjust_pvalues
 from .metrics._bootstrap import _check, _resample_values
 
 Verdict = Literal["different", "equivalent", "inconclusive"]
@@ -109,15 +110,6 @@ def _flatten(rates: dict[str, np.ndarray], k: int) -> dict[str, np.ndarray]:
     tpr, fpr = _spread(rates["true_positive_rate"]), _spread(rates["false_positive_rate"])
     out["equalized_odds_difference"] = np.where(np.isnan(tpr) | np.isnan(fpr), np.nan,
                                                 np.maximum(tpr, fpr))
-    return out
-
-
-def _holm(p: Sequence[float]) -> list[float]:
-    order = np.argsort(p)
-    m, out, run = len(p), [0.0] * len(p), 0.0
-    for rank, i in enumerate(order):
-        run = max(run, min(1.0, (m - rank) * p[i]))
-        out[i] = run
     return out
 
 
@@ -307,8 +299,8 @@ def classification_fairness(references: Sequence[str], predictions: Sequence[str
     p_eq = {k: (1 + int(np.sum(boot[k][~np.isnan(boot[k])] >= margin)))
             / (int(np.sum(~np.isnan(boot[k]))) + 1) if np.isfinite(diffs[k]) else 1.0
             for k in DIFFERENCES}
-    adj_diff = dict(zip(DIFFERENCES, _holm([p_diff[k] for k in DIFFERENCES])))
-    adj_eq = dict(zip(DIFFERENCES, _holm([p_eq[k] for k in DIFFERENCES])))
+    adj_diff = dict(zip(DIFFERENCES, adjust_pvalues([p_diff[k] for k in DIFFERENCES])))
+    adj_eq = dict(zip(DIFFERENCES, adjust_pvalues([p_eq[k] for k in DIFFERENCES])))
     differences = {}
     for k in DIFFERENCES:
         differences[k] = {"value": diffs[k], "ci": _ci(boot[k]), "p_value": adj_diff[k],

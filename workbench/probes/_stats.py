@@ -91,8 +91,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..core.config import validate
 from ..core.errors import ConfigError
+from ..evaluation.metrics import adjust_pvalues
 
-Correction = Literal["holm", "bh"]
+from ..evaluation.metrics._adjust import Correction
 Verdict = Literal["different", "equivalent", "inconclusive"]
 ReportVerdict = Literal["flagged", "cleared", "inconclusive"]
 #: Smallest differences worth flagging for scorers not on the sentiment scale.
@@ -481,33 +482,6 @@ def bootstrap_diff_ci(x: Sequence[float], y: Sequence[float], *, n_resamples: in
     q = (1 - confidence) / 2
     lo, hi = np.quantile(diffs, [q, 1 - q])
     return float(lo), float(hi)
-
-
-def adjust_pvalues(pvalues: Sequence[float], *, method: Correction = "holm") -> list[float]:
-    """Holm or Benjamini-Hochberg adjusted p-values, in input order.
-
-    Examples
-    --------
-    >>> adjust_pvalues([0.01, 0.04, 0.03], method="holm")
-    [0.03, 0.06, 0.06]
-    >>> [round(p, 3) for p in adjust_pvalues([0.01, 0.04, 0.03], method="bh")]
-    [0.03, 0.04, 0.04]
-    """
-    p = np.asarray(pvalues, dtype=float)
-    m = p.size
-    if m == 0:
-        return []
-    order = np.argsort(p, kind="stable")
-    ranked = p[order]
-    if method == "holm":
-        adj = np.maximum.accumulate(ranked * (m - np.arange(m)))
-    elif method == "bh":
-        adj = np.minimum.accumulate((ranked * m / np.arange(1, m + 1))[::-1])[::-1]
-    else:
-        raise ConfigError(f"correction: unknown method '{method}'; allowed: holm, bh")
-    out = np.empty(m)
-    out[order] = np.minimum(adj, 1.0)
-    return [round(float(v), 12) for v in out]
 
 
 def paired_cohens_d(diffs: Sequence[float]) -> float:

@@ -7,6 +7,7 @@ classifications, accuracy, macro-F1 and the confusion matrix through scikit-lear
 
 from __future__ import annotations
 
+from ._adjust import CORRECTIONS, adjust_pvalues
 from ._bootstrap import Difference, bootstrap_ci, paired_bootstrap
 from ._classification import (
     LabelCodes,
@@ -26,6 +27,6 @@ def compute_scores(*args, **kwargs) -> Scores:
     return _compute(*args, **kwargs)
 
 
-__all__ = ["compute_scores", "bootstrap_ci", "paired_bootstrap", "Difference", "Scores",
+__all__ = ["CORRECTIONS", "adjust_pvalues", "compute_scores", "bootstrap_ci", "paired_bootstrap", "Difference", "Scores",
            "METRICS", "DEFAULT_METRICS", "ROUGE_TYPES", "parse_metrics", "normalize_answer",
            "LabelCodes", "accuracy", "confusion", "macro_f1", "macro_f1_resampled"]
