@@ -81,14 +81,19 @@ def _print_compare(rep) -> None:
     from ..core.output import fmt, fmt_p
     from ._output import echo, table
 
+    from ..evaluation import change_word, side_line
+
     rows = []
     for m, d in rep.differences.items():
-        verdict = "B better" if d["ci"][0] > 0 else "B worse" if d["ci"][1] < 0 else "no clear change"
         rows.append([m, fmt(d["a"], 4), fmt(d["b"], 4), fmt(d["diff"], 4),
                      f"[{fmt(d['ci'][0], 4)}, {fmt(d['ci'][1], 4)}]", fmt_p(d["p_value"]),
-                     verdict])
-    echo(f"A = {rep.a}\nB = {rep.b}\n{rep.n} paired examples")
-    echo(table(rows, ["metric", "A", "B", "B - A", "95% interval", "p", "verdict"]))
+                     *([fmt_p(d["p_adjusted"])] if rep.correction else []),
+                     change_word(d, rep.correction)])
+    for name, side in (rep.sides or {}).items():
+        echo(f"{name.upper()} = {side_line(side)}")
+    echo(f"{rep.n} paired examples")
+    echo(table(rows, ["metric", "A", "B", "B - A", "95% interval", "p",
+                      *([f"p ({rep.correction})"] if rep.correction else []), "verdict"]))
     if rep.fairness:
         echo(table([[k, fmt(d["a"], 4), fmt(d["b"], 4), fmt(d["diff"], 4),
                      f"[{fmt(d['ci'][0], 4)}, {fmt(d['ci'][1], 4)}]", d["change"]]
@@ -108,6 +113,7 @@ def register(app: typer.Typer) -> None:
         predictions: Annotated[Optional[str], typer.Option("--predictions", help="Score a CSV/JSONL with prediction, reference [, id, slice columns] made elsewhere.")] = None,
         compare: Annotated[Optional[tuple[str, str]], typer.Option("--compare", help="Compare two evaluations of the same examples: A B (run:ID or a per-example file); reports B - A.")] = None,
         metrics: Annotated[Optional[str], typer.Option("--metrics", help="Comma list of accuracy, bleu, rouge (default all; accuracy with --label-col); 'classification' scores a predictions file of labels; 'fairness' asks for --group-col metrics.")] = None,
+        correct: Annotated[Optional[str], typer.Option("--correct", help="With --compare: adjust the p-values across the metrics: holm or bh (default none).")] = None,
         group_col: Annotated[Optional[str], typer.Option("--group-col", help="Classification fairness: per-group rates, parity and equalized-odds differences by this column (with --compare: before/after).")] = None,
         positive_label: Annotated[Optional[str], typer.Option("--positive-label", help="Fairness: the positive class (default the obvious one of two labels, e.g. 1 or pos).")] = None,
         slice_: Annotated[Optional[list[str]], typer.Option("--slice", help="Report metrics per value of this column (repeatable).")] = None,
@@ -154,7 +160,7 @@ def register(app: typer.Typer) -> None:
         if compare:
             rep = ev.compare(project, compare[0], compare[1], metrics=metrics,
                              resamples=resamples, seed=seed, group_col=group_col,
-                             positive_label=positive_label)
+                             positive_label=positive_label, correct=correct)
             _print_compare(rep)
             write_json(json_out, {"run_id": rep.run_id, **rep.to_dict()})
             if html_out:

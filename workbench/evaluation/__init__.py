@@ -28,6 +28,7 @@ from ._evaluate import (
     report_from_run,
     score_examples,
     score_labels,
+    split_leakage,
 )
 from ._fairness import FairnessReport, classification_fairness, fairness_change
 
@@ -37,7 +38,7 @@ __all__ = [
     "build_prompts", "compare", "CompareReport", "EvalReport", "evaluate_model",
     "evaluate_predictions", "list_evaluations", "load_eval_data", "MIN_SLICE",
     "MISSING", "PREDICTION_COLUMNS", "primary_metric", "read_predictions",
-    "read_records", "report_from_run", "score_examples", "WORST",
+    "read_records", "report_from_run", "score_examples", "split_leakage", "WORST",
 ]
 
 from ._views import (  # noqa: E402 - what front ends show of evaluations
@@ -54,10 +55,11 @@ from ._views import (  # noqa: E402 - what front ends show of evaluations
     metric_rows,
     report_warnings,
     review_text,
+    side_line,
     slice_rows,
 )
 
 __all__ += ["METRIC_CHOICES", "change_word", "check_two_runs", "default_slices",
             "difference_groups", "difference_rows", "eval_data_choices", "eval_run_label",
             "generation_text", "headline_metric", "metric_rows", "report_warnings",
-            "review_text", "slice_rows"]
+            "review_text", "side_line", "slice_rows"]

@@ -56,13 +56,14 @@ class EvalReport:
     task: str | None = None          # "classification" for label predictions
     confusion: dict | None = None    # {"labels": [...], "matrix": rows true, columns predicted}
     fairness: dict | None = None     # FairnessReport.to_dict() when a group column was named
+    leakage: dict | None = None      # the split's leakage check (see split_leakage)
 
     def to_dict(self) -> dict[str, Any]:
         """The result JSON (the issue's schema; a classification adds its task, confusion
-        matrix and, with a group column, its fairness)."""
+        matrix and, with a group column, its fairness; a split its leakage check)."""
         out = {"n": self.n, "metrics": self.metrics, "ci": self.ci, "slices": self.slices,
                "signature": self.signature}
-        for key in ("task", "confusion", "fairness"):
+        for key in ("task", "confusion", "fairness", "leakage"):
             if getattr(self, key) is not None:
                 out[key] = getattr(self, key)
         return out
@@ -92,10 +93,13 @@ class CompareReport:
     b_run: int | None = None
     verdicts: dict | None = None   # human review of the two runs, filled by the report writer
     fairness: dict | None = None   # before/after parity differences (with a group column)
+    sides: dict | None = None      # {"a": ..., "b": ...}: data, split, model, training run
+    correction: str | None = None  # "holm" / "bh": p_adjusted across the metrics
 
     def to_dict(self) -> dict[str, Any]:
         out = {"a": self.a, "b": self.b, "n": self.n, "metrics": self.differences,
-               "signature": self.signature, "warnings": self.warnings}
+               "signature": self.signature, "warnings": self.warnings,
+               "sides": self.sides, "correction": self.correction}
         if self.fairness is not None:
             out["fairness"] = self.fairness
         return out
@@ -419,6 +423,38 @@ def _sklearn_version() -> str:
     return version("scikit-learn")
 
 
+def split_leakage(project, data: str | None) -> dict | None:
+    """What the leakage check of the split behind ``data`` (``split:ID[:PART]``) found
+    across its parts, with counts and one sentence; None for data that is not a split.
+
+    ``found`` is true when exact duplicates or near duplicates sit in different parts, so
+    the evaluated part may hold examples the model was trained on.
+    """
+    if not str(data or "").startswith("split:"):
+        return None
+    from ..splits import get_split_run, parse_split_ref
+
+    rid, part = parse_split_ref(str(data))
+    leak = (get_split_run(project, rid).outputs.get("manifest") or {}).get("leakage") or {}
+    out = {"split": f"split:{rid}", "part": part or "test", "checked": bool(leak.get("checked"))}
+    if not out["checked"]:
+        out.update(found=False, message=f"split:{rid} was made without its leakage check: "
+                   "duplicates across its parts are unknown")
+        return out
+    exact = int(leak.get("exact", {}).get("cross_split_clusters", 0))
+    near = int(leak.get("near", {}).get("cross_split_pairs", 0))
+    out.update(exact_clusters=exact, near_pairs=near, found=bool(exact or near),
+               dedupe=bool(leak.get("dedupe")))
+    if out["found"]:
+        out["message"] = (f"split:{rid}'s leakage check found {exact} exact-duplicate "
+                          f"group(s) and {near} near-duplicate pair(s) across its parts: the "
+                          f"{out['part']} part may hold examples seen in training, so scores "
+                          "can be too good; split again with dedupe")
+    else:
+        out["message"] = f"split:{rid}'s leakage check found no duplicates across its parts"
+    return out
+
+
 def _record_run(project, report: EvalReport, *, name: str, config: dict, input_hashes: dict,
                 parents: Sequence[tuple[tuple[str, Any], str]],
                 started: Any = None) -> EvalReport:
@@ -427,6 +463,9 @@ def _record_run(project, report: EvalReport, *, name: str, config: dict, input_h
     from ..core.output import to_jsonable
     from ..core.store import Store
 
+    report.leakage = split_leakage(project, config.get("data"))
+    if report.leakage and report.leakage["found"]:
+        report.warnings.append(report.leakage["message"])
     store = Store.for_project(project)
     with store.record("evaluate", name=name, config=config, input_hashes=input_hashes,
                       started=started) as out:
@@ -704,7 +743,7 @@ def report_from_run(project, ref: str | int) -> EvalReport:
                       empty_predictions=run.outputs.get("empty_predictions", 0),
                       source=run.outputs.get("source", ""), model=run.outputs.get("model"),
                       run_id=run.id, task=res.get("task"), confusion=res.get("confusion"),
-                      fairness=res.get("fairness"))
+                      fairness=res.get("fairness"), leakage=res.get("leakage"))
 
 
 def _get_eval_run(store, ref):
@@ -783,20 +822,62 @@ def generation_difference(project, a_run: int | None, b_run: int | None) -> str 
     return "; ".join(diff) or None
 
 
+def _side_info(project, label: str, run_id: int | None) -> dict[str, Any]:
+    """What one side of a comparison is: its data, split, model, training run, leakage."""
+    from ..core.store import Store
+
+    if run_id is None:
+        return {"label": label, "run_id": None, "data": label, "split": None, "model": None,
+                "training_run": None, "leakage": None}
+    store = Store.for_project(project)
+    run = store.get_run(run_id)
+    data = run.config.get("data") or run.config.get("predictions") or run.outputs.get("source")
+    model = run.config.get("model")
+    leak = (run.outputs.get("result") or {}).get("leakage")
+    if leak is None and str(data or "").startswith("split:"):
+        try:  # an evaluation recorded before leakage was carried: ask the split itself
+            leak = split_leakage(project, data)
+        except WorkbenchError:
+            leak = None
+    training = None
+    tid = trained_run_id(model)
+    if tid is not None:
+        try:
+            t = store.get_run(tid)
+            training = {"run_id": t.id, "name": t.name,
+                        "data": ((t.config.get("data") or {}).get("split")
+                                 if isinstance(t.config.get("data"), dict) else None)}
+        except NotFoundError:
+            training = {"run_id": tid, "name": None, "data": None}
+    return {"label": label, "run_id": run.id, "data": data,
+            "split": ":".join(str(data).split(":")[:2])
+            if str(data or "").startswith("split:") else None,
+            "model": model, "training_run": training, "leakage": leak}
+
+
 def compare(project, a: str, b: str, *, metrics: str | Sequence[str] | None = None,
             resamples: int = 1000, seed: int = 0, top: int = WORST,
-            group_col: str | None = None, positive_label: str | None = None) -> CompareReport:
+            group_col: str | None = None, positive_label: str | None = None,
+            correct: str | None = None) -> CompareReport:
     """Paired bootstrap of ``b - a`` for each metric over the examples both share.
 
     ``a`` and ``b`` are evaluation runs (``run:ID`` or ``ID``) or per-example files. With
     ``group_col`` (label predictions whose records carry each example's group) the
     demographic parity and equalized odds differences are compared too, before/after.
+    ``correct`` (``"holm"`` or ``"bh"``) adjusts the p-values across the metrics
+    (``p_adjusted``). Each side is named (data, split, model, training run) and a side
+    whose split leaked duplicates across its parts says so in ``warnings``.
     """
     from ..core.digest import signature
     from ..core.store import Store
+    from .metrics import CORRECTIONS, adjust_pvalues
     from .metrics._bootstrap import _check
 
     _check(resamples, 0.95)
+    correct = None if correct in (None, "", "none") else str(correct).strip().lower()
+    if correct is not None and correct not in CORRECTIONS:
+        raise ConfigError(f"correct: must be one of none, {', '.join(CORRECTIONS)}; got "
+                          f"{correct!r}", param="correct")
     la, ra, ida = _side(project, a, metrics=metrics, resamples=resamples, seed=seed)
     lb, rb, idb = _side(project, b, metrics=metrics, resamples=resamples, seed=seed)
     difference = generation_difference(project, ida, idb)
@@ -827,6 +908,16 @@ def compare(project, a: str, b: str, *, metrics: str | Sequence[str] | None = No
     diffs = paired_bootstrap(sa, sb, resamples=resamples, seed=seed)
     if not diffs:
         raise ConfigError(f"compare: {a} and {b} have no metric in common", param="compare")
+    differences = {k: v.to_dict() for k, v in diffs.items()}
+    if correct:
+        for k, q in zip(differences, adjust_pvalues([d["p_value"] for d in differences.values()],
+                                                    method=correct)):
+            differences[k]["p_adjusted"] = q
+    sides = {"a": _side_info(project, la, ida), "b": _side_info(project, lb, idb)}
+    for name, side in sides.items():
+        leak = side["leakage"]
+        if leak and leak.get("found"):
+            warnings.append(f"{name.upper()} ({side['label']}): {leak['message']}")
     key = primary_metric([x for x, _ in pairs]) if primary_metric([y for _, y in pairs]) else None
     changed = []
     if key:
@@ -840,12 +931,14 @@ def compare(project, a: str, b: str, *, metrics: str | Sequence[str] | None = No
     fair = _fairness_change(pairs, group_col, positive_label, resamples=resamples, seed=seed,
                             a=a, b=b) if group_col else None
     sig = signature(a=la, b=lb, n=len(pairs), boot=f"paired,{resamples},seed:{seed}",
-                    p="two-sided,centred")
-    report = CompareReport(la, lb, len(pairs), {k: v.to_dict() for k, v in diffs.items()},
-                           sig, warnings, changed, key, a_run=ida, b_run=idb, fairness=fair)
+                    p="two-sided,centred", correct=correct)
+    report = CompareReport(la, lb, len(pairs), differences, sig, warnings, changed, key,
+                           a_run=ida, b_run=idb, fairness=fair, sides=sides,
+                           correction=correct)
     store = Store.for_project(project)
     with store.record("compare", name=f"{la} vs {lb}",
-                      config={"a": a, "b": b, "resamples": resamples, "seed": seed}) as out:
+                      config={"a": a, "b": b, "resamples": resamples, "seed": seed,
+                              "correct": correct}) as out:
         report.run_id = out["run_id"]
         out["result"] = report.to_dict()
     for rid in (ida, idb):
@@ -889,4 +982,4 @@ def _expand(name: str) -> tuple[str, ...]:
 
 __all__ = ["EvalReport", "CompareReport", "evaluate_model", "evaluate_predictions",
            "score_examples", "score_labels", "label_text", "compare", "report_from_run", "load_eval_data", "read_predictions",
-           "list_evaluations", "primary_metric", "MIN_SLICE"]
+           "list_evaluations", "primary_metric", "MIN_SLICE", "split_leakage"]

@@ -89,16 +89,44 @@ def report_warnings(rep, *, min_slice: int) -> list[str]:
     return rest
 
 
-def change_word(ci) -> str:
+def change_word(d, correction: str | None = None) -> str:
     """``B better`` / ``B worse`` when the interval of B - A clears zero, else
-    ``no clear change``."""
-    return "B better" if ci[0] > 0 else "B worse" if ci[1] < 0 else "no clear change"
+    ``no clear change``. ``d`` is the interval or a metric's difference; with a
+    ``correction`` its adjusted p-value (below 0.05) decides, and the sign says which way.
+    """
+    if isinstance(d, dict):
+        if correction and "p_adjusted" in d:
+            if d["p_adjusted"] >= 0.05:
+                return "no clear change"
+            return "B better" if d["diff"] > 0 else "B worse"
+        d = d["ci"]
+    return "B better" if d[0] > 0 else "B worse" if d[1] < 0 else "no clear change"
+
+
+def side_line(side: dict) -> str:
+    """One side of a comparison in a line: the evaluation, its model and training run,
+    its data, and what the split's leakage check found."""
+    parts = [str(side.get("label"))]
+    if side.get("model"):
+        t = side.get("training_run")
+        parts.append(f"model {side['model']}" + (
+            f" (trained in run:{t['run_id']}" + (f" on {t['data']}" if t.get("data") else "")
+            + ")" if t else ""))
+    parts.append(f"data {side.get('data')}")
+    leak = side.get("leakage")
+    if leak:
+        parts.append("LEAKAGE: " + leak["message"] if leak.get("found") else leak["message"])
+    return " · ".join(parts)
 
 
 def difference_rows(cmp) -> list[dict]:
-    """One row per metric of a comparison: A, B, B - A with its interval, p, verdict."""
+    """One row per metric of a comparison: A, B, B - A with its interval, p (adjusted
+    too, with a correction), verdict."""
+    corr = getattr(cmp, "correction", None)
     return [{"metric": m, "A": d["a"], "B": d["b"], "B - A": d["diff"], "95% low": d["ci"][0],
-             "95% high": d["ci"][1], "p-value": d["p_value"], "verdict": change_word(d["ci"])}
+             "95% high": d["ci"][1], "p-value": d["p_value"],
+             **({f"p ({corr})": d["p_adjusted"]} if corr else {}),
+             "verdict": change_word(d, corr)}
             for m, d in cmp.differences.items()]
 
 
@@ -129,4 +157,4 @@ def check_two_runs(a, b) -> None:
 __all__ = ["METRIC_CHOICES", "change_word", "check_two_runs", "default_slices",
            "difference_groups", "difference_rows", "eval_data_choices", "eval_run_label",
            "generation_text", "headline_metric", "metric_rows", "report_warnings",
-           "review_text", "slice_rows"]
+           "review_text", "side_line", "slice_rows"]

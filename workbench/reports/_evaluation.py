@@ -33,9 +33,12 @@ def render_compare_html(report: CompareReport, *, title: str | None = None) -> s
                               [tuple(report.differences[m]["ci"]) for m in names],
                               title="B - A with 95% paired bootstrap interval",
                               xlabel="difference")
+    from ..evaluation import change_word
+
+    words = {m: change_word(report.differences[m], report.correction) for m in names}
     return render("evaluate_compare.html", title=title or "Comparison", report=report,
                   names=names, chart=chart, subtitle=f"A: {report.a}  B: {report.b}",
-                  verdicts=report.verdicts)
+                  verdicts=report.verdicts, words=words)
 
 
 def write_html(project, report: EvalReport, out=None) -> Path:
