@@ -6,9 +6,9 @@ import streamlit as st
 from pages._ui import (finish_job, generation_inputs, header, model_picker, note, pick_two,
                        project, run_errors, show_eval_compare, show_eval_report, show_pending,
                        start_model_job, store)
-from workbench.evaluation import (METRIC_CHOICES, check_two_runs, compare, default_slices,
-                                  eval_data_choices, eval_run_label, evaluate_model,
-                                  load_eval_data, report_from_run)
+from workbench.evaluation import (METRIC_CHOICES, METRIC_DEFAULTS, check_two_runs, compare,
+                                  default_slices, eval_data_choices, eval_run_label,
+                                  evaluate_model, load_eval_data, report_from_run)
 from workbench.generation import GenerationSettings
 from workbench.reports import write_compare_html, write_html
 
@@ -43,7 +43,7 @@ else:
                                   index=cols.index("question") if "question" in cols else 0)
         ref_col = c2.selectbox("Reference column", cols, key="eval_ref",
                                index=cols.index("answer") if "answer" in cols else 0)
-        metrics = c3.multiselect("Metrics", METRIC_CHOICES, default=METRIC_CHOICES,
+        metrics = c3.multiselect("Metrics", METRIC_CHOICES, default=METRIC_DEFAULTS,
                                  key="eval_metrics")
         slices = st.multiselect("Slice by", [c for c in cols if c not in (prompt_col, ref_col)],
                                 default=default_slices(P, data, cols), key=f"eval_slices_{data}")

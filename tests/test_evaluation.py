@@ -42,7 +42,8 @@ def _write(tmp_path, name, preds, refs=REFS, **cols):
 
 def test_score_examples_counts_nan_predictions_and_small_slices():
     preds = [np.nan, "It ships today.", None, "use a card in the app"]
-    rep = score_examples(preds, REFS[:4], slices={"topic": ["a", "a", "b", np.nan]})
+    rep = score_examples(preds, REFS[:4], slices={"topic": ["a", "a", "b", np.nan]},
+                         metrics="accuracy,bleu,rouge")
     assert rep.empty_predictions == 2
     assert rep.records[0]["prediction"] == "" and rep.records[2]["prediction"] == ""
     assert "2 of 4 predictions were missing (NaN) and were scored as empty strings" in rep.warnings
@@ -60,7 +61,7 @@ def test_score_examples_counts_nan_predictions_and_small_slices():
 def test_predictions_file_is_scored_stored_and_reported(project, tmp_path):
     path = _write(tmp_path, "preds.jsonl", GOOD,
                   topic=(["setup", "shipping", "weather"] * 12))
-    rep = evaluate_predictions(project, path, slices=["topic"])
+    rep = evaluate_predictions(project, path, slices=["topic"], metrics="accuracy,bleu,rouge")
     assert rep.n == 36 and rep.metrics["accuracy"] == pytest.approx(33 / 36)
     assert all(len(v) == 2 and v[0] <= rep.metrics[k] <= v[1] for k, v in rep.ci.items())
     run = Store.for_project(project).get_run(rep.run_id, kind="evaluate")
@@ -83,8 +84,8 @@ def test_reports_escape_model_output(project, tmp_path):
 
 
 def test_compare_finds_the_better_run(project, tmp_path):
-    a = evaluate_predictions(project, _write(tmp_path, "a.csv", BAD))
-    b = evaluate_predictions(project, _write(tmp_path, "b.csv", GOOD))
+    a = evaluate_predictions(project, _write(tmp_path, "a.csv", BAD), metrics="accuracy,bleu,rouge")
+    b = evaluate_predictions(project, _write(tmp_path, "b.csv", GOOD), metrics="accuracy,bleu,rouge")
     rep = compare(project, f"run:{a.run_id}", str(b.run_id), seed=1)
     d = rep.differences["accuracy"]
     assert d["diff"] == pytest.approx(33 / 36 - 1 / 36)
@@ -92,7 +93,8 @@ def test_compare_finds_the_better_run(project, tmp_path):
     assert set(rep.differences) == {"accuracy", "bleu", "rouge1", "rouge2", "rougeL", "rougeLsum"}
     assert rep.changed[0]["delta"] > 0 and rep.n == 36
     # files work too and give the same numbers as the runs
-    again = compare(project, str(tmp_path / "a.csv"), str(tmp_path / "b.csv"), seed=1)
+    again = compare(project, str(tmp_path / "a.csv"), str(tmp_path / "b.csv"), seed=1,
+                    metrics="accuracy,bleu,rouge")
     for m, d in rep.differences.items():
         assert again.differences[m]["diff"] == pytest.approx(d["diff"])
         assert again.differences[m]["ci"] == pytest.approx(d["ci"])
@@ -188,10 +190,20 @@ def test_cli_predictions_then_compare(project, tmp_path):
     assert list(res) == ["run_id", "n", "metrics", "ci", "slices", "signature"] and res["n"] == 36
     assert "rougeLsum" in proc.stdout and "95% interval" in proc.stdout
     assert (tmp_path / "a.html").stat().st_size < 2_000_000
-    proc = run_cli("evaluate", "--compare", str(a), str(b), "--json", "-", cwd=project.root)
+    assert "accuracy" not in res["metrics"]  # exact match of free text only when asked for
+    proc = run_cli("evaluate", "--compare", str(a), str(b), "--metrics", "accuracy,rouge",
+                   "--correct", "holm", "--json", "-", cwd=project.root)
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
-    assert out["metrics"]["accuracy"]["ci"][0] > 0
+    assert out["metrics"]["accuracy"]["ci"][0] > 0 and out["correction"] == "holm"
+    raw = [d["p_value"] for d in out["metrics"].values()]
+    from workbench.evaluation.metrics import adjust_pvalues
+
+    assert [d["p_adjusted"] for d in out["metrics"].values()] == adjust_pvalues(raw)
+    assert len(raw) == 5 and "correct:holm" in out["signature"] and "p (holm)" in proc.stderr
+    assert out["sides"]["a"] == {"label": "a.csv", "run_id": None, "data": "a.csv",
+                                 "split": None, "model": None, "training_run": None,
+                                 "leakage": None}
 
 
 @pytest.mark.slow
@@ -217,6 +229,34 @@ def test_evaluate_model_on_a_split_base_vs_other(project, tiny_model, qa_frame):
     assert tmpl.records[0]["prompt"].startswith("Q: ")
     rep = compare(project, str(base.run_id), str(tmpl.run_id))
     assert rep.n == 15 and set(rep.differences) >= {"bleu", "rougeL"}
+    assert "accuracy" not in base.metrics and rep.correction is None
+    # the split repeats each question: its leakage check found duplicates across its
+    # parts, and the evaluation, its JSON, its HTML and the comparison say so with counts
+    leak = split.manifest["leakage"]
+    exact, near = leak["exact"]["cross_split_clusters"], leak["near"]["cross_split_pairs"]
+    assert exact + near > 0
+    assert base.to_dict()["leakage"] == {
+        "split": f"split:{split.run_id}", "part": "test", "checked": True,
+        "exact_clusters": exact, "near_pairs": near, "found": True, "dedupe": False,
+        "message": f"split:{split.run_id}'s leakage check found {exact} exact-duplicate "
+                   f"group(s) and {near} near-duplicate pair(s) across its parts: the test "
+                   "part may hold examples seen in training, so scores can be too good; "
+                   "split again with dedupe"}
+    assert base.leakage["message"] in base.warnings
+    assert f"({exact} exact, {near} near)" in render_html(base)
+    for side in ("A", "B"):
+        assert any(w.startswith(f"{side} (run:") and base.leakage["message"] in w
+                   for w in rep.warnings)
+    assert rep.sides["b"]["split"] == f"split:{split.run_id}" and \
+        rep.sides["b"]["data"] == f"split:{split.run_id}:test"
+    assert rep.sides["a"]["model"] == "tiny:gpt2" and rep.sides["a"]["training_run"] is None
+    assert render_compare_html(rep).count('badge fail leakage">leaked</span> '
+                                          f"{exact} exact-duplicate group(s), {near}") == 2
+    clean = make_split(project, "qa", label="topic", ratios="0.5,0.5", seed=0, dedupe=True)
+    deduped = evaluate_model(project, model="tiny:gpt2", data=f"split:{clean.run_id}",
+                             settings=s, progress=lambda d, t: None)
+    assert deduped.leakage["found"] is False and not any("leakage" in w
+                                                         for w in deduped.warnings)
     longer = evaluate_model(project, model="tiny:gpt2", data=f"split:{split.run_id}:test",
                             settings=GenerationSettings(max_new_tokens=8),
                             progress=lambda d, t: None)

@@ -112,7 +112,7 @@ def register(app: typer.Typer) -> None:
         data: Annotated[Optional[str], typer.Option("--data", help="split:ID[:PART] (default part test), a dataset NAME[@VERSION] or a file.")] = None,
         predictions: Annotated[Optional[str], typer.Option("--predictions", help="Score a CSV/JSONL with prediction, reference [, id, slice columns] made elsewhere.")] = None,
         compare: Annotated[Optional[tuple[str, str]], typer.Option("--compare", help="Compare two evaluations of the same examples: A B (run:ID or a per-example file); reports B - A.")] = None,
-        metrics: Annotated[Optional[str], typer.Option("--metrics", help="Comma list of accuracy, bleu, rouge (default all; accuracy with --label-col); 'classification' scores a predictions file of labels; 'fairness' asks for --group-col metrics.")] = None,
+        metrics: Annotated[Optional[str], typer.Option("--metrics", help="Comma list of accuracy, bleu, rouge (default bleu,rouge: exact-match accuracy of free text only when asked for; accuracy with --label-col); 'classification' scores a predictions file of labels; 'fairness' asks for --group-col metrics.")] = None,
         correct: Annotated[Optional[str], typer.Option("--correct", help="With --compare: adjust the p-values across the metrics: holm or bh (default none).")] = None,
         group_col: Annotated[Optional[str], typer.Option("--group-col", help="Classification fairness: per-group rates, parity and equalized-odds differences by this column (with --compare: before/after).")] = None,
         positive_label: Annotated[Optional[str], typer.Option("--positive-label", help="Fairness: the positive class (default the obvious one of two labels, e.g. 1 or pos).")] = None,

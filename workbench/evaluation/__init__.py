@@ -43,6 +43,7 @@ __all__ = [
 
 from ._views import (  # noqa: E402 - what front ends show of evaluations
     METRIC_CHOICES,
+    METRIC_DEFAULTS,
     change_word,
     check_two_runs,
     default_slices,
@@ -59,7 +60,7 @@ from ._views import (  # noqa: E402 - what front ends show of evaluations
     slice_rows,
 )
 
-__all__ += ["METRIC_CHOICES", "change_word", "check_two_runs", "default_slices",
+__all__ += ["METRIC_CHOICES", "METRIC_DEFAULTS", "change_word", "check_two_runs", "default_slices",
             "difference_groups", "difference_rows", "eval_data_choices", "eval_run_label",
             "generation_text", "headline_metric", "metric_rows", "report_warnings",
             "review_text", "side_line", "slice_rows"]

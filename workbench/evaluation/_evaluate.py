@@ -240,7 +240,8 @@ def score_examples(predictions: Sequence, references: Sequence, *,
     predictions, references
         One prediction and one reference (a string or a list of strings) per example.
     metrics
-        ``accuracy``, ``bleu``, ``rouge`` (default all three).
+        ``accuracy`` (exact match), ``bleu``, ``rouge`` (default ``bleu`` and ``rouge``:
+        exact-match accuracy of free text only when asked for).
     ids, prompts
         Per-example ids (default the row number) and prompts, for the records.
     slices

@@ -9,6 +9,8 @@ from ..core.errors import ConfigError
 
 METRIC_CHOICES = ("accuracy", "bleu", "rouge")
 """The metric families a generation evaluation can compute (BLEU is in points, 0-100)."""
+METRIC_DEFAULTS = ("bleu", "rouge")
+"""What is asked for unless told otherwise: exact-match accuracy of free text only on request."""
 
 HEADLINE_ORDER = ("rougeL", "accuracy", "bleu")
 
@@ -154,7 +156,7 @@ def check_two_runs(a, b) -> None:
                           "runs", param="compare")
 
 
-__all__ = ["METRIC_CHOICES", "change_word", "check_two_runs", "default_slices",
+__all__ = ["METRIC_CHOICES", "METRIC_DEFAULTS", "change_word", "check_two_runs", "default_slices",
            "difference_groups", "difference_rows", "eval_data_choices", "eval_run_label",
            "generation_text", "headline_metric", "metric_rows", "report_warnings",
            "review_text", "side_line", "slice_rows"]
