@@ -142,7 +142,7 @@ def test_causal_lm_generates_as_before(proj, tmp_path):
     res, _ = _evaluate(proj, tmp_path, "--model", f"run:{run}", "--prompt-col", "question",
                        "--reference-col", "answer", "--max-new-tokens", "4")
     assert "task" not in res and "confusion" not in res
-    assert set(res["metrics"]) >= {"accuracy", "bleu", "rougeL"}
+    assert set(res["metrics"]) >= {"bleu", "rougeL"} and "accuracy" not in res["metrics"]
 
 
 def test_a_model_with_newly_initialised_weights_is_refused(proj):
