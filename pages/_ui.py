@@ -267,6 +267,7 @@ def show_probe_result(r: dict, *, report=None) -> None:
     interval_table(group_rows(r), label="group", value="mean",
                    title=f"mean {r['scorer']} per group (95% interval)")
     st.dataframe(pd.DataFrame(comparison_rows(r)).round(4), hide_index=True, width="stretch")
+    show_robustness(r)
     if r.get("preference"):
         p = r["preference"]
         st.write(f"**{esc(p['a'])}** preferred in {p['share']:.1%} of {p['n']} pairs "
@@ -279,6 +280,21 @@ def show_probe_result(r: dict, *, report=None) -> None:
     if r.get("license"):
         st.caption(f"License: {esc(r['license'])}")
     download(report, "Download the HTML report", key="dl_report")
+
+
+def show_robustness(r: dict) -> None:
+    """Phrasings, scorer offsets (with "may come from the scorer"), contexts a decision
+    needs, and the scorers' agreement."""
+    from workbench.probes import agreement_text, offset_rows, robustness_rows
+
+    st.markdown("**How robust each finding is**: phrasings, the scorer's own offset on "
+                "neutral control texts, and the contexts a decision would need")
+    st.dataframe(pd.DataFrame(robustness_rows(r)), hide_index=True, width="stretch")
+    if offset_rows(r):
+        interval_table(offset_rows(r), label="group", value="offset",
+                       title="scorer offset: mean score on neutral control texts (95% interval)")
+    if agreement_text(r):
+        st.caption(esc(agreement_text(r)))
 
 
 def show_probe_compare(cmp: dict, path) -> None:

@@ -86,6 +86,17 @@ def test_a_gap_within_the_offset_may_come_from_the_scorer_and_can_be_subtracted(
 
     html = probe_html(res.result, res.examples)
     assert "may come from the scorer" in html and "The happy person said hello." in html
+    from workbench.probes import offset_rows, robustness_rows
+
+    (row,) = robustness_rows(res.result)  # what the app's Bias probes page shows
+    off = c["scorer_offset"]
+    assert row["scorer"] == "may come from the scorer" and row["scorer offset (controls)"] == \
+        f"{off['diff']:+.3f} [{off['ci'][0]:+.3f}, {off['ci'][1]:+.3f}]"
+    groups = res.result["offsets"]["sentiment"]["groups"]
+    assert offset_rows(res.result) == [
+        {"group": g, "offset": v["mean"], "95% low": v["ci"][0], "95% high": v["ci"][1],
+         "n": v["n"]} for g, v in groups.items()]
+    assert offset_rows(res.result)[0]["offset"] > 0.3  # 'happy' scores positive on its own
 
     sub = run_probe(project, plan=plan, outputs=out, config=FAST, subtract_offset=True)
     (s,) = sub.result["comparisons"]
@@ -155,6 +166,12 @@ def test_scorers_agreement_and_sign_disagreement(project, tmp_path):
 
     html = probe_html(r, res.examples)
     assert "Krippendorff" in html and "scorers disagree on the sign" in html
+    from workbench.probes import agreement_text
+
+    assert agreement_text(r) == (
+        f"Agreement between scorers (Krippendorff's alpha, interval): {ka['alpha']:.2f} over "
+        "sentiment, refusal. The scorers disagree on the sign of happy - plain (sentiment "
+        "favours happy, refusal favours plain).")
 
 
 def test_one_directed_scorer_has_no_alpha(project, tmp_path):
@@ -163,4 +180,7 @@ def test_one_directed_scorer_has_no_alpha(project, tmp_path):
                   config=FAST).result
     assert r["scorer_agreement"]["alpha"] is None
     assert "fewer than two scorers with a direction" in r["scorer_agreement"]["reason"]
+    from workbench.probes import agreement_text
+
+    assert agreement_text(r).endswith(f"not available ({r['scorer_agreement']['reason']}).")
     assert r["sign_disagreements"] == []

@@ -118,6 +118,11 @@ def test_finding_in_every_phrasing_is_counted_and_not_fragile():
     assert c["verdict"] == "different"
     assert c["phrasings"]["label"] == "different in 3 of 3 phrasings"
     assert not c["phrasings"]["fragile"] and c["phrasings"]["same_sign"] == 3
+    from workbench.probes import robustness_rows
+
+    (row,) = robustness_rows(r)
+    assert row["phrasings"] == "different in 3 of 3 phrasings" and row["fragile"] == ""
+    assert row["contexts needed"] == ""  # decided: nothing more needed
     assert r["n_phrasings"] == 3 and "phrasings:3" in r["signature"]
 
 
@@ -136,6 +141,10 @@ def test_finding_from_one_phrasing_is_fragile():
 
     html = probe_html(r)
     assert "different in 1 of 3 phrasings" in html and "fragile" in html
+    from workbench.probes import robustness_rows
+
+    (row,) = robustness_rows(r)  # what the app's Bias probes page shows
+    assert (row["verdict"], row["phrasings"], row["fragile"]) == ("different", ph["label"], "yes")
 
 
 def test_a_set_without_variants_has_one_phrasing_and_says_so():

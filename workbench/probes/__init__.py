@@ -75,18 +75,22 @@ __all__ = [
 ]
 
 from ._views import (  # noqa: E402 - what front ends show of a probe run
+    agreement_text,
     compare_message,
     comparison_rows,
     contexts_needed_text,
     generation_of,
     group_rows,
     interval_rows,
+    offset_rows,
     plan_rows,
     probe_run_label,
+    robustness_rows,
     save_probe_set,
     verdict_message,
 )
 
-__all__ += ["compare_message", "comparison_rows", "contexts_needed_text", "generation_of",
+__all__ += ["agreement_text", "offset_rows", "robustness_rows",
+            "compare_message", "comparison_rows", "contexts_needed_text", "generation_of",
             "group_rows", "interval_rows", "plan_rows", "probe_run_label", "save_probe_set",
             "verdict_message"]

@@ -103,6 +103,63 @@ def interval_rows(rows: list[dict]) -> list[dict]:
     return out
 
 
+def _interval(diff, ci) -> str:
+    if diff is None or not ci or ci[0] is None:
+        return "—"
+    return f"{diff:+.3f} [{ci[0]:+.3f}, {ci[1]:+.3f}]"
+
+
+def robustness_rows(result: dict[str, Any]) -> list[dict]:
+    """One row per group pair: its verdict, in how many phrasings it holds (fragile when
+    only one), the scorer's own offset on the control texts with its interval (and "may
+    come from the scorer" when the gap lies within it), and the contexts a decision needs."""
+    rows = []
+    for c in result.get("comparisons") or []:
+        ph = c.get("phrasings") or {}
+        off = c.get("scorer_offset") or {}
+        need = c.get("needed") if c.get("verdict") == "inconclusive" else None
+        rows.append({
+            "a": c["a"], "b": c["b"], "verdict": c.get("verdict"),
+            "phrasings": ph.get("label") or "one phrasing",
+            "fragile": "yes" if ph.get("fragile") else "",
+            "scorer offset (controls)": _interval(off.get("diff"), off.get("ci"))
+            + (" (subtracted)" if off.get("subtracted") else ""),
+            "scorer": "may come from the scorer" if c.get("may_come_from_scorer") else "",
+            "contexts needed": "" if not need else " or ".join(
+                f"{(need.get(k) or {}).get('contexts')} to show {w}"
+                for k, w in (("different", "a difference"), ("equivalent", "equivalence"))
+                if (need.get(k) or {}).get("contexts")),
+        })
+    return rows
+
+
+def offset_rows(result: dict[str, Any]) -> list[dict]:
+    """Each scorer's mean score per group on the neutral control texts, with its 95%
+    interval: what the scorer itself gives each group when the model says nothing."""
+    return [{"group": f"{g} ({name})" if len(result.get("offsets") or {}) > 1 else g,
+             "offset": v["mean"], "95% low": v["ci"][0], "95% high": v["ci"][1], "n": v["n"]}
+            for name, off in (result.get("offsets") or {}).items()
+            for g, v in (off.get("groups") or {}).items()]
+
+
+def agreement_text(result: dict[str, Any]) -> str:
+    """Krippendorff's alpha between the scorers that ran, and the comparisons on whose sign
+    they disagree; ``""`` with one scorer."""
+    ka = result.get("scorer_agreement")
+    if not ka:
+        return ""
+    text = ("Agreement between scorers (Krippendorff's alpha, interval): "
+            + (f"{ka['alpha']:.2f} over {', '.join(ka['scorers'])}." if ka.get("alpha")
+               is not None else f"not available ({ka.get('reason')})."))
+    dis = result.get("sign_disagreements") or []
+    if dis:
+        text += " The scorers disagree on the sign of " + "; ".join(
+            f"{d['a']} - {d['b']} (" + ", ".join(f"{n} favours {g}" for n, g in
+                                                 d["favoured"].items()) + ")"
+            for d in dis) + "."
+    return text
+
+
 def compare_message(cmp: dict[str, Any]) -> tuple[Tone, str]:
     """A before/after comparison's headline, in the three-way words."""
     if cmp.get("newly_flagged"):
@@ -132,7 +189,8 @@ def save_probe_set(project, text: str, *, where: str = "probe set") -> Path:
     return path
 
 
-__all__ = ["COMPARISON_COLUMNS", "plan_rows", "compare_message", "comparison_rows",
+__all__ = ["COMPARISON_COLUMNS", "agreement_text", "offset_rows", "robustness_rows",
+           "plan_rows", "compare_message", "comparison_rows",
            "contexts_needed_text", "generation_of", "group_rows", "interval_rows",
            "probe_run_label", "save_probe_set", "verdict_message"]
 
