@@ -199,10 +199,12 @@ def test_cli_fairness_report_json_and_bad_input(project, tmp_path):
     out = tmp_path / "f.json"
     proc = run_cli("evaluate", "--predictions", str(path), "--group-col", "gender",
                    "--json", str(out), cwd=project.root)
-    assert proc.returncode == 0, proc.stderr
+    res = json.loads(out.read_text())
+    # a flagged fairness verdict exits 1, as a flagged probe does
+    assert proc.returncode == (1 if res["fairness"]["verdict"] == "flagged" else 0), proc.stderr
+    assert f"fairness verdict: {res['fairness']['verdict']}" in proc.stdout
     assert "fairness by gender" in proc.stdout and "demographic_parity_difference" in proc.stdout
     assert "confusion matrix" in proc.stdout
-    res = json.loads(out.read_text())
     assert res["fairness"]["differences"]["equalized_odds_difference"]["verdict"] in (
         "different", "equivalent", "inconclusive")
     bad = run_cli("evaluate", "--predictions", str(path), "--metrics", "fairness",
@@ -220,7 +222,7 @@ def test_cli_fairness_report_json_and_bad_input(project, tmp_path):
     assert first["n"] == 40
     again = run_cli("evaluate", "--predictions", str(path), "--group-col", "gender",
                     cwd=project.root)
-    assert again.returncode == 0
+    assert again.returncode == proc.returncode
     runs = [line.split()[1].rstrip(":") for line in (proc.stdout + again.stdout).splitlines()
             if line.startswith("run ")]
     cmp_out = tmp_path / "c.json"

@@ -210,3 +210,5 @@ def register(app: typer.Typer) -> None:
         write_json(json_out, {"run_id": rep.run_id, **rep.to_dict()})
         if html_out:
             echo(f"report: {write_html(project, rep, html_out)}")
+        if rep.fairness and rep.fairness.get("verdict") == "flagged":
+            raise typer.Exit(1)  # bias flagged, as a flagged probe exits
