@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from conftest import run_cli
+from test_bias_probes_page import plain
 from test_probes import _outputs
 
 from workbench.core.store import Store
@@ -88,3 +89,35 @@ def test_signoff_of_a_missing_or_other_report_names_the_ones_it_could_be(compare
     assert proc.returncode == 2
     assert proc.stderr.strip() == ("error: REPORT: report 1 is a probe report; a sign-off is a "
                                    "decision on a before/after (bias-report) report")
+
+
+@pytest.mark.slow
+def test_reports_page_records_a_signoff_and_lists_it(compared, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    project, _env, row = compared
+    monkeypatch.setenv("WORKBENCH_PROJECT", str(project.root))
+    root = Path(__file__).resolve().parents[1]
+    monkeypatch.chdir(root)
+    at = AppTest.from_file(str(root / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("pages/reports.py").run()
+    at.selectbox(key="report_id").set_value(row["id"]).run()
+    before = len(Store.for_project(project).list_signoffs(row["id"]))
+    at.text_input(key="signoff_reviewer").input("  ").run()
+    at.radio(key="signoff_decision").set_value("reject")
+    at.text_area(key="signoff_comment").input("gap *widened* [x](http://e.example)")
+    submit = next(b for b in at.button if b.label == "Record sign-off")
+    submit.click().run()
+    assert [plain(e.value) for e in at.error] == [
+        "Reviewer: a name is required: a sign-off says who decided"]
+    assert len(Store.for_project(project).list_signoffs(row["id"])) == before
+    at.text_input(key="signoff_reviewer").input("Cy <i>")
+    next(b for b in at.button if b.label == "Record sign-off").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    newest = Store.for_project(project).list_signoffs(row["id"])[0]
+    assert (newest["reviewer"], newest["decision"]) == ("Cy <i>", "reject")
+    assert [plain(s.value) for s in at.success] == [
+        f"Sign-off {newest['id']} recorded and shown in the report."]
+    shown = [m.value for m in at.markdown if "reject" in m.value]
+    assert shown and "Cy \\<i\\>" in shown[0] and "\\[x\\]" in shown[0]
