@@ -96,6 +96,8 @@ def test_readme_walkthrough_in_a_fresh_project(tmp_path, monkeypatch):
     state: dict = {"probes": []}
     for i, (argv, comment) in enumerate(steps):
         argv = _substitute(argv, ids)
+        if argv[0] == "signoff":  # the README's report id: this project's before/after report
+            argv[1] = str(Store.for_project(_project(root)).list_reports("bias-compare")[0]["id"])
         out = tmp_path / f"step{i}.json"
         proc = run_cli(*argv, "--json", str(out), cwd=root, env=env, timeout=1200)
         assert proc.returncode in (0, 1), (argv, proc.returncode, proc.stderr[-2000:])
@@ -103,6 +105,9 @@ def test_readme_walkthrough_in_a_fresh_project(tmp_path, monkeypatch):
         payload = json.loads(out.read_text(encoding="utf-8"))
         if argv[0] == "data":
             assert payload["rows"] == 365 and proc.returncode == 0
+            continue
+        if argv[0] in ("signoff", "model-card"):  # no run of their own
+            _check_card(argv, payload, state)
             continue
         if argv[0] == "bias-report":  # compares two recorded runs; records none itself
             assert [payload["before"]["run_id"], payload["after"]["run_id"]] == state["probes"]
@@ -118,6 +123,22 @@ def test_readme_walkthrough_in_a_fresh_project(tmp_path, monkeypatch):
             ids[_readme_id(comment)] = payload["run_id"]
         _check_step(argv, comment, proc, payload, state)
     assert state["probes"] and "split" in state and "trained" in state
+
+
+def _check_card(argv, payload, state) -> None:
+    """A sign-off covers both probe runs and updates the fine-tune's card; the card then
+    carries model-index results and the latest verdict."""
+    import yaml
+
+    if argv[0] == "signoff":
+        assert payload["runs"] == state["probes"] and payload["decision"] == "probe more"
+        assert set(payload["signatures"]) == {"report", "before", "after"}
+    [card] = payload["cards"]
+    text = open(card, encoding="utf-8").read()
+    meta = yaml.safe_load(text.split("---\n")[1])
+    assert meta["model-index"][0]["results"], meta
+    risks = text[text.index("## Bias, Risks, and Limitations"):]
+    assert f"run:{state['probes'][-1]}" in risks and "**probe more** by Ana" in risks
 
 
 def _project(root):

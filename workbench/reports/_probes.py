@@ -100,7 +100,7 @@ def write_compare_report(project, cmp: dict[str, Any], out: str | Path | None = 
     return path
 
 
-_SIGNOFF_BLOCK = re.compile(r"<!--wb:signoff-->.*?<!--/wb:signoff-->", re.S)
+_SIGNOFF_BLOCK = re.compile(r"<!--wb:signoff-->.*?<!--/wb:signoff-->", re.DOTALL)
 
 
 def sign_off_report(project, report, *, reviewer: str, decision: str,
