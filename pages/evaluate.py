@@ -12,7 +12,7 @@ from workbench.evaluation import (METRIC_CHOICES, METRIC_DEFAULTS, check_two_run
 from workbench.generation import GenerationSettings
 from workbench.reports import write_compare_html, write_html
 
-header("Evaluate", "Score a model on a split: accuracy, BLEU and ROUGE with confidence intervals.")
+header("Evaluate", "Score a model on a split: BLEU and ROUGE (exact-match accuracy when asked for) with confidence intervals.")
 P = project()
 
 
