@@ -159,7 +159,13 @@ def test_cli_import_list_show_json(project, tmp_path, qa_frame):
 @pytest.mark.parametrize("args, match", [
     (["data", "import", "nope.csv"], "error: nope.csv: no such file or folder"),
     (["data", "show", "ghost"], "error: no dataset named 'ghost'"),
-    (["data", "import", "--url", "sqlite:///x.db"], "error: a SQL import needs both --url and --sql"),
+    (["data", "import", "--url", "sqlite:///x.db"],
+     "error: --sql: a SQL import needs both a database URL and a SELECT query"),
+    (["data", "import", "--sql", "SELECT 1"],
+     "error: --url: a SQL import needs both a database URL and a SELECT query"),
+    (["data", "import"], "error: SOURCE: give a file, a datasets folder or packaged:NAME to import"),
+    (["data", "import", "x.csv", "--sql", "SELECT 1"],
+     "error: give either a file to import or a database URL and SQL query, not both"),
 ])
 def test_cli_bad_input_exit_2_one_line(project, args, match):
     r = run_cli(*args, cwd=project.root)

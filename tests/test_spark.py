@@ -114,7 +114,7 @@ def test_import_partitioned_hash_is_layout_and_order_free(project, spark, frame,
 
 @pytest.mark.parametrize("files, match", [
     ({}, r"the folder holds no data files"),
-    ({"a.json": "{}"}, r"--engine spark reads Parquet or CSV files .*found \.json"),
+    ({"a.json": "{}"}, r"the Spark engine reads Parquet or CSV files .*found \.json"),
 ])
 def test_import_bad_sources(project, spark, tmp_path, files, match):
     from workbench.data import import_spark
