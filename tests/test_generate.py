@@ -140,14 +140,17 @@ def test_out_of_memory_halves_the_batch(lm):
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    ({"max_new_tokens": 0}, "max_new_tokens: must be an integer >= 1; got 0"),
-    ({"batch_size": 0}, "batch_size: must be an integer >= 1; got 0"),
+    ({"max_new_tokens": 0}, "max new tokens: must be an integer >= 1; got 0"),
+    ({"batch_size": 0}, "batch size: must be an integer >= 1; got 0"),
     ({"temperature": 0.0}, "temperature: must be > 0; got 0.0"),
-    ({"top_p": 1.5}, r"top_p: must be in \(0, 1\]; got 1.5"),
+    ({"top_p": 1.5}, r"top p: must be in \(0, 1\]; got 1.5"),
 ])
 def test_bad_settings(kwargs, match):
-    with pytest.raises(WorkbenchError, match=match):
+    from workbench.core.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=match) as err:
         GenerationSettings(**kwargs)
+    assert err.value.param == next(iter(kwargs))  # the CLI names the flag, the app the label
 
 
 def _open_and_write(folder: str, start: float, i: int) -> str:

@@ -84,9 +84,9 @@ def test_parallel_scoring_equals_serial():
 
 
 def test_bootstrap_is_seeded_and_brackets_the_estimate(scores):
-    ci = bootstrap_ci(scores, resamples=1000, seed=3)
-    assert ci == bootstrap_ci(scores, resamples=1000, seed=3)
-    assert ci != bootstrap_ci(scores, resamples=1000, seed=4)
+    ci = bootstrap_ci(scores, n_resamples=1000, seed=3)
+    assert ci == bootstrap_ci(scores, n_resamples=1000, seed=3)
+    assert ci != bootstrap_ci(scores, n_resamples=1000, seed=4)
     vals = scores.values()
     assert set(ci) == set(vals) == {"accuracy", "bleu", *ROUGE_TYPES}
     for k, (lo, hi) in ci.items():
@@ -116,8 +116,10 @@ def test_unknown_metric(metrics, match):
 
 
 def test_too_few_resamples(scores):
-    with pytest.raises(WorkbenchError, match="resamples: must be an integer >= 1000; got 50"):
-        bootstrap_ci(scores, resamples=50)
+    with pytest.raises(WorkbenchError, match="^n resamples: must be an integer >= 1000; got 50"
+                       ) as err:
+        bootstrap_ci(scores, n_resamples=50)
+    assert err.value.param == "n_resamples"  # the CLI shows it as --resamples
 
 
 # ----------------------------------------------------------------- classification (sklearn)

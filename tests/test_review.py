@@ -150,8 +150,8 @@ def test_next_comparison_report_includes_human_verdicts(project, tmp_path):
                   "reference": refs}).to_csv(tmp_path / "a.csv", index=False)
     pd.DataFrame({"id": list("abcd"), "prediction": refs,
                   "reference": refs}).to_csv(tmp_path / "b.csv", index=False)
-    ra = evaluate_predictions(project, tmp_path / "a.csv", metrics="rouge", resamples=1000)
-    rb = evaluate_predictions(project, tmp_path / "b.csv", metrics="rouge", resamples=1000)
+    ra = evaluate_predictions(project, tmp_path / "a.csv", metrics="rouge", n_resamples=1000)
+    rb = evaluate_predictions(project, tmp_path / "b.csv", metrics="rouge", n_resamples=1000)
     before = render_compare_html(compare(project, f"run:{ra.run_id}", f"run:{rb.run_id}",
                                          metrics="rouge"))
     assert "Human review" not in before

@@ -101,9 +101,9 @@ def test_spark_clean_equals_pandas_clean(project, spark, frame, tmp_path):
 
 @pytest.mark.parametrize("extra, match", [
     ("  - {type: drop_near_duplicates, column: question}\n",
-     r"rules\.yaml: --engine spark runs the cleaning rules normalize_text, drop_nulls, "
+     r"rules\.yaml: the Spark engine runs the cleaning rules normalize_text, drop_nulls, "
      r"drop_duplicates, filter_length, mask_pii; these need the whole column in one process "
-     r"and are pandas-only: clean\[5\] drop_near_duplicates; run them with --engine pandas"),
+     r"and are pandas-only: clean\[5\] drop_near_duplicates; run them with the pandas engine"),
     ("  - {type: drop_near_duplicates, column: question}\n"
      "  - {type: drop_unexpected_rows, rule: r1}\nexpectations:\n"
      "  - {type: expect_column_values_to_not_be_null, column: answer, meta: {id: r1}}\n",

@@ -73,6 +73,36 @@ def test_bootstrap_ci_close_to_scipy_percentile():
     assert bootstrap_mean_ci(x, seed=7) == bootstrap_mean_ci(x, seed=7)
 
 
+def test_one_bootstrap_helper_with_scipys_option_names():
+    """Evaluation metrics, fairness, probes and the association check all draw through
+    workbench.core.stats; its chunks are one seeded stream, whatever their size."""
+    import inspect
+
+    from workbench.core.stats import percentile_interval, resample_indices
+    from workbench.evaluation import classification_fairness
+    from workbench.evaluation.metrics import Scores, bootstrap_ci, paired_bootstrap
+    from workbench.probes._stats import bootstrap_diff_ci
+
+    chunks = list(resample_indices(5, n_resamples=7, rng=np.random.default_rng(3), max_cells=10))
+    assert [c.shape for c in chunks] == [(2, 5)] * 3 + [(1, 5)]
+    assert (np.concatenate(chunks) == np.random.default_rng(3).integers(0, 5, (7, 5))).all()
+    x = np.array([1.0, 2.0, 3.0, 4.0, 10.0])
+    means = np.concatenate([x[i].mean(axis=1) for i in resample_indices(
+        5, n_resamples=1000, rng=np.random.default_rng(3))])
+    want = percentile_interval(means, confidence_level=0.9)
+    assert bootstrap_mean_ci(x, n_resamples=1000, confidence_level=0.9, seed=3) == want
+    assert bootstrap_ci(Scores(5, {"accuracy": x}), n_resamples=1000, seed=3,
+                        confidence_level=0.9)["accuracy"] == want
+    # the numbers these gave before the helper was shared
+    assert bootstrap_mean_ci(x, seed=0) == (1.8, 7.2)
+    assert bootstrap_diff_ci([1.0, 2.0, 3.0], [0.0, 5.0], n_resamples=500, seed=1) == (
+        -3.666666666666667, 2.6666666666666665)
+    for fn in (bootstrap_ci, paired_bootstrap, bootstrap_mean_ci, bootstrap_diff_ci,
+               cluster_bootstrap_ci, scipy.stats.bootstrap):
+        assert {"n_resamples", "confidence_level"} <= set(inspect.signature(fn).parameters)
+    assert "n_resamples" in inspect.signature(classification_fairness).parameters
+
+
 def test_cluster_bootstrap_equals_plain_bootstrap_for_singletons():
     x = np.arange(10.0)
     assert cluster_bootstrap_ci(x, np.ones(10), seed=3) == pytest.approx(
