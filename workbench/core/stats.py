@@ -71,8 +71,8 @@ def percentile_interval(samples, *, confidence_level: float = 0.95,
     Resamples whose statistic is undefined (NaN) are left out, unless ``ignore_nan`` is
     false: then any NaN makes the interval NaN.
 
-    >>> percentile_interval(np.arange(101.0), confidence_level=0.9)
-    (5.0, 95.0)
+    >>> percentile_interval(np.arange(101.0), confidence_level=0.5)
+    (25.0, 75.0)
     >>> percentile_interval([1.0, np.nan, 3.0]), percentile_interval([1.0, np.nan], ignore_nan=False)
     ((1.05, 2.95), (nan, nan))
     """
