@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from workbench.core.errors import WorkbenchError
+from workbench.core.errors import ConfigError
 from workbench.generation import (
     GenerationSettings,
     cache_for,
@@ -146,8 +146,6 @@ def test_out_of_memory_halves_the_batch(lm):
     ({"top_p": 1.5}, r"top p: must be in \(0, 1\]; got 1.5"),
 ])
 def test_bad_settings(kwargs, match):
-    from workbench.core.errors import ConfigError
-
     with pytest.raises(ConfigError, match=match) as err:
         GenerationSettings(**kwargs)
     assert err.value.param == next(iter(kwargs))  # the CLI names the flag, the app the label
