@@ -536,7 +536,7 @@ def export_format(out: str | os.PathLike, format: str | None = None) -> str:
         if format not in EXPORT_FORMATS:
             raise ConfigError(f"format: '{format}' is not an export format"
                               f"{did_you_mean(format, EXPORT_FORMATS)}; use "
-                              f"{', '.join(EXPORT_FORMATS)}")
+                              f"{', '.join(EXPORT_FORMATS)}", param="format")
         return format
     ext = Path(out).suffix.lower()
     if not ext:
