@@ -434,6 +434,10 @@ def test_cli_export_and_show_conversations(project, tmp_path):
     assert r.returncode == 2
     assert r.stderr.strip().splitlines() == [
         f"error: {tmp_path / 'out.jsonl'}: already exists; export with force to overwrite it"]
+    r = run_cli("data", "export", "chat", str(tmp_path / "o.csv"), "--format", "xlsx",
+                cwd=project.root)
+    assert r.returncode == 2 and r.stderr.strip().splitlines() == [
+        "error: --format: 'xlsx' is not an export format; use csv, jsonl, parquet, datasets"]
     r = run_cli("data", "export", "chat", str(tmp_path / "out.jsonl"), "--force", "--format",
                 "parquet", "--json", "-", cwd=project.root)
     assert r.returncode == 0, r.stderr
