@@ -33,6 +33,7 @@ import pandas as pd
 from pydantic import Field, field_validator, model_validator
 
 from ..core.errors import DataError, WorkbenchError, did_you_mean
+from ..core.stats import percentile_interval, resample_indices
 from ..core.wordlists import SwapList, load_swaps
 from ._report import EXAMPLES
 from ._rules import Outcome, RuleArgs, register_rule
@@ -195,15 +196,10 @@ def _outcomes(frame: pd.DataFrame, args: AssociationArgs, rows: np.ndarray) -> n
 
 
 def _resampled_means(values: np.ndarray, resamples: int, rng: np.random.Generator) -> np.ndarray:
-    """Means of ``resamples`` bootstrap resamples, drawn in chunks of <= 4M indices."""
-    n = len(values)
-    chunk = max(1, 4_000_000 // max(1, n))
-    parts, done = [], 0
-    while done < resamples:
-        b = min(chunk, resamples - done)
-        parts.append(values[rng.integers(0, n, size=(b, n))].mean(axis=1))
-        done += b
-    return np.concatenate(parts)
+    """Means of ``resamples`` bootstrap resamples (the one helper's draws, <= 4M indices at
+    a time)."""
+    return np.concatenate([values[idx].mean(axis=1) for idx in resample_indices(
+        len(values), n_resamples=resamples, rng=rng, max_cells=4_000_000)])
 
 
 def _r(x: float) -> float:
@@ -230,7 +226,6 @@ def _association(frame, args: AssociationArgs, id_column=None) -> Outcome:
     members = {g: np.flatnonzero(m & ~np.isnan(y)) for g, m in member.items()}
 
     rng = np.random.default_rng(args.seed)
-    a = (1 - args.level) / 2 * 100
     groups: dict[str, dict[str, Any]] = {}
     draws: dict[str, np.ndarray] = {}
     for g, pos in members.items():
@@ -239,7 +234,7 @@ def _association(frame, args: AssociationArgs, id_column=None) -> Outcome:
             vals = y[pos]
             boot = _resampled_means(vals, args.resamples, rng)
             info["mean"] = _r(vals.mean())
-            info["ci"] = [_r(np.percentile(boot, a)), _r(np.percentile(boot, 100 - a))]
+            info["ci"] = [_r(x) for x in percentile_interval(boot, confidence_level=args.level)]
             if info["compared"]:
                 draws[g] = boot
         groups[g] = info
@@ -259,7 +254,7 @@ def _association(frame, args: AssociationArgs, id_column=None) -> Outcome:
     gap = means[high] - means[low]
     stacked = np.vstack(list(draws.values()))
     gaps = stacked.max(axis=0) - stacked.min(axis=0)
-    gap_ci = (float(np.percentile(gaps, a)), float(np.percentile(gaps, 100 - a)))
+    gap_ci = percentile_interval(gaps, confidence_level=args.level)
     stat = gap if args.fail_on == "estimate" else gap_ci[0]
     success = stat <= args.max_gap
     observed.update(gap=_r(gap), gap_ci=[_r(gap_ci[0]), _r(gap_ci[1])], highest=high,

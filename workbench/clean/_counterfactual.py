@@ -57,7 +57,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from ..core.errors import WorkbenchError, did_you_mean
+from ..core.errors import ConfigError, DataError, WorkbenchError, did_you_mean
 from ..core.wordlists import SwapList, builtin_lists, load_swaps
 from ..data import is_conversation_column, parse_messages
 
@@ -298,19 +298,19 @@ class CounterfactualSummary:
                 "examples": [dict(e) for e in self.examples]}
 
 
-def _no_column(param: str, col: Hashable, columns: list[str]) -> WorkbenchError:
-    return WorkbenchError(f"{param}: no column '{col}'{did_you_mean(str(col), columns)}; "
-                          f"the data has: {', '.join(columns)}")
+def _no_column(param: str, col: Hashable, columns: list[str]) -> ConfigError:
+    return ConfigError(f"{param}: no column '{col}'{did_you_mean(str(col), columns)}; "
+                       f"the data has: {', '.join(columns)}", param=param)
 
 
 def _check_args(frame: pd.DataFrame, columns, mode, id_column, marker) -> list[str]:
     if mode not in MODES:
-        raise WorkbenchError(f"mode: must be 'add' or 'replace'; got {mode!r}")
+        raise ConfigError(f"mode: must be 'add' or 'replace'; got {mode!r}", param="mode")
     cols = [columns] if isinstance(columns, str) else list(columns or [])
     have = [str(c) for c in frame.columns]
     if not cols:
-        raise WorkbenchError("columns: give at least one text column to swap; the data has: "
-                             + ", ".join(have))
+        raise ConfigError("columns: give at least one text column to swap; the data has: "
+                          + ", ".join(have), param="columns")
     for c in cols:
         if c not in frame.columns:
             raise _no_column("columns", c, have)
@@ -321,12 +321,13 @@ def _check_args(frame: pd.DataFrame, columns, mode, id_column, marker) -> list[s
         dup = ids[ids.duplicated()]
         if len(dup):
             what = f"column '{id_column}'" if id_column is not None else "the index"
-            raise WorkbenchError(f"id_column: {what} repeats '{dup.iloc[0]}'; a twin must "
-                                 "name exactly one source row (give a unique id_column)")
+            raise DataError(f"id_column: {what} repeats '{dup.iloc[0]}'; a twin must "
+                            "name exactly one source row (give a unique id_column)",
+                            param="id_column")
         if marker in frame.columns:
-            raise WorkbenchError(f"marker: the data already has a '{marker}' column (was it "
-                                 "augmented already?); augment the un-augmented parent "
-                                 "version")
+            raise DataError(f"marker: the data already has a '{marker}' column (was it "
+                            "augmented already?); augment the un-augmented parent "
+                            "version", param="marker")
     return list(dict.fromkeys(cols))
 
 
@@ -429,8 +430,9 @@ def counterfactual_frame(frame: pd.DataFrame, *, columns: str | Sequence[str],
 
     conv = {c: is_conversation_column(frame[c]) for c in cols}
     if turns is not None and not any(conv.values()):
-        raise WorkbenchError(f"turns: column '{cols[0]}' holds text, not conversations; "
-                             "'turns' chooses the roles swapped in a column of messages")
+        raise DataError(f"turns: column '{cols[0]}' holds text, not conversations; "
+                        "'turns' chooses the roles swapped in a column of messages",
+                        param="turns")
     chosen = None if turns is None else set(turns)
     for c in cols:
         new_vals = []

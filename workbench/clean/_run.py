@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable
 
 from ..checks import load_suite
-from ..core.errors import WorkbenchError
+from ..core.errors import DataError
 from ._steps import CleanReport, clean_frame, validate_steps
 
 
@@ -58,8 +58,8 @@ def clean_dataset(project, data: str, rules: str | os.PathLike, *, name: str | N
             cleaned, reports = clean_frame(frame, suite, progress=progress)
             if len(cleaned) == 0:
                 last = next(r for r in reports if r.rows_after == 0)
-                raise WorkbenchError(f"{suite.path}: clean[{last.index}] ({last.type}) removed "
-                                     "every remaining row; nothing would be left")
+                raise DataError(f"{suite.path}: clean[{last.index}] ({last.type}) removed "
+                                "every remaining row; nothing would be left")
             new, created = save_version(project, cleaned, name=target, source=source,
                                         parent=dv, relation="clean")
             rows_after = len(cleaned)

@@ -24,7 +24,7 @@ import pandas as pd
 from ..checks import SuiteSpec
 from ..checks._report import EXAMPLES
 from ..checks._text import mask_pii, tidy_text
-from ..core.errors import WorkbenchError
+from ..core.errors import ConfigError, DataError
 from ..core.store import DatasetVersion
 from ._steps import (
     STEPS,
@@ -53,10 +53,10 @@ def refuse_pandas_only(suite: SuiteSpec) -> None:
     steps = pandas_only_steps(suite)
     if steps:
         named = ", ".join(f"clean[{s.index}] {s.type}" for s in steps)
-        raise WorkbenchError(
-            f"{suite.path or suite.name}: --engine spark runs the cleaning rules "
+        raise ConfigError(
+            f"{suite.path or suite.name}: the Spark engine runs the cleaning rules "
             f"{', '.join(SPARK_STEPS)}; these need the whole column in one process and are "
-            f"pandas-only: {named}; run them with --engine pandas, or move them to a rules "
+            f"pandas-only: {named}; run them with the pandas engine, or move them to a rules "
             "file of their own")
 
 
@@ -217,7 +217,7 @@ def clean_spark(project, df, suite: SuiteSpec, *, parent: DatasetVersion, name: 
     refuse_pandas_only(suite)
     steps = validate_steps(suite, list(df.columns))
     if _POS in df.columns:
-        raise WorkbenchError(f"{parent.ref}: column '{_POS}' is reserved by --engine spark")
+        raise DataError(f"{parent.ref}: column '{_POS}' is reserved by the Spark engine")
     cleaner = _Cleaner(df, suite.id_column)
     current = df.withColumn(_POS, F.monotonically_increasing_id())
     rows = parent.rows
@@ -232,8 +232,8 @@ def clean_spark(project, df, suite: SuiteSpec, *, parent: DatasetVersion, name: 
                                            rows_changed=changed, examples=examples))
             rows -= removed
             if rows == 0:
-                raise WorkbenchError(f"{suite.path}: clean[{step.index}] ({step.type}) removed "
-                                     "every remaining row; nothing would be left")
+                raise DataError(f"{suite.path}: clean[{step.index}] ({step.type}) removed "
+                                "every remaining row; nothing would be left")
         new, created = store_spark_version(project, current.drop(_POS), name=name,
                                            source=source)
     finally:

@@ -42,7 +42,7 @@ from ..checks._text import (
     typo_duplicate_of,
 )
 from ..core.config import ConfigSource, validate
-from ..core.errors import WorkbenchError, did_you_mean
+from ..core.errors import ConfigError, DataError, WorkbenchError, did_you_mean
 from ..data import is_conversation_column, parse_messages
 from ..data import to_messages as _conversations_of
 from ._counterfactual import MARKER, MODES, counterfactual_frame, load_swaps
@@ -210,9 +210,9 @@ def _rewrite(frame, cols: list[str], fn: Callable[[str], str], turns: list[str] 
     """Rewrite the text of ``cols`` (conversation columns: the chosen turns)."""
     conv = {c: is_conversation_column(frame[c]) for c in cols}
     if turns is not None and not any(conv.values()):
-        raise WorkbenchError(f"turns: column '{cols[0]}' holds text, not conversations; "
-                             "'turns' chooses the roles rewritten in a column of messages "
-                             "(lists of {role, content} turns)")
+        raise DataError(f"turns: column '{cols[0]}' holds text, not conversations; "
+                        "'turns' chooses the roles rewritten in a column of messages "
+                        "(lists of {role, content} turns)", param="turns")
     chosen = None if turns is None else set(turns)
     out = frame.copy()
     changed: set[int] = set()
@@ -298,8 +298,8 @@ def _mask(frame, a: PiiArgs, ctx):
 
 def _to_messages(frame, a: ToMessagesArgs, ctx):
     if a.into in frame.columns and a.into not in (a.prompt, a.response):
-        raise WorkbenchError(f"into: the data already has a column '{a.into}'; name another "
-                             "column for the conversations")
+        raise DataError(f"into: the data already has a column '{a.into}'; name another "
+                        "column for the conversations", param="into")
     conv = _conversations_of(frame, a.prompt, a.response, system=a.system)
     out = frame.copy()
     if not a.keep_columns:
@@ -334,7 +334,7 @@ def _groups_path(suite: SuiteSpec, groups: str) -> str:
 def _drop_unexpected(frame, a: UnexpectedArgs, ctx):
     rule = ctx.suite.rule(a.rule)
     if rule.engine != "workbench" or RULES[rule.type].kind != "map":
-        raise WorkbenchError(
+        raise ConfigError(
             f"{ctx.suite.path}: rule '{a.rule}' is {rule.type}; drop_unexpected_rows needs a "
             "workbench row rule: " + ", ".join(n for n, r in RULES.items() if r.kind == "map"))
     out = run_rule(rule.type, RULES[rule.type].args(**rule.kwargs), frame,

@@ -130,7 +130,7 @@ def register(app: typer.Typer) -> None:
         temperature: Annotated[float, typer.Option("--temperature", help="Sampling temperature.")] = 1.0,
         top_p: Annotated[float, typer.Option("--top-p", help="Nucleus sampling mass.")] = 1.0,
         seed: Annotated[int, typer.Option("--seed", help="Seed for the bootstrap and for sampling.")] = 0,
-        resamples: Annotated[int, typer.Option("--resamples", help="Bootstrap resamples (>= 1000).")] = 1000,
+        n_resamples: Annotated[int, typer.Option("--resamples", "--n-resamples", help="Bootstrap resamples (>= 1000).")] = 1000,
         no_cache: Annotated[bool, typer.Option("--no-cache", help="Ignore the generation cache.")] = False,
         json_out: JsonOpt = None,
         html_out: HtmlOpt = None,
@@ -159,7 +159,7 @@ def register(app: typer.Typer) -> None:
 
         if compare:
             rep = ev.compare(project, compare[0], compare[1], metrics=metrics,
-                             resamples=resamples, seed=seed, group_col=group_col,
+                             n_resamples=n_resamples, seed=seed, group_col=group_col,
                              positive_label=positive_label, correct=correct)
             _print_compare(rep)
             write_json(json_out, {"run_id": rep.run_id, **rep.to_dict()})
@@ -168,7 +168,7 @@ def register(app: typer.Typer) -> None:
             return
         if predictions:
             rep = ev.evaluate_predictions(project, predictions, metrics=metrics,
-                                          slices=slice_ or [], resamples=resamples, seed=seed,
+                                          slices=slice_ or [], n_resamples=n_resamples, seed=seed,
                                           group_col=group_col, positive_label=positive_label)
         else:
             if not model or not data:
@@ -187,14 +187,14 @@ def register(app: typer.Typer) -> None:
                     rep = ev.evaluate_conversations(
                         project, model=model, data=data, messages_col=messages_col,
                         metrics=metrics, slices=slice_ or [], stop=stop or [],
-                        settings=settings, resamples=resamples, seed=seed,
+                        settings=settings, n_resamples=n_resamples, seed=seed,
                         use_cache=not no_cache, progress=_progress())
                 else:
                     rep = ev.evaluate_model(
                         project, model=model, data=data, metrics=metrics,
                         prompt_col=prompt_col, reference_col=reference_col,
                         label_col=label_col, template=template, slices=slice_ or [],
-                        stop=stop or [], settings=settings, resamples=resamples, seed=seed,
+                        stop=stop or [], settings=settings, n_resamples=n_resamples, seed=seed,
                         use_cache=not no_cache, progress=_progress(), group_col=group_col,
                         positive_label=positive_label)
             except WorkbenchError as exc:

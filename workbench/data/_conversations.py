@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from ..core.errors import WorkbenchError, did_you_mean
+from ..core.errors import ConfigError, DataError, WorkbenchError, did_you_mean
 
 ROLES = ("system", "user", "assistant")
 SystemRule = Literal["first_only", "required", "any", "never"]
@@ -96,7 +96,7 @@ def parse_messages(value: Any, *, where: str = "value", strict: bool = True) -> 
 
     Raises
     ------
-    WorkbenchError
+    DataError
         One line naming ``where`` and the turn: ``row 12, turn 3: no 'content'``.
 
     Examples
@@ -106,39 +106,39 @@ def parse_messages(value: Any, *, where: str = "value", strict: bool = True) -> 
     >>> parse_messages([{"role": "user"}], where="row 4")
     Traceback (most recent call last):
     ...
-    workbench.core.errors.WorkbenchError: row 4, turn 0: no 'content'; each turn needs a 'role' and a 'content'
+    workbench.core.errors.DataError: row 4, turn 0: no 'content'; each turn needs a 'role' and a 'content'
     """
     if hasattr(value, "as_py"):
         value = value.as_py()
     if isinstance(value, str):
         if not value.lstrip().startswith("["):
-            raise WorkbenchError(f"{where}: expected a list of {{role, content}} turns, got "
-                                 f"{_kind(value)}")
+            raise DataError(f"{where}: expected a list of {{role, content}} turns, got "
+                            f"{_kind(value)}")
         try:
             value = json.loads(value)
         except json.JSONDecodeError as exc:
-            raise WorkbenchError(f"{where}: not valid JSON ({exc.msg} at character "
-                                 f"{exc.pos})") from None
+            raise DataError(f"{where}: not valid JSON ({exc.msg} at character "
+                            f"{exc.pos})") from None
     if not _is_listlike(value):
         got = "a missing value" if value is None else _kind(value)
-        raise WorkbenchError(f"{where}: expected a list of {{role, content}} turns, got {got}")
+        raise DataError(f"{where}: expected a list of {{role, content}} turns, got {got}")
     turns: list[dict] = []
     for i, turn in enumerate(value):
         if type(turn) is not dict:
             if hasattr(turn, "as_py"):
                 turn = turn.as_py()
             if not isinstance(turn, Mapping):
-                raise WorkbenchError(f"{where}, turn {i}: expected an object with 'role' and "
-                                     f"'content', got {_kind(turn)}")
+                raise DataError(f"{where}, turn {i}: expected an object with 'role' and "
+                                f"'content', got {_kind(turn)}")
         turn = _plain(turn)
         for key in ("role", "content"):
             if key not in turn:
                 if strict:
-                    raise WorkbenchError(f"{where}, turn {i}: no '{key}'; each turn needs a "
-                                         "'role' and a 'content'")
+                    raise DataError(f"{where}, turn {i}: no '{key}'; each turn needs a "
+                                    "'role' and a 'content'")
             elif type(turn[key]) is not str:
-                raise WorkbenchError(f"{where}, turn {i}: '{key}' must be text, got "
-                                     f"{_kind(turn[key])}")
+                raise DataError(f"{where}, turn {i}: '{key}' must be text, got "
+                                f"{_kind(turn[key])}")
         keys = list(turn)
         if keys[:2] != ["role", "content"]:  # role and content first, then the rest
             head = {k: turn[k] for k in ("role", "content") if k in turn}
@@ -315,10 +315,10 @@ def to_messages(frame: pd.DataFrame, prompt_col: str, response_col: str, *,
     cols = [str(c) for c in frame.columns]
     for param, col in (("prompt_col", prompt_col), ("response_col", response_col)):
         if col not in cols:
-            raise WorkbenchError(f"{param}: no column '{col}'{did_you_mean(col, cols)}; "
-                                 f"the data has: {', '.join(cols)}")
+            raise ConfigError(f"{param}: no column '{col}'{did_you_mean(col, cols)}; "
+                              f"the data has: {', '.join(cols)}", param=param)
     if system is not None and not isinstance(system, str):
-        raise WorkbenchError(f"system: expected text, got {type(system).__name__}")
+        raise ConfigError(f"system: expected text, got {type(system).__name__}", param="system")
     head = [{"role": "system", "content": system}] if system is not None else []
     out = []
     for p, r in zip(frame[prompt_col], frame[response_col]):
@@ -340,15 +340,15 @@ def split_last_turn(messages: Any, *, where: str = "value") -> tuple[list[dict],
     """
     turns = parse_messages(messages, where=where)
     if not turns:
-        raise WorkbenchError(f"{where}: no turns")
+        raise DataError(f"{where}: no turns")
     last = turns[-1]
     if last["role"] != "assistant":
-        raise WorkbenchError(f"{where}, turn {len(turns) - 1}: the last turn is "
-                             f"{last['role']!r}, not 'assistant'; there is no reference "
-                             "answer to score")
+        raise DataError(f"{where}, turn {len(turns) - 1}: the last turn is "
+                        f"{last['role']!r}, not 'assistant'; there is no reference "
+                        "answer to score")
     if len(turns) == 1:
-        raise WorkbenchError(f"{where}: only an assistant turn; nothing comes before it to "
-                             "generate it from")
+        raise DataError(f"{where}: only an assistant turn; nothing comes before it to "
+                        "generate it from")
     return turns[:-1], last["content"]
 
 

@@ -21,7 +21,7 @@ import uuid
 from pathlib import Path
 
 from ..core.digest import hasher
-from ..core.errors import WorkbenchError
+from ..core.errors import ConfigError, DataError, NotFoundError
 from ..core.store import DatasetVersion, Store
 
 HASH_SCHEME = "spark-rows-v1"
@@ -37,12 +37,12 @@ def read_spark(spark, source: str | os.PathLike):
     """A Spark DataFrame over a Parquet/CSV file or a folder of them (nothing collected)."""
     path = Path(source).expanduser()
     if not path.exists():
-        raise WorkbenchError(f"{path}: no such file or folder")
+        raise NotFoundError(f"{path}: no such file or folder")
     files = [path] if path.is_file() else sorted(
         p for p in path.rglob("*") if p.is_file() and not p.name.startswith(("_", ".")))
     kinds = {p.suffix.lower() for p in files}
     if not files:
-        raise WorkbenchError(f"{path}: the folder holds no data files")
+        raise DataError(f"{path}: the folder holds no data files")
     if kinds <= {".parquet", ".pq"}:
         reader = spark.read.option("recursiveFileLookup", "true").parquet
     elif kinds <= {".csv"}:
@@ -51,18 +51,18 @@ def read_spark(spark, source: str | os.PathLike):
                     .option("multiLine", "true").option("escape", '"')
                     .option("recursiveFileLookup", "true").csv(p))
     else:
-        raise WorkbenchError(f"{path}: --engine spark reads Parquet or CSV files (or a folder "
-                             f"of one kind); found {', '.join(sorted(k or '(none)' for k in kinds))}")
+        raise ConfigError(f"{path}: the Spark engine reads Parquet or CSV files (or a folder "
+                          f"of one kind); found {', '.join(sorted(k or '(none)' for k in kinds))}")
     try:
         df = reader(str(path.resolve()))
     except Exception as exc:  # noqa: BLE001 - Spark's AnalysisException and friends
-        raise WorkbenchError(f"{path}: Spark could not read it: {spark_error(exc)}") from None
+        raise DataError(f"{path}: Spark could not read it: {spark_error(exc)}") from None
     cols = df.columns
     if not cols:
-        raise WorkbenchError(f"{path}: no columns")
+        raise DataError(f"{path}: no columns")
     dupes = sorted({c for c in cols if cols.count(c) > 1})
     if dupes:
-        raise WorkbenchError(f"{path}: duplicate column names: {', '.join(map(repr, dupes))}")
+        raise DataError(f"{path}: duplicate column names: {', '.join(map(repr, dupes))}")
     return df
 
 
@@ -125,7 +125,7 @@ def import_spark(project, source: str, *, name: str | None = None,
     from ._versions import check_name, default_name
 
     if not source:
-        raise WorkbenchError("SOURCE is required (a Parquet/CSV file or folder)")
+        raise ConfigError("source: give a Parquet/CSV file or folder to import", param="source")
     name = check_name(name or default_name(str(source).rstrip("/")))
     spark = spark_session(master)
     df = read_spark(spark, source)
@@ -138,12 +138,12 @@ def store_spark_version(project, df, *, name: str, source: str,
     """Write the Spark DataFrame ``df`` as version ``datasets/NAME/HASH12/`` (partitioned).
 
     The version is named by :func:`spark_stats`'s hash; storing the same rows again
-    returns the existing version. Raises ``WorkbenchError(empty)`` when ``df`` has no rows.
+    returns the existing version. Raises ``DataError(empty)`` when ``df`` has no rows.
     Returns ``(version, created)``.
     """
     digest, rows, nulls = spark_stats(df)
     if rows == 0:
-        raise WorkbenchError(empty)
+        raise DataError(empty)
     version = digest[:12]
     rel = Path("datasets") / name / version
     dest = project.state / rel

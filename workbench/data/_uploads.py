@@ -6,7 +6,7 @@ import re
 import uuid
 from pathlib import Path
 
-from ..core.errors import WorkbenchError
+from ..core.errors import ConfigError, DataError, WorkbenchError
 from ._versions import SUPPORTED_EXTENSIONS
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
@@ -22,11 +22,11 @@ def save_upload(project, filename: str, content: bytes, *,
     base = re.split(r"[\\/]", filename or "")[-1]
     ext = Path(base).suffix.lower()
     if ext not in allowed:
-        raise WorkbenchError(f"{base or '(no name)'}: unsupported file type '{ext or '(none)'}'; "
-                             f"supported: {', '.join(allowed)}")
+        raise ConfigError(f"{base or '(no name)'}: unsupported file type '{ext or '(none)'}'; "
+                          f"supported: {', '.join(allowed)}")
     if len(content) > MAX_UPLOAD_BYTES:
-        raise WorkbenchError(f"{base}: {len(content)} bytes is over the upload limit of "
-                             f"{MAX_UPLOAD_BYTES} bytes")
+        raise DataError(f"{base}: {len(content)} bytes is over the upload limit of "
+                        f"{MAX_UPLOAD_BYTES} bytes")
     project.uploads_dir.mkdir(parents=True, exist_ok=True)
     dest = project.uploads_dir / f"{uuid.uuid4().hex}{ext}"
     dest.write_bytes(content)

@@ -30,6 +30,7 @@ from ..core.digest import hasher
 from ..core.errors import (
     ConfigError,
     DataError,
+    NotFoundError,
     WorkbenchError,
     did_you_mean,
     unknown_name,
@@ -73,10 +74,10 @@ def _decode(raw: bytes, path: Path, encoding: str) -> str:
 def _check_header(header: list[str], path: Path) -> None:
     if any(h.strip() == "" for h in header):
         pos = [i + 1 for i, h in enumerate(header) if h.strip() == ""]
-        raise WorkbenchError(f"{path}: empty column name at position {pos[0]} of the header")
+        raise DataError(f"{path}: empty column name at position {pos[0]} of the header")
     dupes = [h for h, n in Counter(header).items() if n > 1]
     if dupes:
-        raise WorkbenchError(f"{path}: duplicate column names: {', '.join(map(repr, dupes))}")
+        raise DataError(f"{path}: duplicate column names: {', '.join(map(repr, dupes))}")
 
 
 def _read_csv(path: Path, encoding: str) -> pd.DataFrame:
@@ -84,7 +85,7 @@ def _read_csv(path: Path, encoding: str) -> pd.DataFrame:
     if text.startswith("\ufeff"):
         text = text[1:]
     if not text.strip():
-        raise WorkbenchError(f"{path}: the file is empty")
+        raise DataError(f"{path}: the file is empty")
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)
@@ -95,13 +96,13 @@ def _read_csv(path: Path, encoding: str) -> pd.DataFrame:
                 continue
             n += 1
             if len(row) != width:
-                raise WorkbenchError(
+                raise DataError(
                     f"{path}: line {reader.line_num} has {len(row)} fields, the header has "
                     f"{width}")
     except csv.Error as exc:
-        raise WorkbenchError(f"{path}: line {reader.line_num}: malformed CSV: {exc}") from None
+        raise DataError(f"{path}: line {reader.line_num}: malformed CSV: {exc}") from None
     if n == 0:
-        raise WorkbenchError(f"{path}: has a header but no data rows")
+        raise DataError(f"{path}: has a header but no data rows")
     frame = pd.read_csv(io.StringIO(text), keep_default_na=True, skip_blank_lines=True)
     return conversation_columns(frame, str(path), from_text=True)
 
@@ -115,14 +116,14 @@ def _read_jsonl(path: Path, encoding: str) -> pd.DataFrame:
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise WorkbenchError(f"{path}: line {lineno} is not valid JSON: {exc.msg}") from None
+            raise DataError(f"{path}: line {lineno} is not valid JSON: {exc.msg}") from None
         if not isinstance(obj, dict):
-            raise WorkbenchError(
+            raise DataError(
                 f"{path}: line {lineno} is JSON but not an object ({type(obj).__name__})")
         records.append(obj)
         lines.append(lineno)
     if not records:
-        raise WorkbenchError(f"{path}: the file is empty")
+        raise DataError(f"{path}: the file is empty")
     return conversation_columns(pd.DataFrame.from_records(records), str(path), lines=lines)
 
 
@@ -130,11 +131,11 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     import pyarrow.parquet as pq
 
     if path.stat().st_size == 0:
-        raise WorkbenchError(f"{path}: the file is empty")
+        raise DataError(f"{path}: the file is empty")
     try:
         table = pq.read_table(path)
     except Exception as exc:  # noqa: BLE001 - pyarrow raises many types
-        raise WorkbenchError(f"{path}: not a readable Parquet file: {exc}") from None
+        raise DataError(f"{path}: not a readable Parquet file: {exc}") from None
     _check_header(table.column_names, path)
     return conversation_columns(_nested_as_python(table.to_pandas(), table), str(path))
 
@@ -145,7 +146,7 @@ def _read_hf_folder(path: Path) -> pd.DataFrame:
     try:
         ds = load_from_disk(str(path))
     except Exception as exc:  # noqa: BLE001
-        raise WorkbenchError(f"{path}: not a folder saved by datasets: {exc}") from None
+        raise DataError(f"{path}: not a folder saved by datasets: {exc}") from None
 
     def frame_of(d: Dataset) -> pd.DataFrame:
         return _nested_as_python(d.to_pandas(), d.with_format("arrow")[:])
@@ -241,7 +242,7 @@ def _read_sql(url: str, query: str) -> pd.DataFrame:
         raise ConfigError(f"sql: the database refused the query: {msg}", param="sql") from None
     finally:
         engine.dispose()
-    _check_header(keys, Path("--sql"))
+    _check_header(keys, Path("the query"))
     if not rows:
         raise ConfigError("sql: the query returned no rows", param="sql")
     return pd.DataFrame([tuple(r) for r in rows], columns=keys)
@@ -260,20 +261,20 @@ def read_source(source: str | os.PathLike, *, encoding: str = "utf-8") -> tuple[
         return frame, src
     path = Path(src).expanduser()
     if not path.exists():
-        raise WorkbenchError(f"{path}: no such file or folder")
+        raise NotFoundError(f"{path}: no such file or folder")
     if path.is_dir():
         if (path / "dataset_info.json").exists() or (path / "dataset_dict.json").exists():
             frame = _read_hf_folder(path)
         else:
-            raise WorkbenchError(f"{path}: a folder, but not one saved by datasets "
-                                 "(no dataset_info.json or dataset_dict.json)")
+            raise ConfigError(f"{path}: a folder, but not one saved by datasets "
+                              "(no dataset_info.json or dataset_dict.json)")
         return frame, str(path.resolve())
     ext = path.suffix.lower()
     if ext not in SUPPORTED_EXTENSIONS:
-        raise WorkbenchError(f"{path}: unsupported file type '{ext or '(none)'}'; supported: "
-                             f"{', '.join(SUPPORTED_EXTENSIONS)}, or a datasets folder")
+        raise ConfigError(f"{path}: unsupported file type '{ext or '(none)'}'; supported: "
+                          f"{', '.join(SUPPORTED_EXTENSIONS)}, or a datasets folder")
     if path.stat().st_size == 0:
-        raise WorkbenchError(f"{path}: the file is empty")
+        raise DataError(f"{path}: the file is empty")
     if ext == ".csv":
         frame = _read_csv(path, encoding)
     elif ext in (".jsonl", ".ndjson"):
@@ -333,13 +334,13 @@ def schema(frame: pd.DataFrame) -> list[dict]:
 # ----------------------------------------------------------------------------- storing
 def _validate_frame(frame: pd.DataFrame, where: str) -> pd.DataFrame:
     if frame.shape[1] == 0:
-        raise WorkbenchError(f"{where}: no columns")
+        raise DataError(f"{where}: no columns")
     if len(frame) == 0:
-        raise WorkbenchError(f"{where}: no rows")
+        raise DataError(f"{where}: no rows")
     cols = [str(c) for c in frame.columns]
     dupes = [c for c, n in Counter(cols).items() if n > 1]
     if dupes:
-        raise WorkbenchError(f"{where}: duplicate column names: {', '.join(map(repr, dupes))}")
+        raise DataError(f"{where}: duplicate column names: {', '.join(map(repr, dupes))}")
     frame = frame.copy()
     frame.columns = cols
     return frame.reset_index(drop=True)
@@ -404,15 +405,19 @@ def import_dataset(project, source: str | None = None, *, name: str | None = Non
     """
     if sql is not None or url is not None:
         if source:
-            raise WorkbenchError("give either SOURCE or --url/--sql, not both")
+            raise ConfigError("give either a file to import or a database URL and SQL query, "
+                              "not both")
         if not (url and sql):
-            raise WorkbenchError("a SQL import needs both --url and --sql")
+            missing = "sql" if url else "url"
+            raise ConfigError(f"{missing}: a SQL import needs both a database URL and a SELECT "
+                              "query", param=missing)
         frame = _read_sql(url, sql)
         src = f"sql:{_redact(url)}:{sql}"
         name = name or "query"
     else:
         if not source:
-            raise WorkbenchError("SOURCE is required (a file, a datasets folder, or packaged:NAME)")
+            raise ConfigError("source: give a file, a datasets folder or packaged:NAME to "
+                              "import", param="source")
         frame, src = read_source(source, encoding=encoding)
         name = name or default_name(str(source))
     return save_version(project, frame, name=check_name(name), source=src)
@@ -425,7 +430,7 @@ def _write_parquet(frame: pd.DataFrame, path, where: str) -> None:
         frame.to_parquet(path, index=False)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
         first = str(exc).strip().splitlines()[0]
-        raise WorkbenchError(f"{where}: cannot be stored as Parquet: {first}") from None
+        raise DataError(f"{where}: cannot be stored as Parquet: {first}") from None
 
 
 def _redact(url: str) -> str:
@@ -453,7 +458,7 @@ def load_frame(project, ref: str | DatasetVersion, *,
     dv = ref if isinstance(ref, DatasetVersion) else get_version(project, ref)
     path = project.state / dv.path
     if not path.exists():
-        raise WorkbenchError(f"dataset {dv.ref}: its stored copy {path} is missing")
+        raise NotFoundError(f"dataset {dv.ref}: its stored copy {path} is missing")
     if columns is not None:
         wanted = set(columns)
         columns = [str(c["name"]) for c in dv.columns if str(c["name"]) in wanted]
@@ -490,7 +495,7 @@ def resolve_data(project, data: str, *, encoding: str = "utf-8",
         dv, frame = load_frame(project, data, columns=columns)
     except WorkbenchError:
         if p.suffix:
-            raise WorkbenchError(f"{data}: no such file, and no stored dataset by that name") \
+            raise NotFoundError(f"{data}: no such file, and no stored dataset by that name") \
                 from None
         raise
     return dv, frame, dv.ref
@@ -529,9 +534,9 @@ def export_format(out: str | os.PathLike, format: str | None = None) -> str:
     """
     if format is not None:
         if format not in EXPORT_FORMATS:
-            raise WorkbenchError(f"format: '{format}' is not an export format"
-                                 f"{did_you_mean(format, EXPORT_FORMATS)}; use "
-                                 f"{', '.join(EXPORT_FORMATS)}")
+            raise ConfigError(f"format: '{format}' is not an export format"
+                              f"{did_you_mean(format, EXPORT_FORMATS)}; use "
+                              f"{', '.join(EXPORT_FORMATS)}", param="format")
         return format
     ext = Path(out).suffix.lower()
     if not ext:
@@ -540,9 +545,9 @@ def export_format(out: str | os.PathLike, format: str | None = None) -> str:
         if ext in exts:
             return fmt
     known = [e for exts in EXPORT_FORMATS.values() for e in exts]
-    raise WorkbenchError(f"{out}: unknown export file type '{ext}'; use "
-                         f"{', '.join(known)}, a path without an extension for a datasets "
-                         "folder, or give the format")
+    raise ConfigError(f"{out}: unknown export file type '{ext}'; use "
+                      f"{', '.join(known)}, a path without an extension for a datasets "
+                      "folder, or give the format")
 
 
 def _export_value(v):
@@ -585,7 +590,7 @@ def _write_datasets(frame: pd.DataFrame, path: Path) -> None:
         ds.save_to_disk(str(path))
     except (ValueError, TypeError) as exc:
         first = str(exc).strip().splitlines()[0]
-        raise WorkbenchError(f"{path}: cannot be saved as a datasets folder: {first}") from None
+        raise DataError(f"{path}: cannot be saved as a datasets folder: {first}") from None
     finally:
         if bars_were_on:
             datasets.enable_progress_bars()
@@ -620,17 +625,17 @@ def export_version(project, ref: str | DatasetVersion, out: str | os.PathLike, *
     out = Path(out).expanduser()
     if out.exists() or out.is_symlink():
         if not force:
-            raise WorkbenchError(f"{out}: already exists; export with force to overwrite it")
+            raise ConfigError(f"{out}: already exists; export with force to overwrite it")
         if fmt == "datasets" and out.is_dir():
             if any(out.iterdir()) and not _is_datasets_folder(out):
-                raise WorkbenchError(f"{out}: a folder that is not a saved dataset; "
-                                     "refusing to replace it")
+                raise ConfigError(f"{out}: a folder that is not a saved dataset; "
+                                  "refusing to replace it")
         elif out.is_dir():
-            raise WorkbenchError(f"{out}: is a folder; give a file path for {fmt}")
+            raise ConfigError(f"{out}: is a folder; give a file path for {fmt}")
         elif fmt == "datasets":
-            raise WorkbenchError(f"{out}: is a file; a datasets export writes a folder")
+            raise ConfigError(f"{out}: is a file; a datasets export writes a folder")
     if out.parent.exists() and not out.parent.is_dir():
-        raise WorkbenchError(f"{out.parent}: is a file, not a folder to export into")
+        raise ConfigError(f"{out.parent}: is a file, not a folder to export into")
     _, frame = load_frame(project, ref)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.")) / out.name

@@ -67,7 +67,7 @@ def evaluate_conversations(project, *, model: str, data: str, messages_col: str,
                            metrics: str | Sequence[str] | None = None,
                            slices: Sequence[str] = (), stop: Sequence[str] = (),
                            settings: GenerationSettings = GenerationSettings(),
-                           resamples: int = 1000, seed: int = 0, use_cache: bool = True,
+                           n_resamples: int = 1000, seed: int = 0, use_cache: bool = True,
                            progress: Callable[[int, int], None] | None = None):
     """:func:`workbench.evaluation.evaluate_model` for a column of conversations: the
     prediction is the model's last assistant turn, generated from the turns before it.
@@ -109,7 +109,7 @@ def evaluate_conversations(project, *, model: str, data: str, messages_col: str,
                                                settings.seed) if settings.do_sample else "greedy"
     report = score_examples(
         preds, refs, metrics=names, ids=ids, prompts=[render_turns(h) for h in histories],
-        slices={c: frame[c].tolist() for c in slice_cols}, resamples=resamples, seed=seed,
+        slices={c: frame[c].tolist() for c in slice_cols}, n_resamples=n_resamples, seed=seed,
         project=project,
         signature_parts={"data": f"{label}#{digest[:12]}", "model": f"{model}#{fp}",
                          "decode": f"{decode},new:{settings.max_new_tokens},"
@@ -120,7 +120,7 @@ def evaluate_conversations(project, *, model: str, data: str, messages_col: str,
     config: dict[str, Any] = {
         "model": model, "data": label, "metrics": names, "messages_col": messages_col,
         "chat_template": used, "slices": slice_cols, "stop": stops,
-        "generation": plain.__dict__, "resamples": resamples, "seed": seed}
+        "generation": plain.__dict__, "resamples": n_resamples, "seed": seed}
     parents = [(parent, "evaluated-on")] if parent else []
     if model.startswith("run:"):
         parents.append((("run", int(model.split(":", 1)[1])), "evaluated"))

@@ -24,7 +24,6 @@ from ..core.errors import (
     ConfigError,
     DataError,
     NotFoundError,
-    WorkbenchError,
     did_you_mean,
 )
 from ..generation import GenerationSettings
@@ -116,11 +115,11 @@ def _columns_hint(frame: pd.DataFrame) -> str:
     return ", ".join(map(str, frame.columns))
 
 
-def _need_column(frame: pd.DataFrame, col: str, where: str, what: str, fix: str) -> None:
+def _need_column(frame: pd.DataFrame, col: str, where: str, what: str, param: str) -> None:
     if col not in frame.columns:
-        raise WorkbenchError(f"{where}: no {what} column '{col}'"
-                             f"{did_you_mean(col, frame.columns)}; columns: "
-                             f"{_columns_hint(frame)}; {fix}")
+        raise ConfigError(f"{where}: no {what} column '{col}'"
+                          f"{did_you_mean(col, frame.columns)}; columns: {_columns_hint(frame)}",
+                          param=param)
 
 
 def load_eval_data(project, data: str) -> tuple[pd.DataFrame, str, str, tuple[str, Any] | None]:
@@ -156,13 +155,13 @@ def build_prompts(frame: pd.DataFrame, *, prompt_col: str, template: str | None,
                   where: str) -> list[str]:
     """The prompt per row: the prompt column, or ``template`` with ``{column}`` filled."""
     if template is None:
-        _need_column(frame, prompt_col, where, "prompt", "pass --prompt-col COL")
+        _need_column(frame, prompt_col, where, "prompt", "prompt_col")
         return ["" if _isnan(v) else str(v) for v in frame[prompt_col]]
     cols = _FIELD.findall(template)
     if not cols:
         raise ConfigError(f"template: no {{column}} placeholder in {template!r}", param="template")
     for c in cols:
-        _need_column(frame, c, where, "template", "fix --template")
+        _need_column(frame, c, where, "template", "template")
     rows = frame[cols].to_dict("records")
     return [_FIELD.sub(lambda m, r=r: "" if _isnan(r[m.group(1)]) else str(r[m.group(1)]),
                        template) for r in rows]
@@ -211,23 +210,23 @@ def _check_slices(frame: pd.DataFrame, slices: Sequence[str], where: str) -> lis
 
 
 def _check_references(frame: pd.DataFrame, ref_col: str, metrics: list[str], where: str,
-                      *, option: str) -> None:
+                      *, param: str) -> None:
     need = ", ".join(metrics)
     if ref_col not in frame.columns:
-        raise WorkbenchError(
+        raise ConfigError(
             f"{where}: no reference column '{ref_col}' for {need}"
-            f"{did_you_mean(ref_col, frame.columns)}; columns: {_columns_hint(frame)}; pass "
-            f"{option} COL, or score a split that has references")
+            f"{did_you_mean(ref_col, frame.columns)}; columns: {_columns_hint(frame)}; name "
+            "the reference column, or score a split that has references", param=param)
     if all(_reference(v) is None for v in frame[ref_col]):
-        raise WorkbenchError(f"{where}: reference column '{ref_col}' is empty in every row; "
-                             f"{need} need references")
+        raise DataError(f"{where}: reference column '{ref_col}' is empty in every row; "
+                        f"{need} need references", param=param)
 
 
 # ----------------------------------------------------------------------------- scoring
 def score_examples(predictions: Sequence, references: Sequence, *,
                    metrics: str | Sequence[str] | None = None, ids: Sequence | None = None,
                    prompts: Sequence[str] | None = None,
-                   slices: dict[str, Sequence] | None = None, resamples: int = 1000,
+                   slices: dict[str, Sequence] | None = None, n_resamples: int = 1000,
                    seed: int = 0, normalize: bool = True, project=None,
                    signature_parts: dict | None = None) -> EvalReport:
     """Score predictions against references: metrics, bootstrap CIs, slices, records.
@@ -246,14 +245,14 @@ def score_examples(predictions: Sequence, references: Sequence, *,
         Per-example ids (default the row number) and prompts, for the records.
     slices
         ``{column: values}`` to report metrics per value.
-    resamples, seed
+    n_resamples, seed
         Bootstrap resamples (>= 1000) and its seed.
     """
     from ..core.digest import signature
     from .metrics import compute_scores
     from .metrics._bootstrap import _check
 
-    _check(resamples, 0.95)
+    _check(n_resamples, 0.95)
     names = parse_metrics(metrics)
     n_in = len(predictions)
     ids = list(range(n_in)) if ids is None else list(ids)
@@ -274,7 +273,7 @@ def score_examples(predictions: Sequence, references: Sequence, *,
         warnings.append(f"{n_in - len(keep)} of {n_in} rows have no reference and were "
                         "skipped")
     if not keep:
-        raise WorkbenchError("no example has a reference; nothing to score")
+        raise DataError("no example has a reference; nothing to score")
     sel = lambda xs: [xs[i] for i in keep]  # noqa: E731
     preds, refs, ids = sel(preds), sel(refs), sel(ids)
     prompts = sel(list(prompts)) if prompts is not None else None
@@ -282,8 +281,8 @@ def score_examples(predictions: Sequence, references: Sequence, *,
 
     scores = compute_scores(preds, refs, metrics=names, normalize=normalize, project=project)
     values = scores.values()
-    ci = {k: list(v) for k, v in bootstrap_ci(scores, resamples=resamples, seed=seed).items()}
-    slice_out, slice_ci = _slice_scores(scores, slices, resamples=resamples, seed=seed,
+    ci = {k: list(v) for k, v in bootstrap_ci(scores, n_resamples=n_resamples, seed=seed).items()}
+    slice_out, slice_ci = _slice_scores(scores, slices, n_resamples=n_resamples, seed=seed,
                                         warnings=warnings)
     records = []
     for i in range(len(preds)):
@@ -293,7 +292,7 @@ def score_examples(predictions: Sequence, references: Sequence, *,
         rec.update(scores.record(i))
         records.append(rec)
     parts = {**(signature_parts or {}), "n": len(preds),
-             "metrics": "+".join(names), "boot": f"{resamples},seed:{seed}",
+             "metrics": "+".join(names), "boot": f"{n_resamples},seed:{seed}",
              "em": "squad-norm" if normalize else "exact",
              "rouge": "f-mean,stem:no,lsum:newline" if "rouge" in names else None}
     sig = signature(**parts)
@@ -304,7 +303,7 @@ def score_examples(predictions: Sequence, references: Sequence, *,
                       empty_predictions=nan_preds)
 
 
-def _slice_scores(scores: Scores, slices: dict[str, list[str]], *, resamples: int, seed: int,
+def _slice_scores(scores: Scores, slices: dict[str, list[str]], *, n_resamples: int, seed: int,
                   warnings: list[str]) -> tuple[dict, dict]:
     """Metrics and intervals per slice value (``column=value``); small slices warned."""
     slice_out, slice_ci = {}, {}
@@ -316,7 +315,7 @@ def _slice_scores(scores: Scores, slices: dict[str, list[str]], *, resamples: in
             key = f"{col}={value}"
             slice_out[key] = {"n": int(sub.n), "metrics": sub.values()}
             slice_ci[key] = {k: list(v) for k, v in
-                             bootstrap_ci(sub, resamples=resamples, seed=seed).items()}
+                             bootstrap_ci(sub, n_resamples=n_resamples, seed=seed).items()}
             if sub.n < MIN_SLICE:
                 warnings.append(f"slice {key} has only {sub.n} examples (< {MIN_SLICE}): too "
                                 "few to say anything; read its interval, not its value")
@@ -337,7 +336,7 @@ def score_labels(predictions: Sequence, references: Sequence, *, ids: Sequence |
                  prompts: Sequence[str] | None = None,
                  slices: dict[str, Sequence] | None = None,
                  groups: Sequence | None = None, group_col: str | None = None,
-                 positive_label: str | None = None, resamples: int = 1000, seed: int = 0,
+                 positive_label: str | None = None, n_resamples: int = 1000, seed: int = 0,
                  signature_parts: dict | None = None) -> EvalReport:
     """Score predicted labels: accuracy and macro-F1 with bootstrap intervals, the confusion
     matrix (scikit-learn), slices, and with ``groups`` the fairness metrics
@@ -356,7 +355,7 @@ def score_labels(predictions: Sequence, references: Sequence, *, ids: Sequence |
     from .metrics import LabelCodes, confusion
     from .metrics._bootstrap import _check
 
-    _check(resamples, 0.95)
+    _check(n_resamples, 0.95)
     n_in = len(predictions)
     ids = list(range(n_in)) if ids is None else list(ids)
     refs = [label_text(r) for r in references]
@@ -385,8 +384,8 @@ def score_labels(predictions: Sequence, references: Sequence, *, ids: Sequence |
     from .metrics import accuracy as sk_accuracy
 
     values["accuracy"] = sk_accuracy(codes)  # the same number, as scikit-learn reports it
-    ci = {k: list(v) for k, v in bootstrap_ci(scores, resamples=resamples, seed=seed).items()}
-    slice_out, slice_ci = _slice_scores(scores, slices, resamples=resamples, seed=seed,
+    ci = {k: list(v) for k, v in bootstrap_ci(scores, n_resamples=n_resamples, seed=seed).items()}
+    slice_out, slice_ci = _slice_scores(scores, slices, n_resamples=n_resamples, seed=seed,
                                         warnings=warnings)
     fair = None
     if groups is not None:
@@ -394,7 +393,7 @@ def score_labels(predictions: Sequence, references: Sequence, *, ids: Sequence |
 
         fair = classification_fairness(refs, preds, [_slice_value(g) for g in sel(list(groups))],
                                        group_col=group_col or "group",
-                                       positive_label=positive_label, resamples=resamples,
+                                       positive_label=positive_label, n_resamples=n_resamples,
                                        seed=seed)
         warnings.extend(fair.warnings)
     records = []
@@ -407,7 +406,7 @@ def score_labels(predictions: Sequence, references: Sequence, *, ids: Sequence |
         rec.update(scores.record(i))
         records.append(rec)
     parts = {**(signature_parts or {}), "n": len(refs), "metrics": "accuracy+macro_f1",
-             "boot": f"{resamples},seed:{seed}", "labels": "exact",
+             "boot": f"{n_resamples},seed:{seed}", "labels": "exact",
              "sklearn": _sklearn_version()}
     if fair is not None:
         parts["fairlearn"] = fair.versions
@@ -517,7 +516,7 @@ def evaluate_model(project, *, model: str, data: str, metrics: str | Sequence[st
                    label_col: str | None = None, template: str | None = None,
                    slices: Sequence[str] = (), stop: Sequence[str] = (),
                    settings: GenerationSettings = GenerationSettings(),
-                   resamples: int = 1000, seed: int = 0, use_cache: bool = True,
+                   n_resamples: int = 1000, seed: int = 0, use_cache: bool = True,
                    progress: Callable[[int, int], None] | None = None,
                    group_col: str | None = None,
                    positive_label: str | None = None) -> EvalReport:
@@ -542,7 +541,7 @@ def evaluate_model(project, *, model: str, data: str, metrics: str | Sequence[st
                                     digest=digest, parent=parent, prompt_col=prompt_col,
                                     label_col=label_col, template=template, slices=slices,
                                     group_col=group, positive_label=positive_label,
-                                    batch_size=settings.batch_size, resamples=resamples,
+                                    batch_size=settings.batch_size, n_resamples=n_resamples,
                                     seed=seed, progress=progress, metrics=metrics)
     if group is not None:
         raise DataError(f"model '{model}': a {task} model writes text; fairness by group "
@@ -552,7 +551,7 @@ def evaluate_model(project, *, model: str, data: str, metrics: str | Sequence[st
 
     ref_col = label_col or reference_col
     _check_references(frame, ref_col, names, label,
-                      option="--label-col" if label_col else "--reference-col")
+                      param="label_col" if label_col else "reference_col")
     slice_cols = _check_slices(frame, slices, label)
     prompts = build_prompts(frame, prompt_col=prompt_col, template=template, where=label)
     started = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
@@ -565,7 +564,7 @@ def evaluate_model(project, *, model: str, data: str, metrics: str | Sequence[st
                                                settings.seed) if settings.do_sample else "greedy"
     report = score_examples(
         preds, frame[ref_col].tolist(), metrics=names, ids=ids, prompts=prompts,
-        slices={c: frame[c].tolist() for c in slice_cols}, resamples=resamples, seed=seed,
+        slices={c: frame[c].tolist() for c in slice_cols}, n_resamples=n_resamples, seed=seed,
         project=project,
         signature_parts={"data": f"{label}#{digest[:12]}", "model": f"{model}#{fp}",
                          "task": None if task == "causal-lm" else task,
@@ -576,7 +575,7 @@ def evaluate_model(project, *, model: str, data: str, metrics: str | Sequence[st
         report.task = task
     config = {"model": model, "data": label, "metrics": names, "prompt_col": prompt_col,
               "reference_col": ref_col, "template": template, "slices": slice_cols,
-              "stop": list(stop), "generation": settings.__dict__, "resamples": resamples,
+              "stop": list(stop), "generation": settings.__dict__, "resamples": n_resamples,
               "seed": seed}
     return _record_run(project, report, name=f"{model} on {label}", config=config,
                        input_hashes={"data": digest, "model": fp},
@@ -598,7 +597,7 @@ def _eval_parents(parent, model: str) -> list:
 def _evaluate_classifier(project, *, model: str, path: Path, frame: pd.DataFrame, label: str,
                          digest: str, parent, prompt_col: str, label_col: str | None,
                          template: str | None, slices: Sequence[str], group_col: str | None,
-                         positive_label: str | None, batch_size: int, resamples: int,
+                         positive_label: str | None, batch_size: int, n_resamples: int,
                          seed: int, progress, metrics=None) -> EvalReport:
     """A classification checkpoint on ``frame``: its head's labels against ``label_col``."""
     from ..models import model_fingerprint
@@ -607,7 +606,7 @@ def _evaluate_classifier(project, *, model: str, path: Path, frame: pd.DataFrame
     if not label_col:
         raise DataError(f"model '{model}' is a classifier: name the label column to score "
                         "its predicted labels against", param="label_col")
-    _check_references(frame, label_col, ["the classification"], label, option="--label-col")
+    _check_references(frame, label_col, ["the classification"], label, param="label_col")
     slice_cols = _check_slices(frame, slices, label)
     texts = build_prompts(frame, prompt_col=prompt_col, template=template, where=label)
     started = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
@@ -619,7 +618,7 @@ def _evaluate_classifier(project, *, model: str, path: Path, frame: pd.DataFrame
         preds, refs, ids=_ids(frame), prompts=texts,
         slices={c: frame[c].tolist() for c in slice_cols},
         groups=frame[group_col].tolist() if group_col else None, group_col=group_col,
-        positive_label=positive_label, resamples=resamples, seed=seed,
+        positive_label=positive_label, n_resamples=n_resamples, seed=seed,
         signature_parts={"data": f"{label}#{digest[:12]}", "model": f"{model}#{fp}",
                          "task": "classification", "head": "argmax"})
     learned = {str(v) for v in _id2label(path).values()}
@@ -637,7 +636,7 @@ def _evaluate_classifier(project, *, model: str, path: Path, frame: pd.DataFrame
               "metrics": ["accuracy", "macro_f1"], "prompt_col": prompt_col,
               "label_col": label_col, "template": template, "slices": slice_cols,
               "group_col": group_col, "positive_label": positive_label,
-              "resamples": resamples, "seed": seed}
+              "resamples": n_resamples, "seed": seed}
     return _record_run(project, report, name=f"{model} on {label}", config=config,
                        input_hashes={"data": digest, "model": fp},
                        parents=_eval_parents(parent, model), started=started)
@@ -668,21 +667,21 @@ def read_predictions(path: str | Path) -> pd.DataFrame:
     frame, _src = read_source(path)
     for col in PREDICTION_COLUMNS:
         if col not in frame.columns:
-            raise WorkbenchError(
+            raise DataError(
                 f"{path}: no '{col}' column{did_you_mean(col, frame.columns)}; a predictions "
                 f"file needs 'prediction' and 'reference' (optional: 'id', slice columns); "
                 f"it has: {_columns_hint(frame)}")
     if len(frame) == 0:
-        raise WorkbenchError(f"{path}: no rows to score")
+        raise DataError(f"{path}: no rows to score")
     if "id" in frame.columns and frame["id"].duplicated().any():
         dup = frame.loc[frame["id"].duplicated(), "id"].iloc[0]
-        raise WorkbenchError(f"{path}: duplicate id {dup!r}; ids must be unique")
+        raise DataError(f"{path}: duplicate id {dup!r}; ids must be unique")
     return frame
 
 
 def evaluate_predictions(project, path: str | Path, *,
                          metrics: str | Sequence[str] | None = None,
-                         slices: Sequence[str] = (), resamples: int = 1000, seed: int = 0,
+                         slices: Sequence[str] = (), n_resamples: int = 1000, seed: int = 0,
                          name: str | None = None, group_col: str | None = None,
                          positive_label: str | None = None) -> EvalReport:
     """Score a predictions file made elsewhere (a stored run).
@@ -713,15 +712,15 @@ def evaluate_predictions(project, path: str | Path, *,
                               ids=ids, prompts=prompts, slices=slice_vals,
                               groups=frame[group].tolist() if group else None,
                               group_col=group, positive_label=positive_label,
-                              resamples=resamples, seed=seed, signature_parts=parts)
+                              n_resamples=n_resamples, seed=seed, signature_parts=parts)
     else:
         report = score_examples(frame["prediction"].tolist(), frame["reference"].tolist(),
                                 metrics=names, ids=ids, prompts=prompts, slices=slice_vals,
-                                resamples=resamples, seed=seed, project=project,
+                                n_resamples=n_resamples, seed=seed, project=project,
                                 signature_parts=parts)
     report.source = str(Path(path).resolve())
     config = {"predictions": report.source, "metrics": names, "slices": slice_cols,
-              "resamples": resamples, "seed": seed}
+              "resamples": n_resamples, "seed": seed}
     if as_labels:
         config.update(task="classification", group_col=group, positive_label=positive_label)
     return _record_run(project, report, name=name or f"predictions {label}", config=config,
@@ -756,13 +755,13 @@ def _get_eval_run(store, ref):
         raise NotFoundError(f"no evaluation run '{ref}'; evaluation runs: "
                             + (", ".join(ids) if ids else "none yet")) from None
     if run.status != "succeeded" or "examples" not in run.outputs:
-        raise WorkbenchError(f"run {run.id}: the evaluation did not finish ({run.status})")
+        raise DataError(f"run {run.id}: the evaluation did not finish ({run.status})")
     return run
 
 
 def read_records(path: Path) -> list[dict]:
     if not path.is_file():
-        raise WorkbenchError(f"{path}: per-example records are missing")
+        raise NotFoundError(f"{path}: per-example records are missing")
     with path.open(encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
 
@@ -774,13 +773,13 @@ def list_evaluations(project, *, limit: int = 50) -> list:
     return Store.for_project(project).list_runs("evaluate", status="succeeded", limit=limit)
 
 
-def _side(project, ref: str, *, metrics, resamples, seed) -> tuple[str, list[dict], Any]:
+def _side(project, ref: str, *, metrics, n_resamples, seed) -> tuple[str, list[dict], Any]:
     """One side of a comparison: ``(label, records, run id or None)``."""
     p = Path(ref)
     if p.suffix.lower() == ".json" and p.is_file():
-        raise WorkbenchError(f"{ref}: a result summary has no per-example scores; pass the "
-                             "run (run:ID) or a per-example file (examples.jsonl, or a "
-                             "predictions CSV/JSONL)")
+        raise ConfigError(f"{ref}: a result summary has no per-example scores; give the "
+                          "run (run:ID) or a per-example file (examples.jsonl, or a "
+                          "predictions CSV/JSONL)")
     if p.suffix and (p.exists() or p.suffix.lower() in (".csv", ".jsonl", ".ndjson")):
         frame = read_predictions(p)
         if "_bleu_stats" in frame.columns or "accuracy" in frame.columns \
@@ -790,7 +789,7 @@ def _side(project, ref: str, *, metrics, resamples, seed) -> tuple[str, list[dic
         rep = score_examples(frame["prediction"].tolist(), frame["reference"].tolist(),
                              metrics=metrics,
                              ids=frame["id"].tolist() if "id" in frame.columns else None,
-                             resamples=resamples, seed=seed, project=project)
+                             n_resamples=n_resamples, seed=seed, project=project)
         return p.name, rep.records, None
     from ..core.store import Store
 
@@ -857,7 +856,7 @@ def _side_info(project, label: str, run_id: int | None) -> dict[str, Any]:
 
 
 def compare(project, a: str, b: str, *, metrics: str | Sequence[str] | None = None,
-            resamples: int = 1000, seed: int = 0, top: int = WORST,
+            n_resamples: int = 1000, seed: int = 0, top: int = WORST,
             group_col: str | None = None, positive_label: str | None = None,
             correct: str | None = None) -> CompareReport:
     """Paired bootstrap of ``b - a`` for each metric over the examples both share.
@@ -874,13 +873,13 @@ def compare(project, a: str, b: str, *, metrics: str | Sequence[str] | None = No
     from .metrics import CORRECTIONS, adjust_pvalues
     from .metrics._bootstrap import _check
 
-    _check(resamples, 0.95)
+    _check(n_resamples, 0.95)
     correct = None if correct in (None, "", "none") else str(correct).strip().lower()
     if correct is not None and correct not in CORRECTIONS:
         raise ConfigError(f"correct: must be one of none, {', '.join(CORRECTIONS)}; got "
                           f"{correct!r}", param="correct")
-    la, ra, ida = _side(project, a, metrics=metrics, resamples=resamples, seed=seed)
-    lb, rb, idb = _side(project, b, metrics=metrics, resamples=resamples, seed=seed)
+    la, ra, ida = _side(project, a, metrics=metrics, n_resamples=n_resamples, seed=seed)
+    lb, rb, idb = _side(project, b, metrics=metrics, n_resamples=n_resamples, seed=seed)
     difference = generation_difference(project, ida, idb)
     if difference:
         raise ConfigError(f"compare: the two evaluations generated differently ({difference}); "
@@ -906,7 +905,7 @@ def compare(project, a: str, b: str, *, metrics: str | Sequence[str] | None = No
             s.per_example = {k: v for k, v in s.per_example.items() if k in wanted}
             if "bleu" not in wanted:
                 s.bleu_stats = None
-    diffs = paired_bootstrap(sa, sb, resamples=resamples, seed=seed)
+    diffs = paired_bootstrap(sa, sb, n_resamples=n_resamples, seed=seed)
     if not diffs:
         raise ConfigError(f"compare: {a} and {b} have no metric in common", param="compare")
     differences = {k: v.to_dict() for k, v in diffs.items()}
@@ -929,16 +928,16 @@ def compare(project, a: str, b: str, *, metrics: str | Sequence[str] | None = No
                             "delta": y[key] - x[key]})
         changed.sort(key=lambda c: (-abs(c["delta"]), str(c["id"])))
         changed = [c for c in changed if c["delta"] != 0][:top]
-    fair = _fairness_change(pairs, group_col, positive_label, resamples=resamples, seed=seed,
+    fair = _fairness_change(pairs, group_col, positive_label, n_resamples=n_resamples, seed=seed,
                             a=a, b=b) if group_col else None
-    sig = signature(a=la, b=lb, n=len(pairs), boot=f"paired,{resamples},seed:{seed}",
+    sig = signature(a=la, b=lb, n=len(pairs), boot=f"paired,{n_resamples},seed:{seed}",
                     p="two-sided,centred", correct=correct)
     report = CompareReport(la, lb, len(pairs), differences, sig, warnings, changed, key,
                            a_run=ida, b_run=idb, fairness=fair, sides=sides,
                            correction=correct)
     store = Store.for_project(project)
     with store.record("compare", name=f"{la} vs {lb}",
-                      config={"a": a, "b": b, "resamples": resamples, "seed": seed,
+                      config={"a": a, "b": b, "resamples": n_resamples, "seed": seed,
                               "correct": correct}) as out:
         report.run_id = out["run_id"]
         out["result"] = report.to_dict()
@@ -948,7 +947,7 @@ def compare(project, a: str, b: str, *, metrics: str | Sequence[str] | None = No
     return report
 
 
-def _fairness_change(pairs, group_col: str, positive_label, *, resamples: int, seed: int,
+def _fairness_change(pairs, group_col: str, positive_label, *, n_resamples: int, seed: int,
                      a: str, b: str) -> dict:
     from ._fairness import fairness_change
 
@@ -970,7 +969,7 @@ def _fairness_change(pairs, group_col: str, positive_label, *, resamples: int, s
     return fairness_change(([x["reference"] for x, _ in pairs], [x["prediction"] for x, _ in pairs]),
                            ([y["reference"] for _, y in pairs], [y["prediction"] for _, y in pairs]),
                            groups, group_col=group_col, positive_label=positive_label,
-                           resamples=resamples, seed=seed)
+                           n_resamples=n_resamples, seed=seed)
 
 
 def _expand(name: str) -> tuple[str, ...]:

@@ -4,7 +4,7 @@ bootstrap interval and a three-way verdict; and the change between two models on
 same examples (before/after).
 
 The point values are fairlearn's. Intervals come from the project's one bootstrap helper
-(:mod:`workbench.evaluation.metrics._bootstrap`, the same seeded index draws as every other
+(:mod:`workbench.core.stats`, through the metrics' resampling: the same seeded draws as every other
 interval); on each resample the per-group rates are counted for all resamples at once,
 because 1000 ``MetricFrame`` calls would take minutes; the tests pin those counts to
 fairlearn on resamples.
@@ -30,6 +30,7 @@ import numpy as np
 
 from ..core.errors import ConfigError, DataError
 from .metrics import adjust_pvalues
+from ..core.stats import percentile_interval
 from .metrics._bootstrap import _check, _resample_values
 
 Verdict = Literal["different", "equivalent", "inconclusive"]
@@ -225,16 +226,16 @@ def _metric_frame(yt, yp, hit, g, names):
     return by_group, overall, diffs
 
 
-def _permutation_p(counts: _GroupCounts, observed: dict[str, float], *, resamples: int,
+def _permutation_p(counts: _GroupCounts, observed: dict[str, float], *, n_resamples: int,
                    seed: int) -> dict[str, float]:
     """p of "every group has the same rate": groups shuffled over the examples."""
     rng = np.random.default_rng([seed, 1])
     hits = dict.fromkeys(DIFFERENCES, 0)
     valid = dict.fromkeys(DIFFERENCES, 0)
-    chunk = max(1, min(resamples, 2_000_000 // max(1, counts.n)))
+    chunk = max(1, min(n_resamples, 2_000_000 // max(1, counts.n)))
     done = 0
-    while done < resamples:
-        b = min(chunk, resamples - done)
+    while done < n_resamples:
+        b = min(chunk, n_resamples - done)
         g = rng.permuted(np.tile(counts.g, (b, 1)), axis=1)
         yt, yp, hit = (np.tile(x, (b, 1)) for x in (counts.yt, counts.yp, counts.hit))
         flat = _flatten(counts.rates(yt, yp, hit, g), counts.k)
@@ -249,7 +250,7 @@ def _permutation_p(counts: _GroupCounts, observed: dict[str, float], *, resample
 
 def classification_fairness(references: Sequence[str], predictions: Sequence[str],
                             groups: Sequence[str], *, group_col: str = "group",
-                            positive_label: str | None = None, resamples: int = 1000,
+                            positive_label: str | None = None, n_resamples: int = 1000,
                             seed: int = 0, alpha: float = 0.05,
                             min_effect: float = MIN_EFFECT,
                             margin: float | None = None) -> FairnessReport:
@@ -264,7 +265,7 @@ def classification_fairness(references: Sequence[str], predictions: Sequence[str
     positive_label
         The positive class (default: the obvious one of two labels, such as ``1`` or
         ``pos``); selection rate, TPR and FPR are about it.
-    resamples, seed
+    n_resamples, seed
         Bootstrap resamples (>= 1000, also the number of group permutations) and seed.
     alpha, min_effect, margin
         Test level; the smallest difference called "different"; the equivalence margin
@@ -284,16 +285,16 @@ def classification_fairness(references: Sequence[str], predictions: Sequence[str
     """
     from importlib.metadata import version
 
-    _check(resamples, 0.95)
+    _check(n_resamples, 0.95)
     margin = _check_settings(alpha, min_effect, margin)
     names, pos, yt, yp, hit, g, dropped = _encode(list(references), list(predictions),
                                                   list(groups), positive_label, group_col)
     by_group, overall, diffs = _metric_frame(yt, yp, hit, g, names)
     counts = _GroupCounts(yt, yp, hit, g, len(names))
-    [boot] = _resample_values([counts], resamples=resamples, seed=seed)
+    [boot] = _resample_values([counts], n_resamples=n_resamples, seed=seed)
     by_group_ci = {m: {name: _ci(boot[f"{m}#{j}"]) for j, name in enumerate(names)}
                    for m in RATES}
-    p_diff = _permutation_p(counts, diffs, resamples=resamples, seed=seed)
+    p_diff = _permutation_p(counts, diffs, n_resamples=n_resamples, seed=seed)
     # an observed difference that is undefined (a group with no positives or no
     # negatives) can be neither shown nor ruled out
     p_eq = {k: (1 + int(np.sum(boot[k][~np.isnan(boot[k])] >= margin)))
@@ -322,23 +323,21 @@ def classification_fairness(references: Sequence[str], predictions: Sequence[str
         overall=overall, by_group=by_group, by_group_ci=by_group_ci, differences=differences,
         verdict=report_verdict([d["verdict"] for d in differences.values()]), alpha=alpha,
         min_effect=min_effect, margin=margin,
-        versions=f"fairlearn:{version('fairlearn')},pos:{pos},perm:{resamples},"
+        versions=f"fairlearn:{version('fairlearn')},pos:{pos},perm:{n_resamples},"
                  f"holm,margin:{margin:g}",
         warnings=warnings,
         groups_of=[str(x) for x in groups])
 
 
-def _ci(v: np.ndarray, level: float = 0.95) -> list[float]:
-    v = v[~np.isnan(v)]
-    if not len(v):
+def _ci(v: np.ndarray, confidence_level: float = 0.95) -> list[float]:
+    if np.isnan(v).all():
         return [float("nan"), float("nan")]
-    a = (1 - level) / 2 * 100
-    return [float(np.percentile(v, a)), float(np.percentile(v, 100 - a))]
+    return list(percentile_interval(v, confidence_level=confidence_level))
 
 
 def fairness_change(a: tuple[list[str], list[str]], b: tuple[list[str], list[str]],
                     groups: Sequence[str], *, group_col: str = "group",
-                    positive_label: str | None = None, resamples: int = 1000, seed: int = 0,
+                    positive_label: str | None = None, n_resamples: int = 1000, seed: int = 0,
                     margin: float = MIN_EFFECT) -> dict:
     """Before/after: ``b - a`` for each parity difference over the same examples (paired
     bootstrap on the same draws), each called widened, narrowed, unchanged within the
@@ -347,7 +346,7 @@ def fairness_change(a: tuple[list[str], list[str]], b: tuple[list[str], list[str
     ``a`` and ``b`` are ``(references, predictions)`` of the same examples in the same
     order.
     """
-    _check(resamples, 0.95)
+    _check(n_resamples, 0.95)
     margin = _check_settings(0.05, margin, margin)
     sides = []
     for refs, preds in (a, b):
@@ -355,7 +354,7 @@ def fairness_change(a: tuple[list[str], list[str]], b: tuple[list[str], list[str
                                                 positive_label, group_col)
         positive_label = pos
         sides.append(_GroupCounts(yt, yp, hit, g, len(names)))
-    ra, rb = _resample_values(sides, resamples=resamples, seed=seed)
+    ra, rb = _resample_values(sides, n_resamples=n_resamples, seed=seed)
     va, vb = sides[0].resampled(None), sides[1].resampled(None)
     out = {}
     for k in DIFFERENCES:

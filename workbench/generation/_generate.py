@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..core.digest import sha256_text
-from ..core.errors import WorkbenchError
+from ..core.errors import ConfigError, DataError
 from ..core.sqlite import ensure_wal
 
 CACHE_VERSION = 1
@@ -49,14 +49,16 @@ class GenerationSettings:
 
     def __post_init__(self) -> None:
         if not isinstance(self.max_new_tokens, int) or self.max_new_tokens < 1:
-            raise WorkbenchError(f"max_new_tokens: must be an integer >= 1; got "
-                                 f"{self.max_new_tokens!r}")
+            raise ConfigError(f"max new tokens: must be an integer >= 1; got "
+                              f"{self.max_new_tokens!r}", param="max_new_tokens")
         if not isinstance(self.batch_size, int) or self.batch_size < 1:
-            raise WorkbenchError(f"batch_size: must be an integer >= 1; got {self.batch_size!r}")
+            raise ConfigError(f"batch size: must be an integer >= 1; got {self.batch_size!r}",
+                              param="batch_size")
         if not self.temperature > 0:
-            raise WorkbenchError(f"temperature: must be > 0; got {self.temperature!r}")
+            raise ConfigError(f"temperature: must be > 0; got {self.temperature!r}",
+                              param="temperature")
         if not 0 < self.top_p <= 1:
-            raise WorkbenchError(f"top_p: must be in (0, 1]; got {self.top_p!r}")
+            raise ConfigError(f"top p: must be in (0, 1]; got {self.top_p!r}", param="top_p")
 
     def cache_key(self) -> str:
         """The settings that change the text (greedy ignores seed, temperature, top_p)."""
@@ -132,8 +134,8 @@ def _load(project, spec: str, fingerprint: str):
         _LOADED.clear()
         model, tok, _path, task = load_model(project, spec)
         if task == "classification":
-            raise WorkbenchError(f"model '{spec}': a classification model predicts labels "
-                                 "and does not generate text")
+            raise ConfigError(f"model '{spec}': a classification model predicts labels "
+                              "and does not generate text")
         _LOADED[key] = (model, tok)
     return _LOADED[key]
 
@@ -147,8 +149,8 @@ def encode_prompts(tokenizer, prompts: Sequence[str], *, chat: bool = False,
     """
     if chat:
         if not getattr(tokenizer, "chat_template", None):
-            raise WorkbenchError("chat: this model's tokenizer has no chat template; "
-                                 "run without chat")
+            raise ConfigError("chat: this model's tokenizer has no chat template; "
+                              "run without chat", param="chat")
         texts = [tokenizer.apply_chat_template([{"role": "user", "content": p}],
                                                add_generation_prompt=True, tokenize=False)
                  for p in prompts]
@@ -298,8 +300,8 @@ def generate_ids(model, tokenizer, prompt_ids: Sequence[Sequence[int]], *,
             if not (isinstance(exc, MemoryError) or _is_oom(exc)):
                 raise
             if bs == 1:
-                raise WorkbenchError("generation: out of memory even with batch size 1; "
-                                     "use shorter prompts or fewer max_new_tokens") from None
+                raise DataError("generation: out of memory even with batch size 1; "
+                                "use shorter prompts or fewer new tokens") from None
             bs = max(1, bs // 2)
             continue
         new = []

@@ -26,7 +26,13 @@ from pathlib import Path
 from typing import Literal
 
 from ..core.digest import hasher, sha256_text
-from ..core.errors import WorkbenchError, unknown_name
+from ..core.errors import (
+    ConfigError,
+    DataError,
+    NotFoundError,
+    WorkbenchError,
+    unknown_name,
+)
 from ..core.packaged import package_path
 from ._spec import parse_model_spec
 
@@ -183,8 +189,8 @@ def prepare_model(project, spec: str, *, progress: Callable[[str], None] | None 
         run = Store.for_project(project).get_run(spec, kind="train")
         path = run.outputs.get("checkpoint")
         if run.status != "succeeded" or not path:
-            raise WorkbenchError(f"{spec}: the training run has no finished checkpoint "
-                                 f"(status {run.status})")
+            raise NotFoundError(f"{spec}: the training run has no finished checkpoint "
+                                f"(status {run.status})")
         return _check_folder(Path(path), spec)
     if parsed.kind == "packaged":
         key = parsed.name
@@ -237,10 +243,10 @@ def prepare_model(project, spec: str, *, progress: Callable[[str], None] | None 
 
 def _check_folder(path: Path, spec: str) -> Path:
     if not path.is_dir():
-        raise WorkbenchError(f"model '{spec}': no such folder {path}")
+        raise NotFoundError(f"model '{spec}': no such folder {path}")
     if not (path / "config.json").is_file() and not (path / "adapter_config.json").is_file():
-        raise WorkbenchError(f"model '{spec}': {path} is not a Hugging Face model folder "
-                             "(no config.json)")
+        raise ConfigError(f"model '{spec}': {path} is not a Hugging Face model folder "
+                          "(no config.json)")
     return path
 
 
@@ -251,9 +257,9 @@ def _hub(spec: str) -> Path:
         return Path(snapshot_download(spec, allow_patterns=["*.json", "*.safetensors", "*.txt",
                                                             "*.model", "*.jinja"]))
     except Exception as exc:  # noqa: BLE001 - offline, gated, missing: all one message
-        raise WorkbenchError(f"model '{spec}': not a local folder, and the hub could not "
-                             f"provide it ({type(exc).__name__}); use a local folder, "
-                             "packaged:NAME or tiny:gpt2") from None
+        raise NotFoundError(f"model '{spec}': not a local folder, and the hub could not "
+                            f"provide it ({type(exc).__name__}); use a local folder, "
+                            "packaged:NAME or tiny:gpt2") from None
 
 
 def model_fingerprint(path: Path) -> str:
@@ -333,7 +339,7 @@ def _refuse_partial(spec: str, task: str, info: dict) -> None:
     bad = missing + mismatched
     if bad:
         what = "missing from" if missing else "of the wrong shape in"
-        raise WorkbenchError(
+        raise DataError(
             f"model '{spec}': {len(bad)} weight(s) of a {task} model are {what} its checkpoint "
             f"(e.g. {bad[0]}) and would be newly initialised; it is not a {task} model, or the "
             "checkpoint is incomplete")
@@ -366,8 +372,8 @@ def load_model(project, spec: str, *, task: ModelTask | None = None,
             model, info = Auto.from_pretrained(str(path), trust_remote_code=False,
                                                output_loading_info=True)
         except (OSError, ValueError, RuntimeError, KeyError) as exc:
-            raise WorkbenchError(f"model '{spec}': could not load from {path}: "
-                                 f"{_first_line(exc)}") from None
+            raise DataError(f"model '{spec}': could not load from {path}: "
+                            f"{_first_line(exc)}") from None
         finally:
             hf_logging.set_verbosity(level)
         _refuse_partial(spec, task, info)
@@ -383,8 +389,8 @@ def load_causal_lm(project, spec: str, *, progress: Callable[[str], None] | None
     """
     model, tok, path, task = load_model(project, spec, progress=progress)
     if task != "causal-lm":
-        raise WorkbenchError(f"model '{spec}': a {task} model, not a causal LM; this needs a "
-                             "model that continues text")
+        raise ConfigError(f"model '{spec}': a {task} model, not a causal LM; this needs a "
+                          "model that continues text")
     return model, tok, path
 
 

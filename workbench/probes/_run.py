@@ -202,7 +202,7 @@ def _preference(frame: pd.DataFrame, groups: list[str], score: str, cfg: StatsCo
     n = int(wins.size)
     k = int(wins.sum())
     share = float(wins.mean()) if n else math.nan
-    ci = bootstrap_mean_ci(wins, n_resamples=cfg.n_bootstrap, confidence=cfg.confidence,
+    ci = bootstrap_mean_ci(wins, n_resamples=cfg.n_bootstrap, confidence_level=cfg.confidence,
                            seed=cfg.seed)
     p = float(binomtest(k, n, 0.5).pvalue) if n else 1.0
     m = cfg.share_margin

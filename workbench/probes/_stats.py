@@ -92,6 +92,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from ..core.config import validate
 from ..core.errors import ConfigError
 from ..evaluation.metrics import adjust_pvalues
+from ..core.stats import percentile_interval, resample_indices
 
 from ..evaluation.metrics._adjust import Correction
 Verdict = Literal["different", "equivalent", "inconclusive"]
@@ -187,23 +188,23 @@ def _resampled_ratios(sums: np.ndarray, counts: np.ndarray | None, *, n_resample
                       rng: np.random.Generator) -> np.ndarray:
     """``sum(sums[i]) / sum(counts[i])`` (or the mean) over ``n_resamples`` index draws.
 
-    The draws come in chunks of rows so a resample matrix never exceeds :data:`CHUNK`.
+    The draws are the project's one bootstrap helper's (:mod:`workbench.core.stats`), in
+    chunks of rows so a resample matrix never exceeds :data:`CHUNK`.
     """
     n = sums.size
-    out = np.empty(n_resamples)
-    step = _rows_per_chunk(n, n_resamples)
-    for start in range(0, n_resamples, step):
-        k = min(step, n_resamples - start)
-        idx = rng.integers(0, n, size=(k, n))
-        if counts is None:
-            out[start:start + k] = sums[idx].mean(axis=1)
-        else:
-            out[start:start + k] = sums[idx].sum(axis=1) / counts[idx].sum(axis=1)
-    return out
+    parts = []
+    for idx in resample_indices(n, n_resamples=n_resamples, rng=rng, max_cells=CHUNK):
+        parts.append(sums[idx].mean(axis=1) if counts is None
+                     else sums[idx].sum(axis=1) / counts[idx].sum(axis=1))
+    return np.concatenate(parts)
+
+
+def _interval(samples: np.ndarray, confidence_level: float) -> tuple[float, float]:
+    return percentile_interval(samples, confidence_level=confidence_level, ignore_nan=False)
 
 
 def bootstrap_mean_ci(values: Sequence[float], *, n_resamples: int = 2000,
-                      confidence: float = 0.95, seed: int = 0) -> tuple[float, float]:
+                      confidence_level: float = 0.95, seed: int = 0) -> tuple[float, float]:
     """Percentile bootstrap interval for the mean of ``values``.
 
     Examples
@@ -217,13 +218,11 @@ def bootstrap_mean_ci(values: Sequence[float], *, n_resamples: int = 2000,
         return (math.nan, math.nan)
     means = _resampled_ratios(x, None, n_resamples=n_resamples,
                               rng=np.random.default_rng(seed))
-    a = (1 - confidence) / 2
-    lo, hi = np.quantile(means, [a, 1 - a])
-    return float(lo), float(hi)
+    return _interval(means, confidence_level)
 
 
 def cluster_bootstrap_ci(sums: Sequence[float], counts: Sequence[float], *,
-                         n_resamples: int = 2000, confidence: float = 0.95,
+                         n_resamples: int = 2000, confidence_level: float = 0.95,
                          seed: int = 0) -> tuple[float, float]:
     """Bootstrap interval for ``sum(sums) / sum(counts)``, resampling whole clusters."""
     s = np.asarray(sums, dtype=float)
@@ -234,9 +233,7 @@ def cluster_bootstrap_ci(sums: Sequence[float], counts: Sequence[float], *,
     equal = bool(np.all(c == c[0]))
     means = _resampled_ratios(s / c[0] if equal else s, None if equal else c,
                               n_resamples=n_resamples, rng=np.random.default_rng(seed))
-    a = (1 - confidence) / 2
-    lo, hi = np.quantile(means, [a, 1 - a])
-    return float(lo), float(hi)
+    return _interval(means, confidence_level)
 
 
 def _all_signs(n: int) -> np.ndarray:
@@ -470,7 +467,7 @@ def two_sample_permutation_test(x: Sequence[float], y: Sequence[float], *,
 
 
 def bootstrap_diff_ci(x: Sequence[float], y: Sequence[float], *, n_resamples: int = 2000,
-                      confidence: float = 0.95, seed: int = 0) -> tuple[float, float]:
+                      confidence_level: float = 0.95, seed: int = 0) -> tuple[float, float]:
     """Percentile bootstrap interval of ``mean(x) - mean(y)``, each resampled on its own."""
     a = np.asarray(x, dtype=float)
     b = np.asarray(y, dtype=float)
@@ -479,9 +476,7 @@ def bootstrap_diff_ci(x: Sequence[float], y: Sequence[float], *, n_resamples: in
     rng = np.random.default_rng(seed)
     diffs = (_resampled_ratios(a, None, n_resamples=n_resamples, rng=rng)
              - _resampled_ratios(b, None, n_resamples=n_resamples, rng=rng))
-    q = (1 - confidence) / 2
-    lo, hi = np.quantile(diffs, [q, 1 - q])
-    return float(lo), float(hi)
+    return _interval(diffs, confidence_level)
 
 
 def paired_cohens_d(diffs: Sequence[float]) -> float:
@@ -739,7 +734,7 @@ def compare_groups(groups: Sequence[str], contexts: Sequence[str], scores: Seque
         seen = counts[i] > 0
         if seen.any():
             ci = cluster_bootstrap_ci(sums[i, seen], counts[i, seen], n_resamples=cfg.n_bootstrap,
-                                      confidence=cfg.confidence, seed=cfg.seed + i)
+                                      confidence_level=cfg.confidence, seed=cfg.seed + i)
             by_group[name] = GroupStat(int(counts[i].sum()), int(seen.sum()),
                                        float(sums[i].sum() / counts[i].sum()), ci)
         else:
@@ -768,7 +763,7 @@ def _compare_pair(ia: int, ib: int, k: int, *, names, cmeans, counts, noise, sam
         n = int(d.size)
         t = tost_paired(d, margin=cfg.margin, alpha=cfg.alpha,
                         exact_max=cfg.exact_max_contexts, **seeds)
-        ci = bootstrap_mean_ci(d, n_resamples=cfg.n_bootstrap, confidence=cfg.confidence,
+        ci = bootstrap_mean_ci(d, n_resamples=cfg.n_bootstrap, confidence_level=cfg.confidence,
                                seed=cfg.seed + 2000 + k) if n else (math.nan, math.nan)
         sd = float(d.std(ddof=1)) if n >= 2 else math.nan
         effect = paired_cohens_d(d)
@@ -780,7 +775,7 @@ def _compare_pair(ia: int, ib: int, k: int, *, names, cmeans, counts, noise, sam
         x, y = cmeans[ia, sa], cmeans[ib, sb]
         n = int(min(x.size, y.size))
         t = tost_unpaired(x, y, margin=cfg.margin, alpha=cfg.alpha, **seeds)
-        ci = bootstrap_diff_ci(x, y, n_resamples=cfg.n_bootstrap, confidence=cfg.confidence,
+        ci = bootstrap_diff_ci(x, y, n_resamples=cfg.n_bootstrap, confidence_level=cfg.confidence,
                                seed=cfg.seed + 2000 + k)
         sd = _pooled_sd(x, y)
         effect = t.estimate / sd if sd and math.isfinite(sd) else math.nan

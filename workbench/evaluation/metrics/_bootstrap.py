@@ -1,8 +1,9 @@
-"""Seeded bootstrap intervals and the paired bootstrap test.
+"""Seeded bootstrap intervals and the paired bootstrap test of evaluation metrics.
 
 Every metric is recomputed on the same resamples of examples: means for per-example
 metrics, summed sacrebleu statistics for BLEU (so a resample's BLEU is the corpus BLEU
-of that resample).
+of that resample). The draws and intervals come from the project's one bootstrap helper,
+:mod:`workbench.core.stats` (options ``n_resamples`` and ``confidence_level``).
 """
 
 from __future__ import annotations
@@ -11,42 +12,34 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...core.errors import ConfigError, WorkbenchError
+from ...core.errors import DataError
+from ...core.stats import check_bootstrap, percentile_interval, resample_indices
 from ._scores import Scores
 
 MIN_RESAMPLES = 1000
 
 
-def _check(resamples: int, level: float) -> None:
-    if not isinstance(resamples, int) or resamples < MIN_RESAMPLES:
-        raise ConfigError(f"resamples: must be an integer >= {MIN_RESAMPLES}; "
-                          f"got {resamples!r}", param="resamples")
-    if not 0 < level < 1:
-        raise WorkbenchError(f"level: must be in (0, 1); got {level!r}")
+def _check(n_resamples: int, confidence_level: float = 0.95) -> None:
+    check_bootstrap(n_resamples, confidence_level, min_resamples=MIN_RESAMPLES)
 
 
-def _resample_values(scores_list: list[Scores], *, resamples: int, seed: int,
+def _resample_values(scores_list: list[Scores], *, n_resamples: int, seed: int,
                      ) -> list[dict[str, np.ndarray]]:
-    """Each Scores' metric values on the same ``resamples`` index draws."""
+    """Each Scores' metric values on the same ``n_resamples`` index draws."""
     n = scores_list[0].n
-    rng = np.random.default_rng(seed)
     width = 1 + (scores_list[0].bleu_stats.shape[1] if scores_list[0].bleu_stats is not None
                  else 0)
-    chunk = max(1, min(resamples, 4_000_000 // max(1, n * width)))
     parts: list[dict[str, list[np.ndarray]]] = [{} for _ in scores_list]
-    done = 0
-    while done < resamples:
-        b = min(chunk, resamples - done)
-        idx = rng.integers(0, n, size=(b, n))
+    for idx in resample_indices(n, n_resamples=n_resamples, rng=np.random.default_rng(seed),
+                                max_cells=4_000_000 // width):
         for store, sc in zip(parts, scores_list):
             for k, v in sc.resampled(idx).items():
                 store.setdefault(k, []).append(v)
-        done += b
     return [{k: np.concatenate(v) for k, v in p.items()} for p in parts]
 
 
-def bootstrap_ci(scores: Scores, *, resamples: int = MIN_RESAMPLES, seed: int = 0,
-                 level: float = 0.95) -> dict[str, tuple[float, float]]:
+def bootstrap_ci(scores: Scores, *, n_resamples: int = MIN_RESAMPLES, seed: int = 0,
+                 confidence_level: float = 0.95) -> dict[str, tuple[float, float]]:
     """Percentile bootstrap interval for every metric in ``scores``.
 
     >>> import numpy as np
@@ -54,12 +47,11 @@ def bootstrap_ci(scores: Scores, *, resamples: int = MIN_RESAMPLES, seed: int = 
     >>> bootstrap_ci(s, seed=0)["accuracy"]
     (0.25, 1.0)
     """
-    _check(resamples, level)
+    _check(n_resamples, confidence_level)
     if scores.n == 0:
         return {}
-    [vals] = _resample_values([scores], resamples=resamples, seed=seed)
-    a = (1 - level) / 2 * 100
-    return {k: (float(np.nanpercentile(v, a)), float(np.nanpercentile(v, 100 - a)))
+    [vals] = _resample_values([scores], n_resamples=n_resamples, seed=seed)
+    return {k: percentile_interval(v, confidence_level=confidence_level)
             for k, v in vals.items()}
 
 
@@ -78,23 +70,22 @@ class Difference:
                 "p_value": self.p_value}
 
 
-def paired_bootstrap(a: Scores, b: Scores, *, resamples: int = MIN_RESAMPLES, seed: int = 0,
-                     level: float = 0.95) -> dict[str, Difference]:
+def paired_bootstrap(a: Scores, b: Scores, *, n_resamples: int = MIN_RESAMPLES, seed: int = 0,
+                     confidence_level: float = 0.95) -> dict[str, Difference]:
     """Paired bootstrap of ``b - a`` over the same examples (same order in both).
 
     The p-value is two-sided, for "no difference": the share of resampled differences,
     re-centred on zero, at least as far from zero as the observed one (+1 smoothing).
     """
-    _check(resamples, level)
+    _check(n_resamples, confidence_level)
     if a.n != b.n:
-        raise WorkbenchError(f"paired bootstrap: a has {a.n} examples, b has {b.n}; "
-                             "compare runs over the same examples")
+        raise DataError(f"paired bootstrap: a has {a.n} examples, b has {b.n}; "
+                        "compare runs over the same examples")
     names = [m for m in a.names if m in b.names]
     if a.n == 0 or not names:
         return {}
     va, vb = a.values(), b.values()
-    ra, rb = _resample_values([a, b], resamples=resamples, seed=seed)
-    lo_q = (1 - level) / 2 * 100
+    ra, rb = _resample_values([a, b], n_resamples=n_resamples, seed=seed)
     out = {}
     for m in names:
         d = rb[m] - ra[m]
@@ -102,6 +93,6 @@ def paired_bootstrap(a: Scores, b: Scores, *, resamples: int = MIN_RESAMPLES, se
         centred = d - np.nanmean(d)
         p = (1 + np.sum(np.abs(centred) >= abs(obs) - 1e-12)) / (len(d) + 1)
         out[m] = Difference(va[m], vb[m], float(obs),
-                            (float(np.nanpercentile(d, lo_q)),
-                             float(np.nanpercentile(d, 100 - lo_q))), float(min(1.0, p)))
+                            percentile_interval(d, confidence_level=confidence_level),
+                            float(min(1.0, p)))
     return out

@@ -1,0 +1,57 @@
+"""The Data quality page: run a suite, see failing examples, clean, see the trend."""
+
+from __future__ import annotations
+
+import html
+import re
+import shutil
+
+import pytest
+
+from tests.conftest import ROOT
+
+
+def plain(markdown: str) -> str:
+    """What the reader sees of escaped Markdown (the app escapes untrusted text)."""
+    text = re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")
+    return html.unescape(text).replace("  \n", "\n")
+
+
+@pytest.mark.slow
+def test_data_quality_page_runs_cleans_and_shows_trend(project, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from workbench.data import import_dataset
+
+    shutil.copy(ROOT / "checks" / "support_qa.yaml", project.checks_dir)
+    dv, _ = import_dataset(project, str(ROOT / "workbench" / "demo" / "support_qa.csv"),
+                           name="support_raw")
+    monkeypatch.chdir(ROOT)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page("pages/data_quality.py").run()
+    assert not at.exception
+    assert "No checks of" in " ".join(c.value for c in at.caption)
+    at.button(key="run_checks").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert plain(at.error[0].value).startswith("FAILED: 11 of 18 rules")
+    failing = [plain(e.label) for e in at.expander if e.proto.icon == ":material/cancel:"]
+    assert len(failing) == 11
+    assert any("expect_column_values_to_not_contain_pii (answer)" in x for x in failing)
+    assert at.dataframe  # failing examples, as escaped text
+    from workbench.core.store import Store
+
+    assert [r["kind"] for r in Store.for_project(project).list_reports()] == ["check"]
+    at.button(key="clean").click().run()
+    assert not at.exception
+    assert f"{dv.rows} → {dv.rows - 22} rows, stored as support_clean@" in plain(at.success[0].value)
+    assert [m.value for m in at.metric][:2] == [str(dv.rows), str(dv.rows - 22)]
+    # the cleaned version is now selected: one press proves it clean, and the trend shows both
+    assert at.selectbox(key="dataset").value.startswith("support_clean@")  # its own name
+    at.button(key="run_checks").click().run()
+    assert not at.exception
+    assert plain(at.success[0].value).startswith("PASSED: all 18 rules")
+    charts = at.get("arrow_vega_lite_chart") + at.get("vega_lite_chart")
+    assert len(charts) == 2  # rules failed per check, and a rule x check heatmap
+    # the trend covers the raw data and its cleaned copy: two checks
+    assert "2 checks of support_clean" in " ".join(plain(c.value) for c in at.caption)
