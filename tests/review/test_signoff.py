@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from tests.conftest import run_cli
 from test_bias_probes_page import plain
 from test_probes import _outputs
 
