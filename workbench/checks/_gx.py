@@ -10,7 +10,16 @@ result: the cyclic garbage collector pauses during the import (it builds hundred
 thousands of objects and no garbage); ``scipy.stats`` and ``altair``, which it imports
 only for its distribution expectations and their charts, arrive on first use; and after
 :func:`pandas_only` (the CLI's ``--engine pandas``) it is imported as on an installation
-without its optional Spark extra, so pyspark is not imported at all.
+without its optional Spark extra, so pyspark is not imported at all, and without the
+modules of its Spark and SQL-warehouse datasource types (a third of its import time):
+only its package of datasources names them, with stand-ins in their place.
+
+Two of its pandas steps cost more than the rules they serve and are skipped by
+:func:`_skip_idle_work`, leaving every result as it was: the MD5 fingerprint of the
+whole frame (a batch marker; the run already records the dataset's content hash, and
+Great Expectations itself leaves the marker out for frames over 1 GB), and the
+Python-level scan of every value for ``decimal.Decimal`` that precedes a column's mean,
+sum or standard deviation, which can only find one in an object column.
 """
 
 from __future__ import annotations
@@ -45,6 +54,17 @@ RESERVED = {"id", "meta", "result_format", "rendered_content", "windows", "batch
 # distribution expectations (KL divergence, KS tests) and their charts
 _ON_FIRST_USE = ("scipy.stats", "altair")
 
+# Great Expectations' datasource modules (in great_expectations.datasource.fluent) that a
+# pandas-only process never uses: Spark, and SQL databases and warehouses
+_OTHER_DATASOURCES = (
+    "alloy_datasource", "aurora_datasource", "bigquery_datasource", "citus_datasource",
+    "databricks_sql_datasource", "fabric", "fabric_datasource", "neon_datasource",
+    "postgres_datasource", "redshift_datasource", "snowflake_datasource",
+    "spark_azure_blob_storage_datasource", "spark_datasource", "spark_dbfs_datasource",
+    "spark_file_path_datasource", "spark_filesystem_datasource",
+    "spark_google_cloud_storage_datasource", "spark_s3_datasource", "sql_datasource",
+    "sql_server_datasource", "sqlite_datasource")
+
 _lock = threading.Lock()
 _state = {"pandas_only": False, "imported": False, "without_spark": False}
 
@@ -59,6 +79,19 @@ class _OnFirstUse(types.ModuleType):
 
     def __dir__(self):
         return dir(importlib.import_module(self.__name__))
+
+
+class _NotUsed(types.ModuleType):
+    """Stands in for a datasource module during the import: each name imported from it
+    is an empty class of that name, so the datasource type is never defined (and never
+    offered as ``context.data_sources.add_...``)."""
+
+    def __getattr__(self, attr: str):
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        cls = type(attr, (), {"__module__": self.__name__})
+        setattr(self, attr, cls)
+        return cls
 
 
 def pandas_only() -> None:
@@ -86,10 +119,31 @@ def _import_once() -> None:
     if "great_expectations" not in sys.modules:
         if _state["pandas_only"] and "pyspark" not in sys.modules:
             placed["pyspark"] = None  # None in sys.modules: `import pyspark` raises ImportError
+            for mod in _OTHER_DATASOURCES:
+                name = f"great_expectations.datasource.fluent.{mod}"
+                placed[name] = _NotUsed(name)
         for name in _ON_FIRST_USE:
             root = name.split(".")[0]
             if name not in sys.modules and importlib.util.find_spec(root) is not None:
                 placed[name] = _OnFirstUse(name)
+    try:
+        _import_with(placed)
+    except Exception:
+        if not any(isinstance(m, _NotUsed) for m in placed.values()):
+            raise
+        # a release that uses these modules some other way: start again without them
+        for name in [n for n in sys.modules if n.split(".")[0] == "great_expectations"]:
+            del sys.modules[name]
+        placed = {n: m for n, m in placed.items() if not isinstance(m, _NotUsed)}
+        _import_with(placed)
+    logging.getLogger("great_expectations").setLevel(logging.ERROR)
+    _skip_idle_work()
+    _state["without_spark"] = "pyspark" in placed
+    _state["imported"] = True
+
+
+def _import_with(placed: dict[str, types.ModuleType | None]) -> None:
+    """Import Great Expectations with ``placed`` in sys.modules and no cyclic GC."""
     sys.modules.update(placed)
     collecting = gc.isenabled()
     gc.disable()
@@ -101,9 +155,22 @@ def _import_once() -> None:
         for name, stand_in in placed.items():
             if name in sys.modules and sys.modules[name] is stand_in:
                 del sys.modules[name]
-    logging.getLogger("great_expectations").setLevel(logging.ERROR)
-    _state["without_spark"] = "pyspark" in placed
-    _state["imported"] = True
+
+
+def _skip_idle_work() -> None:
+    """See the module docstring: no frame fingerprint, no Decimal scan of a numeric array."""
+    from great_expectations import util
+    from great_expectations.execution_engine import pandas_execution_engine
+
+    # the fingerprint is taken when the frame's memory use is below this threshold
+    pandas_execution_engine.HASH_THRESHOLD = 0
+    scan = util.does_ndarray_contain_decimal_dtype
+
+    def does_ndarray_contain_decimal_dtype(data) -> bool:
+        # a numeric, boolean or datetime array holds no Python objects, hence no Decimal
+        return getattr(getattr(data, "dtype", None), "kind", "O") == "O" and scan(data)
+
+    util.does_ndarray_contain_decimal_dtype = does_ndarray_contain_decimal_dtype
 
 
 @lru_cache(maxsize=1)
@@ -128,7 +195,7 @@ def allowed_kwargs(type_: str) -> list[str]:
     return [f for f in _impl(type_).__fields__ if f not in RESERVED]
 
 
-_ROW_COUNT = ("expect_table_row_count_to_be_between", "expect_table_row_count_to_equal")
+ROW_COUNT = ("expect_table_row_count_to_be_between", "expect_table_row_count_to_equal")
 
 
 def reads_named_columns_only(type_: str, kwargs: dict[str, Any]) -> bool:
@@ -146,7 +213,7 @@ def reads_named_columns_only(type_: str, kwargs: dict[str, Any]) -> bool:
 
     if kwargs.get("row_condition"):
         return False
-    return type_ in _ROW_COUNT or issubclass(_impl(type_), (
+    return type_ in ROW_COUNT or issubclass(_impl(type_), (
         ColumnMapExpectation, ColumnAggregateExpectation, ColumnPairMapExpectation,
         MulticolumnMapExpectation))
 
