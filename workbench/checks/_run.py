@@ -57,14 +57,21 @@ def columns_read(suite: SuiteSpec, *,
     return list(dict.fromkeys(cols))
 
 
+# Great Expectations rules that name a column yet read the table's columns (which exist,
+# their types); every other one named ``expect_table_...`` reads the table's shape too
+_SHAPE_OF_COLUMNS = ("expect_column_to_exist", "expect_column_type_to_be")
+
+
 def _names_its_columns(type_: str, kwargs: dict) -> bool:
     """A guess of :func:`_gx.reads_named_columns_only` from the rule's name and keywords,
     without importing Great Expectations (only a prefetch relies on it, see below)."""
     from ._gx import ROW_COUNT
 
-    if kwargs.get("row_condition"):
+    if kwargs.get("row_condition") or type_ in _SHAPE_OF_COLUMNS:
         return False
-    return type_ in ROW_COUNT or (bool(ge_columns(kwargs)) and type_ != "expect_column_to_exist")
+    if type_.startswith("expect_table_"):
+        return type_ in ROW_COUNT
+    return bool(ge_columns(kwargs))
 
 
 def _suite_and_data(project, data: str, suite_path):
