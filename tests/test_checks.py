@@ -690,7 +690,7 @@ def test_means_of_decimal_and_numeric_columns_are_great_expectations_own(tmp_pat
     come out as Great Expectations computes them."""
     from decimal import Decimal
 
-    frame = pd.DataFrame({"d": [Decimal("1.5"), Decimal("2.5"), Decimal("2.5"), Decimal("2")],
+    frame = pd.DataFrame({"d": [Decimal("1.5"), Decimal("2.5"), Decimal("2.5"), Decimal(2)],
                           "x": [1.5, 2.5, None, 2.0]})
     suite = load_suite(_suite(tmp_path, """expectations:
   - {type: expect_column_mean_to_be_between, column: d, min_value: 2.1, max_value: 3}

@@ -103,8 +103,10 @@ def pandas_only() -> None:
     """Declare that this process validates pandas frames only.
 
     Great Expectations is then imported as if its optional Spark extra were missing
-    (pyspark stays unimported). Call it before the first check, and only in a process
-    that will never use ``datasource="spark"`` (the CLI does, for ``--engine pandas``).
+    (pyspark stays unimported), and without the datasource types such a process never
+    uses (``tests/test_checks.py`` checks both against the installed release). Call it
+    before the first check, and only in a process that will never use
+    ``datasource="spark"`` (the CLI does, for ``--engine pandas``).
     """
     _state["pandas_only"] = True
 
@@ -131,24 +133,6 @@ def _import_once() -> None:
             root = name.split(".")[0]
             if name not in sys.modules and importlib.util.find_spec(root) is not None:
                 placed[name] = _OnFirstUse(name)
-    try:
-        _import_with(placed)
-    except Exception:
-        if not any(isinstance(m, _NotUsed) for m in placed.values()):
-            raise
-        # a release that uses these modules some other way: start again without them
-        for name in [n for n in sys.modules if n.split(".")[0] == "great_expectations"]:
-            del sys.modules[name]
-        placed = {n: m for n, m in placed.items() if not isinstance(m, _NotUsed)}
-        _import_with(placed)
-    logging.getLogger("great_expectations").setLevel(logging.ERROR)
-    _skip_idle_work()
-    _state["without_spark"] = "pyspark" in placed
-    _state["imported"] = True
-
-
-def _import_with(placed: dict[str, types.ModuleType | None]) -> None:
-    """Import Great Expectations with ``placed`` in sys.modules and no cyclic GC."""
     sys.modules.update(placed)
     collecting = gc.isenabled()
     gc.disable()
@@ -160,6 +144,10 @@ def _import_with(placed: dict[str, types.ModuleType | None]) -> None:
         for name, stand_in in placed.items():
             if name in sys.modules and sys.modules[name] is stand_in:
                 del sys.modules[name]
+    logging.getLogger("great_expectations").setLevel(logging.ERROR)
+    _skip_idle_work()
+    _state["without_spark"] = "pyspark" in placed
+    _state["imported"] = True
 
 
 def _skip_idle_work() -> None:
