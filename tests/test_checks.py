@@ -639,6 +639,9 @@ def test_check_command_validates_without_spark_or_data_docs_and_pins_the_demo(de
     kl = _suite(tmp_path, "expectations:\n  - {type: expect_column_kl_divergence_to_be_less_than, "
                           "column: c, partition_object: {values: [a, b], weights: [0.5, 0.5]}, "
                           "threshold: 0.1}\n", "kl.yaml")
+    js = _suite(tmp_path, "expectations:\n  - {type: expect_column_values_to_match_json_schema, "
+                          "column: j, json_schema: {properties: {a: {type: integer}}}}\n",
+                "js.yaml")
     code = f"""
 import contextlib, gc, io, json, os, sys
 os.environ['_WORKBENCH_NO_EXIT'] = '1'
@@ -649,8 +652,8 @@ with contextlib.redirect_stdout(io.StringIO()):
     rc = main(['check', 'support_raw', '--suite', {str(SUITE)!r},
                '--json', {str(tmp_path / 'r.json')!r}])
 seen = {{'rc': rc, 'gc': gc.isenabled(),
-         'imported': sorted(m for m in ('pyspark', 'scipy.stats', 'altair', *other_datasources)
-                            if m in sys.modules)}}
+         'imported': sorted(m for m in ('pyspark', 'scipy.stats', 'altair', 'jsonschema',
+                                        'mistune', *other_datasources) if m in sys.modules)}}
 import pandas as pd
 from workbench.checks import DatasetRef, load_suite, run_checks
 from workbench.checks._gx import run_expectations
@@ -658,6 +661,9 @@ rules = load_suite({str(kl)!r})
 res = run_checks(pd.DataFrame({{'c': list('aaab')}}), rules,
                  dataset=DatasetRef(name='t', version='v', rows=4)).results[0]
 seen['kl'] = [res.success, res.observed, 'scipy.stats' in sys.modules]
+js = run_checks(pd.DataFrame({{'j': ['{{"a": 1}}', '{{"a": "x"}}']}}), load_suite({str(js)!r}),
+                dataset=DatasetRef(name='t', version='v', rows=2)).results[0]
+seen['json'] = [js.unexpected_count, js.examples, 'jsonschema' in sys.modules]
 try:
     run_expectations(pd.DataFrame({{'c': [1]}}), rules.expectations, suite_name='s',
                      datasource='spark')
@@ -672,6 +678,7 @@ print(json.dumps(seen))
     assert seen["rc"] == 1 and seen["gc"] is True and seen["imported"] == []
     assert seen["kl"] == [False, pytest.approx(scipy.stats.entropy([0.75, 0.25], [0.5, 0.5])),
                           True]
+    assert seen["json"] == [1, [{"row": 1, "value": '{"a": "x"}'}], True]
     assert re.fullmatch(r"--engine spark: this process imported Great Expectations for pandas "
                         r"only; run Spark checks in a process of their own", seen["spark"])
     assert not (project.state / "data_docs").exists()

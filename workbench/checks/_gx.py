@@ -5,15 +5,16 @@ a folder. Results come back keyed by the rule's position in the suite, because G
 Expectations returns them in its own order.
 
 Importing Great Expectations costs seconds, most of it for things a pandas validation
-never runs, so :func:`import_gx` imports it once with three changes that cannot alter a
+never runs, so :func:`import_gx` imports it once with changes that cannot alter a
 result: the cyclic garbage collector pauses during the import (it builds hundreds of
-thousands of objects and no garbage); ``scipy.stats`` and ``altair``, which it imports
-only for its distribution expectations and their charts, arrive on first use; and after
-:func:`pandas_only` (the CLI's ``--engine pandas``) it is imported as on an installation
-without its optional Spark extra, so pyspark is not imported at all, and without the
-modules of the datasource types such a process never uses (Spark, SQL warehouses,
-pandas reading files itself: 40% of its import time): only Great Expectations' package
-of datasources imports them, and gets stand-ins.
+thousands of objects and no garbage); ``scipy.stats``, ``altair``, ``jsonschema`` and
+``mistune``, which it imports only for its distribution and JSON-schema expectations,
+their charts and Markdown, arrive on first use; and after :func:`pandas_only` (the
+CLI's ``--engine pandas``) it is imported as on an installation without its optional
+Spark extra, so pyspark is not imported at all, and without the modules of the
+datasource types such a process never uses (Spark, SQL warehouses, pandas reading files
+itself: about a third of its import time), whose names only its package of datasources
+imports, from stand-ins.
 
 Two of its pandas steps cost more than the rules they serve and are skipped by
 :func:`_skip_idle_work`, leaving every result as it was: the MD5 fingerprint of the
@@ -52,8 +53,9 @@ RESERVED = {"id", "meta", "result_format", "rendered_content", "windows", "batch
             "catch_exceptions"}
 
 # imported by Great Expectations at start-up, used only inside the functions of its
-# distribution expectations (KL divergence, KS tests) and their charts
-_ON_FIRST_USE = ("scipy.stats", "altair")
+# distribution expectations (KL divergence, KS tests) and their charts, of its JSON
+# schema rule, and of its Markdown rendering
+_ON_FIRST_USE = ("scipy.stats", "altair", "jsonschema", "mistune")
 
 # Great Expectations' datasource modules (in great_expectations.datasource.fluent) that a
 # process handing it pandas frames never uses: Spark, SQL databases and warehouses, and
