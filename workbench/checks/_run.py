@@ -78,7 +78,7 @@ def _suite_and_data(project, data: str, suite_path):
     """``load_suite(suite_path)`` and ``resolve_data(project, data, columns=...)``, the
     data read in a thread while the suite loads.
 
-    Loading the suite imports Great Expectations, seconds of Python holding the GIL;
+    Loading the suite imports Great Expectations, a second or more of Python holding the GIL;
     reading Parquet mostly releases it, so the two overlap. The columns to read are
     guessed from the suite's YAML alone and used only if the loaded suite agrees;
     otherwise (and when the YAML is bad, so its error comes first as before) the data
