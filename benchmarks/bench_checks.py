@@ -102,7 +102,9 @@ def check_vs_pandas():
         stored = next((tmp / "proj" / ".workbench" / "datasets" / "bench").glob("*.parquet"))
         script = [sys.executable, str(tmp / "baseline.py"), str(stored)]
         # exit code 1 is expected from the check: the data breaks some rules on purpose
+        load_before = os.getloadavg()[0]
         measured, baseline = _alternating([(argv, env, 1), (script, None, 0)], repeat=REPEAT)
+        load_after = os.getloadavg()[0]
         # the two really compute the same thing: pass/fail and unexpected counts agree
         mine = json.loads((tmp / "r.json").read_text())["results"]
         theirs = json.loads(subprocess.run(script, capture_output=True, text=True,
@@ -114,7 +116,9 @@ def check_vs_pandas():
     return [Row("checks: 10 rules on 1M rows", "workbench check (process)",
                 "pandas script, same counts (process)", measured, baseline,
                 f"medians of {REPEAT}, timed alternately after a warm-up run of each; both "
-                "include interpreter start and reading the Parquet copy")]
+                "include interpreter start and reading the Parquet copy; 1-minute load "
+                f"average {load_before:.1f} before, {load_after:.1f} after, on "
+                f"{os.cpu_count()} cores")]
 
 
 ROWS = [check_vs_pandas]

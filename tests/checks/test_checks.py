@@ -209,6 +209,9 @@ def test_missing_suite_file_lists_suites(demo):
      r"expectations\[0\].column_list\[1\] \(line 3\): no column 'topik'"),
     ("support_raw", "id_column: ident\nexpectations:\n  - {type: expect_column_values_to_be_unique, column: id}\n",
      r"id_column \(line 1\): no column 'ident'"),
+    # the data is read while the suite loads: a bad suite still speaks first
+    ("nope", "expectations:\n  - {type: expect_column_values_to_be_nul, column: id}\n",
+     r"expectations\[0\].type \(line 2\): unknown expectation type 'expect_column_values_to_be_nul'"),
 ])
 def test_bad_check_input_stores_no_successful_run(demo, tmp_path, data, suite, message):
     from workbench.core.store import Store
@@ -625,8 +628,9 @@ def test_demo_check_results_are_pinned(demo):
 
 @pytest.mark.slow
 def test_check_command_validates_without_spark_or_data_docs_and_pins_the_demo(demo, tmp_path):
-    """The CLI imports Great Expectations without pyspark (and scipy.stats / altair until a
-    rule uses them), builds no Data Docs unless asked, and its results equal the pin."""
+    """The CLI imports Great Expectations without pyspark and its Spark, SQL and file
+    datasources (and scipy.stats / altair until a rule uses them), builds no Data Docs
+    unless asked, and its results equal the pin."""
     import scipy.stats
 
     from workbench.core.store import Store
@@ -635,15 +639,21 @@ def test_check_command_validates_without_spark_or_data_docs_and_pins_the_demo(de
     kl = _suite(tmp_path, "expectations:\n  - {type: expect_column_kl_divergence_to_be_less_than, "
                           "column: c, partition_object: {values: [a, b], weights: [0.5, 0.5]}, "
                           "threshold: 0.1}\n", "kl.yaml")
+    js = _suite(tmp_path, "expectations:\n  - {type: expect_column_values_to_match_json_schema, "
+                          "column: j, json_schema: {properties: {a: {type: integer}}}}\n",
+                "js.yaml")
     code = f"""
 import contextlib, gc, io, json, os, sys
 os.environ['_WORKBENCH_NO_EXIT'] = '1'
 from workbench.cli import main
+from workbench.checks._gx import _OTHER_DATASOURCES
+other_datasources = [f'great_expectations.datasource.fluent.{{m}}' for m in _OTHER_DATASOURCES]
 with contextlib.redirect_stdout(io.StringIO()):
     rc = main(['check', 'support_raw', '--suite', {str(SUITE)!r},
                '--json', {str(tmp_path / 'r.json')!r}])
 seen = {{'rc': rc, 'gc': gc.isenabled(),
-         'imported': sorted(m for m in ('pyspark', 'scipy.stats', 'altair') if m in sys.modules)}}
+         'imported': sorted(m for m in ('pyspark', 'scipy.stats', 'altair', 'jsonschema',
+                                        'mistune', *other_datasources) if m in sys.modules)}}
 import pandas as pd
 from workbench.checks import DatasetRef, load_suite, run_checks
 from workbench.checks._gx import run_expectations
@@ -651,6 +661,9 @@ rules = load_suite({str(kl)!r})
 res = run_checks(pd.DataFrame({{'c': list('aaab')}}), rules,
                  dataset=DatasetRef(name='t', version='v', rows=4)).results[0]
 seen['kl'] = [res.success, res.observed, 'scipy.stats' in sys.modules]
+js = run_checks(pd.DataFrame({{'j': ['{{"a": 1}}', '{{"a": "x"}}']}}), load_suite({str(js)!r}),
+                dataset=DatasetRef(name='t', version='v', rows=2)).results[0]
+seen['json'] = [js.unexpected_count, js.examples, 'jsonschema' in sys.modules]
 try:
     run_expectations(pd.DataFrame({{'c': [1]}}), rules.expectations, suite_name='s',
                      datasource='spark')
@@ -665,6 +678,7 @@ print(json.dumps(seen))
     assert seen["rc"] == 1 and seen["gc"] is True and seen["imported"] == []
     assert seen["kl"] == [False, pytest.approx(scipy.stats.entropy([0.75, 0.25], [0.5, 0.5])),
                           True]
+    assert seen["json"] == [1, [{"row": 1, "value": '{"a": "x"}'}], True]
     assert re.fullmatch(r"--engine spark: this process imported Great Expectations for pandas "
                         r"only; run Spark checks in a process of their own", seen["spark"])
     assert not (project.state / "data_docs").exists()
@@ -676,6 +690,24 @@ print(json.dumps(seen))
         == DEMO_CONTRACT_SHA256
     assert _sha256({"result": run.outputs["result"], "details": run.outputs["details"]}) \
         == DEMO_FULL_SHA256
+
+
+def test_means_of_decimal_and_numeric_columns_are_great_expectations_own(tmp_path):
+    """Only an object column is scanned for Decimal values before its mean: both kinds
+    come out as Great Expectations computes them."""
+    from decimal import Decimal
+
+    frame = pd.DataFrame({"d": [Decimal("1.5"), Decimal("2.5"), Decimal("2.5"), Decimal(2)],
+                          "x": [1.5, 2.5, None, 2.0]})
+    suite = load_suite(_suite(tmp_path, """expectations:
+  - {type: expect_column_mean_to_be_between, column: d, min_value: 2.1, max_value: 3}
+  - {type: expect_column_mean_to_be_between, column: x, min_value: 2.1, max_value: 3}
+  - {type: expect_column_sum_to_be_between, column: d, min_value: 8, max_value: 9}
+"""))
+    results = run_checks(frame, suite, dataset=_ref(frame)).results
+    assert [(r.success, r.observed) for r in results] == [(True, 2.125), (False, 2.0),
+                                                          (True, 8.5)]
+    assert all(isinstance(r.observed, float) for r in results)  # Decimals became floats
 
 
 def test_examples_name_rows_by_id_for_every_rule_shape(tmp_path):
@@ -735,7 +767,42 @@ def test_columns_read_only_when_every_rule_names_its_columns(tmp_path, monkeypat
     assert columns_read(load_suite(_suite(tmp_path, text))) == expected
 
 
-def test_a_stored_version_is_read_for_the_suite_columns_only(project, tmp_path):
+def _spy_reads(monkeypatch) -> list[tuple[str, list | None]]:
+    """Which thread read the data for a check, and which columns (the real reader runs)."""
+    import threading
+
+    import workbench.data
+
+    seen, read = [], workbench.data.resolve_data
+
+    def resolve_data(*args, **kwargs):
+        seen.append((threading.current_thread().name.split("_")[0], kwargs.get("columns")))
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(workbench.data, "resolve_data", resolve_data)
+    return seen
+
+
+def test_the_columns_guessed_before_the_import_are_what_great_expectations_says():
+    """The data is read while Great Expectations imports only when the columns guessed
+    from the suite's YAML are those its classes name; they agree on every rule it has."""
+    from workbench.checks import _gx
+    from workbench.checks._run import _names_its_columns
+
+    disagree = []
+    for type_ in _gx.expectation_types():
+        allowed = _gx.allowed_kwargs(type_)
+        kwargs = {k: "a" for k in ("column", "column_A", "column_B") if k in allowed}
+        kwargs.update({"column_list": ["a", "b"]} if "column_list" in allowed else {})
+        for extra in ({}, {"row_condition": 'a>0'} if "row_condition" in allowed else {}):
+            both = {**kwargs, **extra}
+            if _names_its_columns(type_, both) != _gx.reads_named_columns_only(type_, both):
+                disagree.append((type_, both))
+    assert disagree == []
+    assert _names_its_columns("expect_column_to_exist", {"column": "a"}) is False
+
+
+def test_a_stored_version_is_read_for_the_suite_columns_only(project, tmp_path, monkeypatch):
     from workbench.data import import_dataset, load_frame
 
     frame = pd.DataFrame({"id": ["r1", "r2", "r3", "r4", "r5"], "a": [1.0, 7.0, None, 3.0, 9.0],
@@ -749,14 +816,18 @@ def test_a_stored_version_is_read_for_the_suite_columns_only(project, tmp_path):
                             "  - {type: expect_column_values_to_not_be_null, column: b}\n"
                             "  - {type: expect_column_values_to_be_between, column: a, "
                             "max_value: 5}\n")
+    read_in = _spy_reads(monkeypatch)
     report, _ = check_dataset(project, "wide", path, data_docs=False)
+    assert read_in == [("workbench-read", ["id", "b", "a"])]  # while the suite loaded
     whole = run_checks(frame, load_suite(path), dataset=report.dataset)
     assert [r.model_dump() for r in report.results] == [r.model_dump() for r in whole.results]
     assert [[e["row"] for e in r.examples] for r in report.results] == [["r2", "r5"], ["r2", "r5"]]
     # a table-shape rule sees every column; a missing column is named against all of them
     shape = _suite(tmp_path, "expectations:\n  - {type: expect_table_column_count_to_equal, "
                              "value: 5}\n", "shape.yaml")
+    read_in.clear()
     assert check_dataset(project, "wide", shape, data_docs=False)[0].success
+    assert read_in == [("MainThread", None)]
     missing = _suite(tmp_path, "expectations:\n  - {type: expect_column_values_to_not_be_null, "
                                "column: zz}\n", "missing.yaml")
     with pytest.raises(WorkbenchError, match=r"expectations\[0\].column \(line 2\): no column "

@@ -5,12 +5,23 @@ a folder. Results come back keyed by the rule's position in the suite, because G
 Expectations returns them in its own order.
 
 Importing Great Expectations costs seconds, most of it for things a pandas validation
-never runs, so :func:`import_gx` imports it once with three changes that cannot alter a
+never runs, so :func:`import_gx` imports it once with changes that cannot alter a
 result: the cyclic garbage collector pauses during the import (it builds hundreds of
-thousands of objects and no garbage); ``scipy.stats`` and ``altair``, which it imports
-only for its distribution expectations and their charts, arrive on first use; and after
-:func:`pandas_only` (the CLI's ``--engine pandas``) it is imported as on an installation
-without its optional Spark extra, so pyspark is not imported at all.
+thousands of objects and no garbage); ``scipy.stats``, ``altair``, ``jsonschema`` and
+``mistune``, which it imports only for its distribution and JSON-schema expectations,
+their charts and Markdown, arrive on first use; and after :func:`pandas_only` (the
+CLI's ``--engine pandas``) it is imported as on an installation without its optional
+Spark extra, so pyspark is not imported at all, and without the modules of the
+datasource types such a process never uses (Spark, SQL warehouses, pandas reading files
+itself: about a third of its import time), whose names only its package of datasources
+imports, from stand-ins.
+
+Two of its pandas steps cost more than the rules they serve and are skipped by
+:func:`_skip_idle_work`, leaving every result as it was: the MD5 fingerprint of the
+whole frame (a batch marker; the run already records the dataset's content hash, and
+Great Expectations itself leaves the marker out for frames over 1 GB), and the
+Python-level scan of every value for ``decimal.Decimal`` that precedes a column's mean,
+sum or standard deviation, which can only find one in an object column.
 """
 
 from __future__ import annotations
@@ -42,8 +53,24 @@ RESERVED = {"id", "meta", "result_format", "rendered_content", "windows", "batch
             "catch_exceptions"}
 
 # imported by Great Expectations at start-up, used only inside the functions of its
-# distribution expectations (KL divergence, KS tests) and their charts
-_ON_FIRST_USE = ("scipy.stats", "altair")
+# distribution expectations (KL divergence, KS tests) and their charts, of its JSON
+# schema rule, and of its Markdown rendering
+_ON_FIRST_USE = ("scipy.stats", "altair", "jsonschema", "mistune")
+
+# Great Expectations' datasource modules (in great_expectations.datasource.fluent) that a
+# process handing it pandas frames never uses: Spark, SQL databases and warehouses, and
+# pandas reading files itself (its dataframe datasource is kept)
+_OTHER_DATASOURCES = (
+    "alloy_datasource", "aurora_datasource", "bigquery_datasource", "citus_datasource",
+    "databricks_sql_datasource", "fabric", "fabric_datasource", "neon_datasource",
+    "pandas_azure_blob_storage_datasource", "pandas_dbfs_datasource",
+    "pandas_file_path_datasource", "pandas_filesystem_datasource",
+    "pandas_google_cloud_storage_datasource", "pandas_s3_datasource",
+    "postgres_datasource", "redshift_datasource", "snowflake_datasource",
+    "spark_azure_blob_storage_datasource", "spark_datasource", "spark_dbfs_datasource",
+    "spark_file_path_datasource", "spark_filesystem_datasource",
+    "spark_google_cloud_storage_datasource", "spark_s3_datasource", "sql_datasource",
+    "sql_server_datasource", "sqlite_datasource")
 
 _lock = threading.Lock()
 _state = {"pandas_only": False, "imported": False, "without_spark": False}
@@ -61,12 +88,27 @@ class _OnFirstUse(types.ModuleType):
         return dir(importlib.import_module(self.__name__))
 
 
+class _NotUsed(types.ModuleType):
+    """Stands in for a datasource module during the import: each name imported from it
+    is an empty class of that name, so the datasource type is never defined (and never
+    offered as ``context.data_sources.add_...``)."""
+
+    def __getattr__(self, attr: str):
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        cls = type(attr, (), {"__module__": self.__name__})
+        setattr(self, attr, cls)
+        return cls
+
+
 def pandas_only() -> None:
     """Declare that this process validates pandas frames only.
 
     Great Expectations is then imported as if its optional Spark extra were missing
-    (pyspark stays unimported). Call it before the first check, and only in a process
-    that will never use ``datasource="spark"`` (the CLI does, for ``--engine pandas``).
+    (pyspark stays unimported), and without the datasource types such a process never
+    uses (``tests/test_checks.py`` checks both against the installed release). Call it
+    before the first check, and only in a process that will never use
+    ``datasource="spark"`` (the CLI does, for ``--engine pandas``).
     """
     _state["pandas_only"] = True
 
@@ -86,6 +128,9 @@ def _import_once() -> None:
     if "great_expectations" not in sys.modules:
         if _state["pandas_only"] and "pyspark" not in sys.modules:
             placed["pyspark"] = None  # None in sys.modules: `import pyspark` raises ImportError
+            for mod in _OTHER_DATASOURCES:
+                name = f"great_expectations.datasource.fluent.{mod}"
+                placed[name] = _NotUsed(name)
         for name in _ON_FIRST_USE:
             root = name.split(".")[0]
             if name not in sys.modules and importlib.util.find_spec(root) is not None:
@@ -102,8 +147,25 @@ def _import_once() -> None:
             if name in sys.modules and sys.modules[name] is stand_in:
                 del sys.modules[name]
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
+    _skip_idle_work()
     _state["without_spark"] = "pyspark" in placed
     _state["imported"] = True
+
+
+def _skip_idle_work() -> None:
+    """See the module docstring: no frame fingerprint, no Decimal scan of a numeric array."""
+    from great_expectations import util
+    from great_expectations.execution_engine import pandas_execution_engine
+
+    # the fingerprint is taken when the frame's memory use is below this threshold
+    pandas_execution_engine.HASH_THRESHOLD = 0
+    scan = util.does_ndarray_contain_decimal_dtype
+
+    def does_ndarray_contain_decimal_dtype(data) -> bool:
+        # a numeric, boolean or datetime array holds no Python objects, hence no Decimal
+        return getattr(getattr(data, "dtype", None), "kind", "O") == "O" and scan(data)
+
+    util.does_ndarray_contain_decimal_dtype = does_ndarray_contain_decimal_dtype
 
 
 @lru_cache(maxsize=1)
@@ -128,7 +190,7 @@ def allowed_kwargs(type_: str) -> list[str]:
     return [f for f in _impl(type_).__fields__ if f not in RESERVED]
 
 
-_ROW_COUNT = ("expect_table_row_count_to_be_between", "expect_table_row_count_to_equal")
+ROW_COUNT = ("expect_table_row_count_to_be_between", "expect_table_row_count_to_equal")
 
 
 def reads_named_columns_only(type_: str, kwargs: dict[str, Any]) -> bool:
@@ -146,7 +208,7 @@ def reads_named_columns_only(type_: str, kwargs: dict[str, Any]) -> bool:
 
     if kwargs.get("row_condition"):
         return False
-    return type_ in _ROW_COUNT or issubclass(_impl(type_), (
+    return type_ in ROW_COUNT or issubclass(_impl(type_), (
         ColumnMapExpectation, ColumnAggregateExpectation, ColumnPairMapExpectation,
         MulticolumnMapExpectation))
 

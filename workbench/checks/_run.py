@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
 
-from ..core.errors import ConfigError, DataError
+from ..core.errors import ConfigError, DataError, WorkbenchError
 from . import _rules
 from ._history import record_check
 from ._report import CheckReport, CheckResult, DatasetRef
@@ -29,27 +30,74 @@ def _workbench_result(rule, frame: pd.DataFrame, id_column: str | None) -> Check
         notes=rule.meta.get("notes"), element_count=out.element_count, observed=out.observed)
 
 
-def columns_read(suite: SuiteSpec) -> list[str] | None:
+def columns_read(suite: SuiteSpec, *,
+                 named_only: Callable[[str, dict], bool] | None = None) -> list[str] | None:
     """The columns ``suite`` reads (its id column first), or None if it may read any.
 
     A stored version is then read for these columns only. Only rules known to read just
     the columns they name qualify: Great Expectations' column, column-pair, multicolumn
     and row-count rules, and the workbench's own text rules; any other rule (a table's
     column list, a rule registered by an extension) reads the whole frame.
+    ``named_only(type, kwargs)`` tells a Great Expectations rule of the first kind
+    (default: asked of Great Expectations' own classes, which imports it).
     """
     from . import _gx
 
+    named_only = named_only or _gx.reads_named_columns_only
     cols = [suite.id_column] if suite.id_column else []
     for rule in suite.expectations:
         if rule.engine == "workbench":
             if RULES[rule.type].fn.__module__ != _rules.__name__:
                 return None
             cols += [c for _, c in rule_columns(RULES[rule.type].args(**rule.kwargs))]
-        elif _gx.reads_named_columns_only(rule.type, rule.kwargs):
+        elif named_only(rule.type, rule.kwargs):
             cols += [c for _, c in ge_columns(rule.kwargs)]
         else:
             return None
     return list(dict.fromkeys(cols))
+
+
+# Great Expectations rules that name a column yet read the table's columns (which exist,
+# their types); every other one named ``expect_table_...`` reads the table's shape too
+_SHAPE_OF_COLUMNS = ("expect_column_to_exist", "expect_column_type_to_be")
+
+
+def _names_its_columns(type_: str, kwargs: dict) -> bool:
+    """A guess of :func:`_gx.reads_named_columns_only` from the rule's name and keywords,
+    without importing Great Expectations (only a prefetch relies on it, see below)."""
+    from ._gx import ROW_COUNT
+
+    if kwargs.get("row_condition") or type_ in _SHAPE_OF_COLUMNS:
+        return False
+    if type_.startswith("expect_table_"):
+        return type_ in ROW_COUNT
+    return bool(ge_columns(kwargs))
+
+
+def _suite_and_data(project, data: str, suite_path):
+    """``load_suite(suite_path)`` and ``resolve_data(project, data, columns=...)``, the
+    data read in a thread while the suite loads.
+
+    Loading the suite imports Great Expectations, a second or more of Python holding the GIL;
+    reading Parquet mostly releases it, so the two overlap. The columns to read are
+    guessed from the suite's YAML alone and used only if the loaded suite agrees;
+    otherwise (and when the YAML is bad, so its error comes first as before) the data
+    is read after the suite, as it would be without the thread.
+    """
+    from ..data import resolve_data
+
+    try:
+        guess = columns_read(load_suite(suite_path, check_types=False),
+                             named_only=_names_its_columns)
+    except WorkbenchError:
+        guess = None
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="workbench-read") as pool:
+        pending = pool.submit(resolve_data, project, data, columns=guess) if guess else None
+        suite = load_suite(suite_path)
+        columns = columns_read(suite)
+        if pending is not None and columns == guess:
+            return suite, pending.result()
+    return suite, resolve_data(project, data, columns=columns)
 
 
 def run_checks(frame: pd.DataFrame, suite: SuiteSpec, *, dataset: DatasetRef,
@@ -104,15 +152,14 @@ def check_dataset(project, data: str, suite_path: str | os.PathLike, *,
     Bad input (unknown dataset, bad suite, missing column, empty data) raises
     :class:`WorkbenchError` before any run is stored. Returns ``(report, run_id)``.
     """
-    from ..data import content_hash, resolve_data
+    from ..data import content_hash
 
     if engine == "spark":
         from ._spark import check_dataset_spark
 
         return check_dataset_spark(project, data, suite_path, master=spark_master,
                                    data_docs=data_docs, progress=progress)
-    suite = load_suite(suite_path)
-    dv, frame, label = resolve_data(project, data, columns=columns_read(suite))
+    suite, (dv, frame, label) = _suite_and_data(project, data, suite_path)
     if dv is not None:
         ref = DatasetRef(name=dv.name, version=dv.version, rows=dv.rows)
         digest = dv.content_hash
