@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import run_cli
-from test_bias_probes_page import plain
-from test_probes import _outputs
+from tests.app.test_bias_probes_page import plain
+from tests.probes.test_probes import _outputs
 
 from workbench.core.store import Store
 
