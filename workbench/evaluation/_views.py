@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..core.errors import ConfigError
+from ..core.output import fmt_p
 
 METRIC_CHOICES = ("accuracy", "bleu", "rouge")
 """The metric families a generation evaluation can compute (BLEU is in points, 0-100)."""
@@ -98,7 +99,8 @@ def change_word(ci) -> str:
 def difference_rows(cmp) -> list[dict]:
     """One row per metric of a comparison: A, B, B - A with its interval, p, verdict."""
     return [{"metric": m, "A": d["a"], "B": d["b"], "B - A": d["diff"], "95% low": d["ci"][0],
-             "95% high": d["ci"][1], "p-value": d["p_value"], "verdict": change_word(d["ci"])}
+             "95% high": d["ci"][1], "p-value": fmt_p(d["p_value"]),
+             "verdict": change_word(d["ci"])}
             for m, d in cmp.differences.items()]
 
 
