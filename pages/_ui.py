@@ -427,6 +427,68 @@ def probe_set_editor(sets: dict, benchmarks: list[str]) -> None:
                + esc(", ".join(benchmarks)))
 
 
+def _index(cols: list[str], *names) -> int:
+    return next((cols.index(n) for n in names if n in cols), 0)
+
+
+NO_GROUP = "(no fairness check)"
+
+
+def eval_inputs(cols: list[str], classifier: dict | None, *, slices: list[str]) -> dict:
+    """The Evaluate form's fields as ``evaluate_model`` keyword arguments: prompt and
+    reference columns, metrics, slices and generation settings for a model that writes
+    text; for a ``classifier`` (its training columns, see ``classifier_columns``) the text
+    and label columns, and a group column and positive label for fairness."""
+    from workbench.evaluation import METRIC_CHOICES
+    from workbench.generation import GenerationSettings
+
+    c1, c2, c3 = st.columns(3)
+    if classifier is not None:
+        prompt = c1.selectbox("Text column", cols, key="eval_cls_text",
+                              index=_index(cols, classifier.get("text"), "text", "question"))
+        label = c2.selectbox("Label column", cols, key="eval_cls_label",
+                             index=_index(cols, classifier.get("label"), "label"))
+        group = c3.selectbox("Group column (fairness)", [NO_GROUP, *cols], key="eval_group")
+        positive = st.text_input("Positive label (optional)", key="eval_positive",
+                                 placeholder="the obvious one of two labels, such as 1 or pos")
+        kwargs = {"prompt_col": prompt, "label_col": label, "positive_label":
+                  positive.strip() or None, "group_col": None if group == NO_GROUP else group}
+        used = (prompt, label)
+    else:
+        prompt = c1.selectbox("Prompt column", cols, key="eval_prompt",
+                              index=_index(cols, "question"))
+        ref = c2.selectbox("Reference column", cols, key="eval_ref", index=_index(cols, "answer"))
+        metrics = c3.multiselect("Metrics", METRIC_CHOICES, default=METRIC_CHOICES,
+                                 key="eval_metrics")
+        kwargs = {"prompt_col": prompt, "reference_col": ref, "metrics": metrics or None}
+        used = (prompt, ref)
+    options = [c for c in cols if c not in used]
+    kwargs["slices"] = st.multiselect("Slice by", options, key=f"eval_slices_{','.join(used)}",
+                                      default=[c for c in slices if c in options])
+    if classifier is None:
+        kwargs["settings"] = GenerationSettings(**generation_inputs(
+            {"max_new_tokens": 48, "chat": True},
+            keys={"max_new_tokens": "eval_max_new", "chat": "eval_chat"}))
+    kwargs["template"] = st.text_input("Prompt template (optional)", key="eval_template",
+                                       placeholder="Q: {question}\\nA:").strip() or None
+    return kwargs
+
+
+def show_classifier_result(rep) -> None:
+    """A classifier's confusion matrix and, with a group column, its fairness by group."""
+    from workbench.evaluation import (confusion_rows, fairness_difference_rows,
+                                      fairness_group_rows, fairness_message)
+
+    if rep.confusion:
+        st.markdown("**Confusion matrix** (rows: true label, columns: predicted label)")
+        st.dataframe(pd.DataFrame(confusion_rows(rep.confusion)), hide_index=True)
+    if fair := rep.fairness:
+        tone, text = fairness_message(fair)
+        say(tone, esc(text))
+        st.dataframe(pd.DataFrame(fairness_group_rows(fair)).round(4), hide_index=True)
+        st.dataframe(pd.DataFrame(fairness_difference_rows(fair)).round(4), hide_index=True)
+
+
 def show_eval_report(rep) -> None:
     """One evaluation: metrics with intervals, signature, warnings, slices, worst examples,
     and its HTML report to download."""
@@ -436,6 +498,7 @@ def show_eval_report(rep) -> None:
 
     st.dataframe(pd.DataFrame(metric_rows(rep.metrics, rep.ci)), hide_index=True)
     st.code(rep.signature, language=None, wrap_lines=True)
+    show_classifier_result(rep)
     for w in report_warnings(rep, min_slice=MIN_SLICE):
         st.warning(esc(w))
     if rep.slices:

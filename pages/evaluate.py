@@ -3,16 +3,16 @@ slices, worst examples; compare two evaluations (base vs fine-tuned) side by sid
 
 import streamlit as st
 
-from pages._ui import (finish_job, generation_inputs, header, model_picker, note, pick_two,
-                       project, run_errors, show_eval_compare, show_eval_report, show_pending,
+from pages._ui import (eval_inputs, finish_job, header, model_picker, note, pick_two, project,
+                       run_errors, show_eval_compare, show_eval_report, show_pending,
                        start_model_job, store)
-from workbench.evaluation import (METRIC_CHOICES, check_two_runs, compare, default_slices,
+from workbench.evaluation import (check_two_runs, classifier_columns, compare, default_slices,
                                   eval_data_choices, eval_run_label, evaluate_model,
                                   load_eval_data, report_from_run)
-from workbench.generation import GenerationSettings
 from workbench.reports import write_compare_html, write_html
 
-header("Evaluate", "Score a model on a split: accuracy, BLEU and ROUGE with confidence intervals.")
+header("Evaluate", "Score a model on a split: accuracy, BLEU and ROUGE with confidence "
+       "intervals; a classifier: accuracy, macro-F1, its confusion matrix and fairness.")
 P = project()
 
 
@@ -38,26 +38,12 @@ else:
     data = c2.selectbox("Data", datas, key="eval_data", help="A split part or a stored dataset.")
     cols = run_errors(columns, data) or []
     with st.form("run_eval"):
-        c1, c2, c3 = st.columns(3)
-        prompt_col = c1.selectbox("Prompt column", cols, key="eval_prompt",
-                                  index=cols.index("question") if "question" in cols else 0)
-        ref_col = c2.selectbox("Reference column", cols, key="eval_ref",
-                               index=cols.index("answer") if "answer" in cols else 0)
-        metrics = c3.multiselect("Metrics", METRIC_CHOICES, default=METRIC_CHOICES,
-                                 key="eval_metrics")
-        slices = st.multiselect("Slice by", [c for c in cols if c not in (prompt_col, ref_col)],
-                                default=default_slices(P, data, cols), key=f"eval_slices_{data}")
-        gen = generation_inputs({"max_new_tokens": 48, "chat": True},
-                                keys={"max_new_tokens": "eval_max_new", "chat": "eval_chat"})
-        template = st.text_input("Prompt template (optional)", key="eval_template",
-                                 placeholder="Q: {question}\\nA:")
+        kwargs = eval_inputs(cols, classifier_columns(P, model),
+                             slices=default_slices(P, data, cols))
         go = st.form_submit_button("Evaluate", type="primary")
     if go:
-        kwargs = dict(model=model, data=data, metrics=metrics or None, prompt_col=prompt_col,
-                      reference_col=ref_col, slices=slices, template=template or None,
-                      settings=GenerationSettings(**gen))
-        st.session_state["eval_job"] = start_model_job(lambda s: evaluate(s, **kwargs),
-                                                       label=f"{model} on {data}")
+        st.session_state["eval_job"] = start_model_job(
+            lambda s: evaluate(s, model=model, data=data, **kwargs), label=f"{model} on {data}")
 note("eval_note")
 finish_job("eval_job", pending_key="eval_select", note_key="eval_note", unit=" prompts")
 

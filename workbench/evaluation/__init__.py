@@ -44,7 +44,12 @@ from ._views import (  # noqa: E402 - what front ends show of evaluations
     METRIC_CHOICES,
     change_word,
     check_two_runs,
+    classifier_columns,
+    confusion_rows,
     default_slices,
+    fairness_difference_rows,
+    fairness_group_rows,
+    fairness_message,
     difference_groups,
     difference_rows,
     eval_data_choices,
@@ -57,7 +62,9 @@ from ._views import (  # noqa: E402 - what front ends show of evaluations
     slice_rows,
 )
 
-__all__ += ["METRIC_CHOICES", "change_word", "check_two_runs", "default_slices",
+__all__ += ["METRIC_CHOICES", "change_word", "check_two_runs", "classifier_columns",
+            "confusion_rows", "default_slices", "fairness_difference_rows",
+            "fairness_group_rows", "fairness_message",
             "difference_groups", "difference_rows", "eval_data_choices", "eval_run_label",
             "generation_text", "headline_metric", "metric_rows", "report_warnings",
             "review_text", "slice_rows"]
