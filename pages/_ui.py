@@ -657,15 +657,17 @@ def job_started(job, text: str) -> None:
     st.success(text)
 
 
-def show_check_result(entry, result: dict) -> None:
-    """The latest check: its headline and one expander per rule with failing examples."""
-    from workbench.checks import example_rows, headline, rule_label
+def show_check_result(entry, outputs: dict) -> None:
+    """The latest check (a stored run's ``outputs``): its headline, counted as the CLI
+    counts, and one expander per rule with its failing row ids and examples."""
+    from workbench.checks import example_rows, failing_rows, headline, rule_label
 
-    tone, text = headline(entry, result)
+    tone, text = headline(entry, outputs)
     say(tone, esc(text))
-    for i, r in enumerate(result.get("results", []), 1):
+    for i, r in enumerate((outputs.get("result") or {}).get("results", []), 1):
+        rows = failing_rows(r) if not r["success"] else ""
         label = (f"{rule_label(i, r)}: {r['unexpected_count']} unexpected "
-                 f"({r['unexpected_percent']:.2f}%)")
+                 f"({r['unexpected_percent']:.2f}%)" + (f": rows {rows}" if rows else ""))
         icon = ":material/check_circle:" if r["success"] else ":material/cancel:"
         with st.expander(esc(label), expanded=not r["success"], icon=icon):
             if r["examples"]:

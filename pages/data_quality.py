@@ -38,7 +38,7 @@ history = [h for h in check_history(proj, suite=spec.name) if h.dataset == ref] 
 if not history:
     st.caption(f"No checks of {esc(ref)} with this suite yet: press **Run checks**.")
 else:
-    show_check_result(history[0], store().get_run(history[0].run_id).outputs.get("result") or {})
+    show_check_result(history[0], store().get_run(history[0].run_id).outputs)
 
 st.subheader("Clean into a new version")
 if spec is not None and not spec.clean:
