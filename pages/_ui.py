@@ -286,7 +286,8 @@ def show_probe_compare(cmp: dict, path) -> None:
     from workbench.probes import compare_message, interval_rows
 
     say(*compare_message(cmp))
-    st.caption(f"Report: {esc(path)} (also on the **Reports** page). Paired over the shared "
+    st.caption(f"Recorded as run {cmp.get('run_id', '?')}; report: {esc(path)} (also on the "
+               "**Reports** page). Paired over the shared "
                "contexts; intervals are 95% bootstrap, p-values adjusted across comparisons.")
     st.markdown("**Change in each group's mean score** (after - before)")
     interval_table(interval_rows(cmp["groups"]), label="group", value="change",
