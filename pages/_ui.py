@@ -745,6 +745,23 @@ def show_split(run) -> None:
     st.caption(f"Stored at `{run.outputs['path']}`")
 
 
+CHAT_AVATARS = {"system": ":material/settings:", "user": "user", "assistant": "assistant"}
+
+
+def show_chat(value) -> None:
+    """One conversation as chat turns (``st.chat_message`` per turn, every role, content
+    and extra key such as ``name`` shown as text); a value that is not a conversation as
+    its text."""
+    from workbench.data import chat_turns
+
+    if not (turns := chat_turns(value)):
+        st.text(str(value))
+    for turn in turns:
+        with st.chat_message(turn["role"], avatar=CHAT_AVATARS.get(turn["role"])):
+            st.caption(esc(turn["role"] + (f" · {turn['extra']}" if turn["extra"] else "")))
+            st.text(turn["content"])
+
+
 def show_review_item(item) -> None:
     """One item of a review: its prompt and reference as text, and A and B side by side
     with their word-level differences marked (the diff HTML is built from escaped text)."""
