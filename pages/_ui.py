@@ -763,11 +763,18 @@ def show_chat(value) -> None:
 
 
 def show_review_item(item) -> None:
-    """One item of a review: its prompt and reference as text, and A and B side by side
-    with their word-level differences marked (the diff HTML is built from escaped text)."""
+    """One item of a review: its prompt (for a conversation, the turns before the answer as
+    chat turns) and reference as text, and A and B side by side with their word-level
+    differences marked (the diff HTML is built from escaped text)."""
     from workbench.review import word_diff_html
 
+    history = item.get("history")
+    if isinstance(history, list) and history:
+        st.markdown("**Conversation so far**")
+        show_chat(history)
     for key, title in (("prompt", "Prompt"), ("reference", "Reference")):
+        if key == "prompt" and isinstance(history, list) and history:
+            continue
         if isinstance(item.get(key), str):
             st.markdown(f"**{title}**")
             st.text(item[key])

@@ -106,6 +106,46 @@ def test_cli_evaluates_the_last_turn(eproj, tmp_path):
     assert odd["history"][-1] == {"role": "user", "content": "And the invoice?"}
     assert odd["prompt"].startswith("system: Be brief. | user: Where is order")
     assert "\n" not in odd["prediction"]  # cut where the template ends a turn
+    _review_shows_the_history(project, sid, rep["run_id"], odd)
+
+
+def _review_shows_the_history(project, sid, run_a: int, odd: dict) -> None:
+    """Review of two conversation evaluations: the turns before the answer as chat turns
+    above A and B."""
+    from streamlit.testing.v1 import AppTest
+
+    from workbench.evaluation import evaluate_conversations
+    from workbench.generation import GenerationSettings
+
+    b = evaluate_conversations(project, model="tiny:gpt2", data=f"split:{sid}:test",
+                               messages_col="messages",
+                               settings=GenerationSettings(max_new_tokens=2))
+    root = Path(__file__).resolve().parents[1]
+    mp = pytest.MonkeyPatch()
+    mp.setenv("WORKBENCH_PROJECT", str(project.root))
+    mp.chdir(root)
+    try:
+        at = AppTest.from_file(str(root / "app.py"), default_timeout=60)
+        at.run()
+        at.switch_page("pages/review.py").run()
+        at.selectbox(key="run_a").set_value(run_a)
+        at.selectbox(key="run_b").set_value(b.run_id)
+        at.checkbox(key="only_diff").uncheck().run()
+        assert not at.exception, [e.value for e in at.exception]
+        total = int(at.number_input(key="item_pos").proto.max)
+        for pos in range(1, total + 1):  # find the multi-turn item
+            at.number_input(key="item_pos").set_value(pos).run()
+            if len(at.get("chat_message")) == len(odd["history"]):
+                break
+        assert [c.proto.name for c in at.get("chat_message")] == [
+            t["role"] for t in odd["history"]]
+        texts = [t.value for t in at.text]
+        turns = [t["content"] for t in odd["history"]]
+        assert texts[:len(turns)] == turns  # the history first, as text
+        assert texts[len(turns)] == odd["reference"]  # then the reference; A and B below
+        assert "**Conversation so far**" in [m.value for m in at.markdown]
+    finally:
+        mp.undo()
 
 
 def test_cli_messages_col_of_strings_exit_2(eproj):
