@@ -435,15 +435,31 @@ def _index(cols: list[str], *names) -> int:
 NO_GROUP = "(no fairness check)"
 
 
-def eval_inputs(cols: list[str], classifier: dict | None, *, slices: list[str]) -> dict:
-    """The Evaluate form's fields as ``evaluate_model`` keyword arguments: prompt and
+def eval_inputs(cols: list[str], classifier: dict | None, *, slices: list[str],
+                chats: list[str] = ()) -> dict:
+    """The Evaluate form's fields as keyword arguments of ``evaluate_model``: prompt and
     reference columns, metrics, slices and generation settings for a model that writes
     text; for a ``classifier`` (its training columns, see ``classifier_columns``) the text
-    and label columns, and a group column and positive label for fairness."""
+    and label columns, and a group column and positive label for fairness. On data with
+    columns of conversations (``chats``), of ``evaluate_conversations``: the column whose
+    last assistant turn is generated and scored."""
     from workbench.evaluation import METRIC_CHOICES
     from workbench.generation import GenerationSettings
 
     c1, c2, c3 = st.columns(3)
+    if chats and classifier is None:
+        col = c1.selectbox("Conversation column", chats, key="eval_messages",
+                           help="Each conversation's last assistant turn is generated from "
+                                "the turns before it (with the model's chat template) and "
+                                "scored against that turn.")
+        metrics = c2.multiselect("Metrics", METRIC_CHOICES, default=METRIC_CHOICES,
+                                 key="eval_metrics")
+        new = int(c3.number_input("New tokens", 1, 512, 48, key="eval_max_new"))
+        options = [c for c in cols if c not in chats]
+        return {"messages_col": col, "metrics": metrics or None,
+                "settings": GenerationSettings(max_new_tokens=new),
+                "slices": st.multiselect("Slice by", options, key="eval_slices_chat",
+                                         default=[c for c in slices if c in options])}
     if classifier is not None:
         prompt = c1.selectbox("Text column", cols, key="eval_cls_text",
                               index=_index(cols, classifier.get("text"), "text", "question"))

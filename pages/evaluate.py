@@ -7,8 +7,8 @@ from pages._ui import (eval_inputs, finish_job, header, model_picker, note, pick
                        run_errors, show_eval_compare, show_eval_report, show_pending,
                        start_model_job, store)
 from workbench.evaluation import (check_two_runs, classifier_columns, compare, default_slices,
-                                  eval_data_choices, eval_run_label, evaluate_model,
-                                  load_eval_data, report_from_run)
+                                  eval_columns, eval_data_choices, eval_run_label,
+                                  evaluate_conversations, evaluate_model, report_from_run)
 from workbench.reports import write_compare_html, write_html
 
 header("Evaluate", "Score a model on a split: accuracy, BLEU and ROUGE with confidence "
@@ -18,13 +18,14 @@ P = project()
 
 def evaluate(state: dict, **kwargs) -> dict:
     """Evaluate in the background; the report goes to the store's Reports."""
-    rep = evaluate_model(P, progress=lambda d, n: state.update(done=d, total=n), **kwargs)
+    run = evaluate_conversations if "messages_col" in kwargs else evaluate_model
+    rep = run(P, progress=lambda d, n: state.update(done=d, total=n), **kwargs)
     return {"run_id": rep.run_id, "note": f"Evaluation finished: run {rep.run_id} "
             f"({state['label']}); its report is on the Reports page ({write_html(P, rep)})."}
 
 
 cached = st.cache_data(show_spinner=False)
-columns = cached(lambda ref: [str(c) for c in load_eval_data(P, ref)[0].columns])
+columns = cached(lambda ref: eval_columns(P, ref))
 report = cached(lambda run_id: report_from_run(P, run_id))
 
 st.subheader("Run an evaluation")
@@ -36,9 +37,9 @@ else:
     with c1:
         model = model_picker(key="eval_model", help="A fine-tuned run:ID or a base model.")
     data = c2.selectbox("Data", datas, key="eval_data", help="A split part or a stored dataset.")
-    cols = run_errors(columns, data) or []
+    cols, chats = run_errors(columns, data) or ([], [])
     with st.form("run_eval"):
-        kwargs = eval_inputs(cols, classifier_columns(P, model),
+        kwargs = eval_inputs(cols, classifier_columns(P, model), chats=chats,
                              slices=default_slices(P, data, cols))
         go = st.form_submit_button("Evaluate", type="primary")
     if go:

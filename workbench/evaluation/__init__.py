@@ -47,6 +47,7 @@ from ._views import (  # noqa: E402 - what front ends show of evaluations
     classifier_columns,
     confusion_rows,
     default_slices,
+    eval_columns,
     fairness_difference_rows,
     fairness_group_rows,
     fairness_message,
@@ -63,7 +64,7 @@ from ._views import (  # noqa: E402 - what front ends show of evaluations
 )
 
 __all__ += ["METRIC_CHOICES", "change_word", "check_two_runs", "classifier_columns",
-            "confusion_rows", "default_slices", "fairness_difference_rows",
+            "confusion_rows", "default_slices", "eval_columns", "fairness_difference_rows",
             "fairness_group_rows", "fairness_message",
             "difference_groups", "difference_rows", "eval_data_choices", "eval_run_label",
             "generation_text", "headline_metric", "metric_rows", "report_warnings",

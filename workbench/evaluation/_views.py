@@ -62,6 +62,17 @@ def default_slices(project, data: str, columns: list[str]) -> list[str]:
     return [label] if label in columns else []
 
 
+def eval_columns(project, data: str) -> tuple[list[str], list[str]]:
+    """The columns of the evaluation data ``data`` and, among them, the columns of
+    conversations (evaluated on their last assistant turn)."""
+    from ..data import is_conversation_column
+    from ._evaluate import load_eval_data
+
+    frame = load_eval_data(project, data)[0]
+    cols = [str(c) for c in frame.columns]
+    return cols, [c for c in cols if is_conversation_column(frame[c])]
+
+
 def classifier_columns(project, model: str) -> dict[str, str] | None:
     """For a classification model, the columns it was trained on (``{"text": ...,
     "label": ...}``, empty when unknown); None for a model that writes text.
@@ -200,7 +211,7 @@ def check_two_runs(a, b) -> None:
 
 
 __all__ = ["METRIC_CHOICES", "change_word", "check_two_runs", "classifier_columns",
-           "confusion_rows", "default_slices", "fairness_difference_rows",
+           "confusion_rows", "default_slices", "eval_columns", "fairness_difference_rows",
            "fairness_group_rows", "fairness_message",
            "difference_groups", "difference_rows", "eval_data_choices", "eval_run_label",
            "generation_text", "headline_metric", "metric_rows", "report_warnings",
