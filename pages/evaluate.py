@@ -24,9 +24,9 @@ def evaluate(state: dict, **kwargs) -> dict:
             f"({state['label']}); its report is on the Reports page ({write_html(P, rep)})."}
 
 
-cached = st.cache_data(show_spinner=False)
-columns = cached(lambda ref: eval_columns(P, ref))
-report = cached(lambda run_id: report_from_run(P, run_id))
+cached = st.cache_data(show_spinner=False)  # keyed by project root too: ids repeat across projects
+columns = cached(lambda root, ref: eval_columns(P, ref))
+report = cached(lambda root, run_id: report_from_run(P, run_id))
 
 st.subheader("Run an evaluation")
 if not (datas := eval_data_choices(P)):
@@ -37,7 +37,7 @@ else:
     with c1:
         model = model_picker(key="eval_model", help="A fine-tuned run:ID or a base model.")
     data = c2.selectbox("Data", datas, key="eval_data", help="A split part or a stored dataset.")
-    cols, chats = run_errors(columns, data) or ([], [])
+    cols, chats = run_errors(columns, str(P.root), data) or ([], [])
     with st.form("run_eval"):
         kwargs = eval_inputs(cols, classifier_columns(P, model), chats=chats,
                              slices=default_slices(P, data, cols))
@@ -57,7 +57,7 @@ if not (runs := store().list_runs("evaluate", status="succeeded", limit=100)):
 labels = {r.id: eval_run_label(r) for r in runs}
 show_pending("eval_run", "eval_select", list(labels))
 run_id = st.selectbox("Evaluation", list(labels), format_func=labels.get, key="eval_run")
-if (rep := run_errors(report, run_id)) is not None:
+if (rep := run_errors(report, str(P.root), run_id)) is not None:
     show_eval_report(rep)
 
 st.subheader("Compare two evaluations (base vs fine-tuned)")

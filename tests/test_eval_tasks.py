@@ -204,18 +204,13 @@ def _classifier_on_the_evaluate_page(proj, run: int, cli: dict, monkeypatch) -> 
     """The Evaluate page offers a classifier's text, label and group columns (preset from
     its training config), runs it in the background and shows what the CLI gave: the
     same metrics, confusion matrix and fairness verdict."""
-    import time
-
-    from streamlit.testing.v1 import AppTest
+    from conftest import ROOT, app_page, wait_for_success
 
     from workbench.core.store import Store
 
-    root = Path(__file__).resolve().parents[1]
     monkeypatch.setenv("WORKBENCH_PROJECT", str(proj.root))
-    monkeypatch.chdir(root)
-    at = AppTest.from_file(str(root / "app.py"), default_timeout=60)
-    at.run()
-    at.switch_page("pages/evaluate.py").run()
+    monkeypatch.chdir(ROOT)
+    at = app_page("evaluate")
     at.selectbox(key="eval_model").set_value(f"run:{run}").run()
     at.selectbox(key="eval_data").set_value(f"split:{SPLIT['id']}:test").run()
     assert at.selectbox(key="eval_cls_text").value == "text"  # from the training config
@@ -224,15 +219,11 @@ def _classifier_on_the_evaluate_page(proj, run: int, cli: dict, monkeypatch) -> 
     at.selectbox(key="eval_group").set_value("gender")
     before = {r.id for r in Store.for_project(proj).list_runs("evaluate")}
     at.button[0].click().run()
-    finished = lambda: [s.value for s in at.success if "Evaluation finished" in s.value]  # noqa: E731
-    deadline = time.time() + 240
-    while time.time() < deadline and not finished():
-        time.sleep(2)
-        at.run()
+    finished = wait_for_success(at, "Evaluation finished")
     errors = [e.value for e in at.error if "Fairness by" not in e.value]
     assert not at.exception and not errors, errors
     new = [r for r in Store.for_project(proj).list_runs("evaluate") if r.id not in before]
-    assert len(new) == 1 and f"run {new[0].id}" in finished()[0]
+    assert len(new) == 1 and f"run {new[0].id}" in finished[0]
     assert at.selectbox(key="eval_run").value == new[0].id  # the page shows the new run
     tables = [d.value for d in at.dataframe]
     metrics = tables[0].set_index("metric")["value"]

@@ -112,34 +112,25 @@ def test_cli_evaluates_the_last_turn(eproj, tmp_path):
 def _review_shows_the_history(project, sid, run_a: int, odd: dict) -> None:
     """The Evaluate page evaluates conversations on their last turn (as the CLI did); Review
     of the two evaluations shows the turns before the answer as chat turns above A and B."""
-    import time
-
-    from streamlit.testing.v1 import AppTest
+    from conftest import ROOT, app_page, wait_for_success
 
     from workbench.core.store import Store
 
-    root = Path(__file__).resolve().parents[1]
     mp = pytest.MonkeyPatch()
     mp.setenv("WORKBENCH_PROJECT", str(project.root))
-    mp.chdir(root)
+    mp.chdir(ROOT)
     try:
-        at = AppTest.from_file(str(root / "app.py"), default_timeout=60)
-        at.run()
-        at.switch_page("pages/evaluate.py").run()
+        at = app_page("evaluate")
         at.selectbox(key="eval_model").set_value("tiny:gpt2").run()
         at.selectbox(key="eval_data").set_value(f"split:{sid}:test").run()
         assert at.selectbox(key="eval_messages").value == "messages"
         assert not [w for w in at.selectbox if w.key == "eval_prompt"]  # no prompt column
         at.number_input(key="eval_max_new").set_value(2)
         at.button[0].click().run()
-        finished = lambda: [s.value for s in at.success if "Evaluation finished" in s.value]  # noqa: E731
-        deadline = time.time() + 240
-        while time.time() < deadline and not finished():
-            time.sleep(2)
-            at.run()
+        finished = wait_for_success(at, "Evaluation finished")
         assert not at.exception and not at.error, [e.value for e in at.error]
         b = Store.for_project(project).list_runs("evaluate")[0]
-        assert b.id != run_a and f"run {b.id}" in finished()[0]
+        assert b.id != run_a and f"run {b.id}" in finished[0]
         assert b.config["messages_col"] == "messages" and b.config["generation"][
             "max_new_tokens"] == 2
         at.switch_page("pages/review.py").run()
