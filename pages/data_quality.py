@@ -72,6 +72,6 @@ st.subheader("Trend")
 if not (runs := trend(proj, spec.name, ref) if spec else []):
     st.caption("The pass/fail trend appears after the first check of this dataset.")
 else:
-    st.caption(f"{len(runs)} checks of {esc(ref.split('@')[0])} (all versions, and what it was "
+    st.caption(f"{len(runs)} check{'s' * (len(runs) != 1)} of {esc(ref.split('@')[0])} (all versions, and what it was "
                f"cleaned from) with suite {esc(spec.name)}: one column per check, oldest first.")
     check_trend_charts(runs)

@@ -47,11 +47,28 @@ def failing_rows(result: Any, k: int = 5) -> str:
 
 
 def example_rows(examples: list) -> list[dict[str, str]]:
-    """Failing examples as rows of text (a value of any type shows as its ``str``)."""
-    rows = [{k: ("" if v is None else str(v))
-             for k, v in (e.items() if isinstance(e, dict) else {"value": e}.items())}
+    """Failing examples as rows of text: a conversation as ``role: content | ...``, other
+    lists and objects as JSON, any other value as its ``str``.
+
+    >>> example_rows([{"row": "c1", "value": [{"role": "user", "content": "Hi"}],
+    ...                "pii": ["email"]}])
+    [{'row': 'c1', 'value': 'user: Hi', 'pii': '["email"]'}]
+    """
+    import json
+
+    from ..data import render_turns
+
+    def text(v) -> str:
+        if v is None:
+            return ""
+        if isinstance(v, list) and v and all(isinstance(t, dict) for t in v):
+            return render_turns(v)
+        if isinstance(v, (list, dict)):
+            return json.dumps(v, ensure_ascii=False, default=str)
+        return str(v)
+
+    return [{k: text(v) for k, v in (e.items() if isinstance(e, dict) else {"value": e}.items())}
             for e in examples]
-    return rows
 
 
 def dataset_family(project, ref: str) -> set[str]:
