@@ -4,7 +4,7 @@ import streamlit as st
 from pages._ui import header, pick_dataset, project, run_errors, show_split
 from workbench.data import load_frame
 from workbench.probes import probe_prompts
-from workbench.splits import label_guess, list_splits, make_split, split_rows
+from workbench.splits import distinct_counts, label_guess, list_splits, make_split, split_rows
 
 header("Splits", "Make stratified, leak-free, reproducible train/validation/test splits.")
 proj = project()
@@ -15,9 +15,8 @@ LABELS = {"label": "Label column", "stratify": "Also stratify on", "ratios": "Ra
 
 @st.cache_data(show_spinner=False)
 def columns_of(root: str, ref: str) -> dict[str, int]:
-    """Each column's number of distinct values."""
-    _, frame = load_frame(proj, ref)
-    return {str(c): int(frame[c].nunique()) for c in frame.columns}
+    """Each column's number of distinct values (columns of conversations left out)."""
+    return distinct_counts(load_frame(proj, ref)[1])
 
 
 if ref := pick_dataset("Dataset to split", key="split_dataset"):
