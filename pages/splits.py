@@ -49,7 +49,7 @@ if ref := pick_dataset("Dataset to split", key="split_dataset"):
                              text_columns=text_cols or None, near_threshold=float(threshold),
                              dedupe=dedupe, probe_prompts=probe_prompts(proj), labels=LABELS)
         if rep:
-            st.session_state["split_view"] = rep.run_id
+            st.session_state["split_show"] = rep.run_id  # the picker below shows the new split
             st.success(f"Saved split {rep.run_id}: "
                        + ", ".join(f"{p} {n}" for p, n in rep.manifest["counts"].items())
                        + f". Use it as split:{rep.run_id}:train in training.")
@@ -59,8 +59,5 @@ if not (splits := list_splits(proj)):
     st.caption("No splits yet: choose a dataset and a label above and press **Make split**.")
     st.stop()
 st.dataframe(pd.DataFrame(split_rows(splits)), hide_index=True, width="stretch")
-ids = [r.id for r in splits]
-default = st.session_state.get("split_view", ids[0])
-chosen = st.selectbox("Show split", ids, index=ids.index(default) if default in ids else 0,
-                      key="split_show")
+chosen = st.selectbox("Show split", [r.id for r in splits], key="split_show")
 show_split(next(r for r in splits if r.id == chosen))

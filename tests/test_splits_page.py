@@ -114,3 +114,8 @@ def test_conversations_split_whole_from_the_page(project, monkeypatch):
     assert not at.exception, [e.value for e in at.exception]
     assert any("Saved split" in plain(s.value) and "train 6" in plain(s.value)
                for s in at.success), [s.value for s in at.success]
+    first = at.selectbox(key="split_show").value
+    at.number_input(key="split_seed").set_value(1)
+    at.button(key="split_run").click().run()  # a second split: the page shows that one
+    assert at.selectbox(key="split_show").value == first + 1
+    assert f"Saved split {first + 1}:" in plain(at.success[0].value)
