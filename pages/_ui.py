@@ -527,8 +527,9 @@ def show_eval_report(rep) -> None:
                                    for k, s in rep.slices.items()]), hide_index=True)
     if worst := rep.worst():
         st.markdown("**Worst examples**")
-        st.dataframe(pd.DataFrame(worst).drop(columns=["_bleu_stats"], errors="ignore"),
-                     hide_index=True)
+        frame = pd.DataFrame(worst)
+        st.dataframe(frame[[c for c in frame.columns if not str(c).startswith("_")]],
+                     hide_index=True)  # internal fields (_bleu_stats, _classification) out
     st.download_button("Download HTML report", render_html(rep), key="eval_download",
                        file_name=f"evaluate-{rep.run_id}.html", mime="text/html")
 

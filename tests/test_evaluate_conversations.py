@@ -133,6 +133,9 @@ def _review_shows_the_history(project, sid, run_a: int, odd: dict) -> None:
         assert b.id != run_a and f"run {b.id}" in finished[0]
         assert b.config["messages_col"] == "messages" and b.config["generation"][
             "max_new_tokens"] == 2
+        assert at.selectbox(key="eval_run").format_func(b.id) == (
+            f"run {b.id}: tiny:gpt2 on split:{sid}:test (last turn of messages) · chat · "
+            "greedy · 2 tokens")
         at.switch_page("pages/review.py").run()
         at.selectbox(key="run_a").set_value(run_a)
         at.selectbox(key="run_b").set_value(b.id)

@@ -29,8 +29,11 @@ def eval_run_label(run) -> str:
     predictions ``run 12: predictions base.csv``."""
     cfg = run.config or {}
     if cfg.get("model"):
-        gen = generation_text(cfg.get("generation"))
-        return f"run {run.id}: {cfg['model']} on {cfg.get('data')}" + (f" · {gen}" if gen else "")
+        turns = cfg.get("messages_col")  # conversations: rendered with the chat template
+        gen = generation_text({**cfg["generation"], "chat": True} if turns and
+                              cfg.get("generation") else cfg.get("generation"))
+        return (f"run {run.id}: {cfg['model']} on {cfg.get('data')}"
+                + (f" (last turn of {turns})" if turns else "") + (f" · {gen}" if gen else ""))
     return f"run {run.id}: {run.name or 'predictions'}"
 
 
