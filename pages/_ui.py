@@ -436,13 +436,14 @@ NO_GROUP = "(no fairness check)"
 
 
 def eval_inputs(cols: list[str], classifier: dict | None, *, slices: list[str],
-                chats: list[str] = ()) -> dict:
+                chats: list[str] = (), data: str = "") -> dict:
     """The Evaluate form's fields as keyword arguments of ``evaluate_model``: prompt and
     reference columns, metrics, slices and generation settings for a model that writes
     text; for a ``classifier`` (its training columns, see ``classifier_columns``) the text
     and label columns, and a group column and positive label for fairness. On data with
     columns of conversations (``chats``), of ``evaluate_conversations``: the column whose
-    last assistant turn is generated and scored."""
+    last assistant turn is generated and scored. The slices start from ``slices`` anew
+    for each ``data``."""
     from workbench.evaluation import METRIC_CHOICES
     from workbench.generation import GenerationSettings
 
@@ -458,7 +459,7 @@ def eval_inputs(cols: list[str], classifier: dict | None, *, slices: list[str],
         options = [c for c in cols if c not in chats]
         return {"messages_col": col, "metrics": metrics or None,
                 "settings": GenerationSettings(max_new_tokens=new),
-                "slices": st.multiselect("Slice by", options, key="eval_slices_chat",
+                "slices": st.multiselect("Slice by", options, key=f"eval_slices_{data}",
                                          default=[c for c in slices if c in options])}
     if classifier is not None:
         prompt = c1.selectbox("Text column", cols, key="eval_cls_text",
@@ -480,7 +481,7 @@ def eval_inputs(cols: list[str], classifier: dict | None, *, slices: list[str],
         kwargs = {"prompt_col": prompt, "reference_col": ref, "metrics": metrics or None}
         used = (prompt, ref)
     options = [c for c in cols if c not in used]
-    kwargs["slices"] = st.multiselect("Slice by", options, key=f"eval_slices_{','.join(used)}",
+    kwargs["slices"] = st.multiselect("Slice by", options, key=f"eval_slices_{data}_{used}",
                                       default=[c for c in slices if c in options])
     if classifier is None:
         kwargs["settings"] = GenerationSettings(**generation_inputs(

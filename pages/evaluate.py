@@ -39,7 +39,7 @@ else:
     data = c2.selectbox("Data", datas, key="eval_data", help="A split part or a stored dataset.")
     cols, chats = run_errors(columns, str(P.root), data) or ([], [])
     with st.form("run_eval"):
-        kwargs = eval_inputs(cols, classifier_columns(P, model), chats=chats,
+        kwargs = eval_inputs(cols, classifier_columns(P, model), chats=chats, data=data,
                              slices=default_slices(P, data, cols))
         go = st.form_submit_button("Evaluate", type="primary")
     if go:

@@ -153,6 +153,7 @@ def _review_shows_the_history(project, sid, run_a: int, odd: dict) -> None:
         assert texts[:len(turns)] == turns  # the history first, as text
         assert texts[len(turns)] == odd["reference"]  # then the reference; A and B below
         assert "**Conversation so far**" in [m.value for m in at.markdown]
+        assert not [m for m in at.multiselect if m.key == "filter_history"]  # not a filter
     finally:
         mp.undo()
 
