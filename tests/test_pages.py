@@ -340,6 +340,7 @@ def test_the_app_reads_only_inside_the_project(project, path, ok):
             app_path(project, path)
 
 
+@pytest.mark.slow
 def test_data_page_shows_conversations_as_chat_turns_and_downloads_them(project, tmp_path,
                                                                         monkeypatch):
     """Conversations show as chat turns, every role, content and extra key (``name``) as
