@@ -302,7 +302,8 @@ def show_probe_compare(cmp: dict, path) -> None:
     from workbench.probes import compare_message, interval_rows
 
     say(*compare_message(cmp))
-    st.caption(f"Report: {esc(path)} (also on the **Reports** page). Paired over the shared "
+    st.caption(f"Recorded as run {cmp.get('run_id', '?')}; report: {esc(path)} (also on the "
+               "**Reports** page). Paired over the shared "
                "contexts; intervals are 95% bootstrap, p-values adjusted across comparisons.")
     st.markdown("**Change in each group's mean score** (after - before)")
     interval_table(interval_rows(cmp["groups"]), label="group", value="change",
@@ -443,6 +444,85 @@ def probe_set_editor(sets: dict, benchmarks: list[str]) -> None:
                + esc(", ".join(benchmarks)))
 
 
+def _index(cols: list[str], *names) -> int:
+    return next((cols.index(n) for n in names if n in cols), 0)
+
+
+NO_GROUP = "(no fairness check)"
+
+
+def eval_inputs(cols: list[str], classifier: dict | None, *, slices: list[str],
+                chats: list[str] = (), data: str = "") -> dict:
+    """The Evaluate form's fields as keyword arguments of ``evaluate_model``: prompt and
+    reference columns, metrics, slices and generation settings for a model that writes
+    text; for a ``classifier`` (its training columns, see ``classifier_columns``) the text
+    and label columns, and a group column and positive label for fairness. On data with
+    columns of conversations (``chats``), of ``evaluate_conversations``: the column whose
+    last assistant turn is generated and scored. The slices start from ``slices`` anew
+    for each ``data``."""
+    from workbench.evaluation import METRIC_CHOICES, METRIC_DEFAULTS
+    from workbench.generation import GenerationSettings
+
+    c1, c2, c3 = st.columns(3)
+    if chats and classifier is None:
+        col = c1.selectbox("Conversation column", chats, key="eval_messages",
+                           help="Each conversation's last assistant turn is generated from "
+                                "the turns before it (with the model's chat template) and "
+                                "scored against that turn.")
+        metrics = c2.multiselect("Metrics", METRIC_CHOICES, default=METRIC_DEFAULTS,
+                                 key="eval_metrics")
+        new = int(c3.number_input("New tokens", 1, 512, 48, key="eval_max_new"))
+        options = [c for c in cols if c not in chats]
+        return {"messages_col": col, "metrics": metrics or None,
+                "settings": GenerationSettings(max_new_tokens=new),
+                "slices": st.multiselect("Slice by", options, key=f"eval_slices_{data}",
+                                         default=[c for c in slices if c in options])}
+    if classifier is not None:
+        prompt = c1.selectbox("Text column", cols, key="eval_cls_text",
+                              index=_index(cols, classifier.get("text"), "text", "question"))
+        label = c2.selectbox("Label column", cols, key="eval_cls_label",
+                             index=_index(cols, classifier.get("label"), "label"))
+        group = c3.selectbox("Group column (fairness)", [NO_GROUP, *cols], key="eval_group")
+        positive = st.text_input("Positive label (optional)", key="eval_positive",
+                                 placeholder="the obvious one of two labels, such as 1 or pos")
+        kwargs = {"prompt_col": prompt, "label_col": label, "positive_label":
+                  positive.strip() or None, "group_col": None if group == NO_GROUP else group}
+        used = (prompt, label)
+    else:
+        prompt = c1.selectbox("Prompt column", cols, key="eval_prompt",
+                              index=_index(cols, "question"))
+        ref = c2.selectbox("Reference column", cols, key="eval_ref", index=_index(cols, "answer"))
+        metrics = c3.multiselect("Metrics", METRIC_CHOICES, default=METRIC_DEFAULTS,
+                                 key="eval_metrics")
+        kwargs = {"prompt_col": prompt, "reference_col": ref, "metrics": metrics or None}
+        used = (prompt, ref)
+    options = [c for c in cols if c not in used]
+    kwargs["slices"] = st.multiselect("Slice by", options, key=f"eval_slices_{data}_{used}",
+                                      default=[c for c in slices if c in options])
+    if classifier is None:
+        kwargs["settings"] = GenerationSettings(**generation_inputs(
+            {"max_new_tokens": 48, "chat": True},
+            keys={"max_new_tokens": "eval_max_new", "chat": "eval_chat"}))
+    kwargs["template"] = st.text_input("Prompt template (optional)", key="eval_template",
+                                       placeholder="Q: {question}\\nA:").strip() or None
+    return kwargs
+
+
+def show_classifier_result(rep) -> None:
+    """A classifier's confusion matrix and, with a group column, its fairness by group."""
+    from workbench.evaluation import (confusion_rows, fairness_difference_rows,
+                                      fairness_group_rows, fairness_message)
+
+    if rep.confusion:
+        st.markdown("**Confusion matrix** (rows: true label, columns: predicted label)")
+        st.dataframe(pd.DataFrame(confusion_rows(rep.confusion)), hide_index=True)
+    if fair := rep.fairness:
+        tone, text = fairness_message(fair)
+        say(tone, esc(text))
+        st.dataframe(pd.DataFrame(fairness_group_rows(fair)).round(4), hide_index=True)
+        st.dataframe(pd.DataFrame(fairness_difference_rows(fair)).round(4), hide_index=True)
+
+
 def show_eval_report(rep) -> None:
     """One evaluation: metrics with intervals, signature, warnings, slices, worst examples,
     and its HTML report to download."""
@@ -452,6 +532,7 @@ def show_eval_report(rep) -> None:
 
     st.dataframe(pd.DataFrame(metric_rows(rep.metrics, rep.ci)), hide_index=True)
     st.code(rep.signature, language=None, wrap_lines=True)
+    show_classifier_result(rep)
     for w in report_warnings(rep, min_slice=MIN_SLICE):
         st.warning(esc(w))
     if rep.slices:
@@ -463,8 +544,9 @@ def show_eval_report(rep) -> None:
                                    for k, s in rep.slices.items()]), hide_index=True)
     if worst := rep.worst():
         st.markdown("**Worst examples**")
-        st.dataframe(pd.DataFrame(worst).drop(columns=["_bleu_stats"], errors="ignore"),
-                     hide_index=True)
+        frame = pd.DataFrame(worst)
+        st.dataframe(frame[[c for c in frame.columns if not str(c).startswith("_")]],
+                     hide_index=True)  # internal fields (_bleu_stats, _classification) out
     st.download_button("Download HTML report", render_html(rep), key="eval_download",
                        file_name=f"evaluate-{rep.run_id}.html", mime="text/html")
 
@@ -610,15 +692,17 @@ def job_started(job, text: str) -> None:
     st.success(text)
 
 
-def show_check_result(entry, result: dict) -> None:
-    """The latest check: its headline and one expander per rule with failing examples."""
-    from workbench.checks import example_rows, headline, rule_label
+def show_check_result(entry, outputs: dict) -> None:
+    """The latest check (a stored run's ``outputs``): its headline, counted as the CLI
+    counts, and one expander per rule with its failing row ids and examples."""
+    from workbench.checks import example_rows, failing_rows, headline, rule_label
 
-    tone, text = headline(entry, result)
+    tone, text = headline(entry, outputs)
     say(tone, esc(text))
-    for i, r in enumerate(result.get("results", []), 1):
+    for i, r in enumerate((outputs.get("result") or {}).get("results", []), 1):
+        rows = failing_rows(r) if not r["success"] else ""
         label = (f"{rule_label(i, r)}: {r['unexpected_count']} unexpected "
-                 f"({r['unexpected_percent']:.2f}%)")
+                 f"({r['unexpected_percent']:.2f}%)" + (f": rows {rows}" if rows else ""))
         icon = ":material/check_circle:" if r["success"] else ":material/cancel:"
         with st.expander(esc(label), expanded=not r["success"], icon=icon):
             if r["examples"]:
@@ -695,12 +779,36 @@ def show_split(run) -> None:
     st.caption(f"Stored at `{run.outputs['path']}`")
 
 
+CHAT_AVATARS = {"system": ":material/settings:", "user": "user", "assistant": "assistant"}
+
+
+def show_chat(value) -> None:
+    """One conversation as chat turns (``st.chat_message`` per turn, every role, content
+    and extra key such as ``name`` shown as text); a value that is not a conversation as
+    its text."""
+    from workbench.data import chat_turns
+
+    if not (turns := chat_turns(value)):
+        st.text(str(value))
+    for turn in turns:
+        with st.chat_message(turn["role"], avatar=CHAT_AVATARS.get(turn["role"])):
+            st.caption(esc(turn["role"] + (f" · {turn['extra']}" if turn["extra"] else "")))
+            st.text(turn["content"])
+
+
 def show_review_item(item) -> None:
-    """One item of a review: its prompt and reference as text, and A and B side by side
-    with their word-level differences marked (the diff HTML is built from escaped text)."""
+    """One item of a review: its prompt (for a conversation, the turns before the answer as
+    chat turns) and reference as text, and A and B side by side with their word-level
+    differences marked (the diff HTML is built from escaped text)."""
     from workbench.review import word_diff_html
 
+    history = item.get("history")
+    if isinstance(history, list) and history:
+        st.markdown("**Conversation so far**")
+        show_chat(history)
     for key, title in (("prompt", "Prompt"), ("reference", "Reference")):
+        if key == "prompt" and isinstance(history, list) and history:
+            continue
         if isinstance(item.get(key), str):
             st.markdown(f"**{title}**")
             st.text(item[key])

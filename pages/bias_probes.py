@@ -3,7 +3,7 @@ import streamlit as st
 from pages._ui import (file_or_path, finish_job, generation_inputs, header,
                        model_picker, note, pick_two, probe_set_editor, project, run_errors,
                        show_pending, show_probe_compare, show_probe_result, start_model_job, store)
-from workbench.probes import (BENCHMARKS, SCORERS, StatsConfig, compare_results, list_probe_sets,
+from workbench.probes import (BENCHMARKS, SCORERS, StatsConfig, compare_runs, list_probe_sets,
                               load_result, probe_run_label, resolve_probes, run_probe)
 from workbench.reports import write_compare_report, write_probe_report
 
@@ -77,7 +77,7 @@ with compare_tab:
                           same=lambda r: (r.config.get("probe_set") or {}).get("name")):
         if st.button("Compare", key="compare"):
             b, a = (run_errors(load_result, proj, str(i)) for i in pair)
-            cmp = b and a and run_errors(compare_results, b, a, before_label=f"run {pair[0]}",
+            cmp = b and a and run_errors(compare_runs, proj, b, a, before_label=f"run {pair[0]}",
                                          after_label=f"run {pair[1]}",
                                          config=StatsConfig.from_project(proj))
             st.session_state["bias_cmp"] = (cmp, write_compare_report(proj, cmp)) if cmp else None

@@ -1,10 +1,12 @@
 import pandas as pd
 import streamlit as st
 
-from pages._ui import esc, header, pick_dataset, project, run_errors, store
-from workbench.data import load_frame
+from pages._ui import esc, header, pick_dataset, project, run_errors, show_chat, store
+from workbench.data import (DOWNLOADS, download_name, export_bytes, is_conversation_column,
+                            load_frame, render_turns)
 
-header("Data", "Browse stored dataset versions: schema, rows, lineage and a sample.")
+header("Data", "Browse stored dataset versions: schema, rows, lineage, a sample and its "
+       "conversations; download a version as CSV, JSONL or Parquet.")
 ref = pick_dataset()
 if ref:
     loaded = run_errors(load_frame, project(), ref)
@@ -25,6 +27,25 @@ if ref:
                 + [{"direction": "to", **e} for e in lineage["children"]]), hide_index=True)
         st.subheader("Sample")
         n = st.slider("Rows to show", 5, 200, 20, key="sample_rows")
-        st.dataframe(frame.head(n), width="stretch")
+        chats = [str(c) for c in frame.columns if is_conversation_column(frame[c])]
+        st.dataframe(frame.head(n).assign(**{c: frame[c].head(n).map(render_turns)
+                                             for c in chats}), width="stretch")
+        if chats:
+            st.subheader("Conversations")
+            c1, c2 = st.columns(2)
+            row = int(c1.number_input(f"Row (1 to {len(frame)})", 1, max(len(frame), 1), 1,
+                                      key="chat_row")) - 1
+            col = c2.selectbox("Column", chats, key="chat_col") if len(chats) > 1 else chats[0]
+            st.caption(esc(f"Row {row + 1}" + (f" (id {frame['id'].iloc[row]})"
+                                               if "id" in frame.columns else "") + f" · {col}"))
+            show_chat(frame[col].iloc[row])
+        st.subheader("Download")
+        fmt = st.radio("Format", list(DOWNLOADS), horizontal=True, key="export_format",
+                       help="The same file as `workbench data export`: conversations stay "
+                            "JSON lists of turns.")
+        st.download_button(f"Download {download_name(dv.ref, fmt)}", key="export_download",
+                           data=lambda: export_bytes(project(), dv.ref, fmt),
+                           file_name=download_name(dv.ref, fmt), mime=DOWNLOADS[fmt][1],
+                           on_click="ignore")
         st.page_link("pages/data_quality.py", label="Next: check its quality",
                      icon=":material/rule:")

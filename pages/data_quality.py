@@ -38,7 +38,7 @@ history = [h for h in check_history(proj, suite=spec.name) if h.dataset == ref] 
 if not history:
     st.caption(f"No checks of {esc(ref)} with this suite yet: press **Run checks**.")
 else:
-    show_check_result(history[0], store().get_run(history[0].run_id).outputs.get("result") or {})
+    show_check_result(history[0], store().get_run(history[0].run_id).outputs)
 
 st.subheader("Clean into a new version")
 if spec is not None and not spec.clean:
@@ -72,6 +72,6 @@ st.subheader("Trend")
 if not (runs := trend(proj, spec.name, ref) if spec else []):
     st.caption("The pass/fail trend appears after the first check of this dataset.")
 else:
-    st.caption(f"{len(runs)} checks of {esc(ref.split('@')[0])} (all versions, and what it was "
+    st.caption(f"{len(runs)} check{'s' * (len(runs) != 1)} of {esc(ref.split('@')[0])} (all versions, and what it was "
                f"cleaned from) with suite {esc(spec.name)}: one column per check, oldest first.")
     check_trend_charts(runs)

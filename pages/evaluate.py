@@ -3,29 +3,31 @@ slices, worst examples; compare two evaluations (base vs fine-tuned) side by sid
 
 import streamlit as st
 
-from pages._ui import (finish_job, generation_inputs, header, model_picker, note, pick_two,
-                       project, run_errors, show_eval_compare, show_eval_report, show_pending,
+from pages._ui import (eval_inputs, finish_job, header, model_picker, note, pick_two, project,
+                       run_errors, show_eval_compare, show_eval_report, show_pending,
                        start_model_job, store)
-from workbench.evaluation import (METRIC_CHOICES, METRIC_DEFAULTS, check_two_runs, compare,
-                                  default_slices, eval_data_choices, eval_run_label,
-                                  evaluate_model, load_eval_data, report_from_run)
-from workbench.generation import GenerationSettings
+from workbench.evaluation import (check_two_runs, classifier_columns, compare, default_slices,
+                                  eval_columns, eval_data_choices, eval_run_label,
+                                  evaluate_conversations, evaluate_model, report_from_run)
 from workbench.reports import write_compare_html, write_html
 
-header("Evaluate", "Score a model on a split: BLEU and ROUGE (exact-match accuracy when asked for) with confidence intervals.")
+header("Evaluate", "Score a model on a split: BLEU and ROUGE (exact-match accuracy when "
+       "asked for) with confidence intervals; a classifier: accuracy, macro-F1, its "
+       "confusion matrix and fairness.")
 P = project()
 
 
 def evaluate(state: dict, **kwargs) -> dict:
     """Evaluate in the background; the report goes to the store's Reports."""
-    rep = evaluate_model(P, progress=lambda d, n: state.update(done=d, total=n), **kwargs)
+    run = evaluate_conversations if "messages_col" in kwargs else evaluate_model
+    rep = run(P, progress=lambda d, n: state.update(done=d, total=n), **kwargs)
     return {"run_id": rep.run_id, "note": f"Evaluation finished: run {rep.run_id} "
             f"({state['label']}); its report is on the Reports page ({write_html(P, rep)})."}
 
 
-cached = st.cache_data(show_spinner=False)
-columns = cached(lambda ref: [str(c) for c in load_eval_data(P, ref)[0].columns])
-report = cached(lambda run_id: report_from_run(P, run_id))
+cached = st.cache_data(show_spinner=False)  # keyed by project root too: ids repeat across projects
+columns = cached(lambda root, ref: eval_columns(P, ref))
+report = cached(lambda root, run_id: report_from_run(P, run_id))
 
 st.subheader("Run an evaluation")
 if not (datas := eval_data_choices(P)):
@@ -36,28 +38,14 @@ else:
     with c1:
         model = model_picker(key="eval_model", help="A fine-tuned run:ID or a base model.")
     data = c2.selectbox("Data", datas, key="eval_data", help="A split part or a stored dataset.")
-    cols = run_errors(columns, data) or []
+    cols, chats = run_errors(columns, str(P.root), data) or ([], [])
     with st.form("run_eval"):
-        c1, c2, c3 = st.columns(3)
-        prompt_col = c1.selectbox("Prompt column", cols, key="eval_prompt",
-                                  index=cols.index("question") if "question" in cols else 0)
-        ref_col = c2.selectbox("Reference column", cols, key="eval_ref",
-                               index=cols.index("answer") if "answer" in cols else 0)
-        metrics = c3.multiselect("Metrics", METRIC_CHOICES, default=METRIC_DEFAULTS,
-                                 key="eval_metrics")
-        slices = st.multiselect("Slice by", [c for c in cols if c not in (prompt_col, ref_col)],
-                                default=default_slices(P, data, cols), key=f"eval_slices_{data}")
-        gen = generation_inputs({"max_new_tokens": 48, "chat": True},
-                                keys={"max_new_tokens": "eval_max_new", "chat": "eval_chat"})
-        template = st.text_input("Prompt template (optional)", key="eval_template",
-                                 placeholder="Q: {question}\\nA:")
+        kwargs = eval_inputs(cols, classifier_columns(P, model), chats=chats, data=data,
+                             slices=default_slices(P, data, cols))
         go = st.form_submit_button("Evaluate", type="primary")
     if go:
-        kwargs = dict(model=model, data=data, metrics=metrics or None, prompt_col=prompt_col,
-                      reference_col=ref_col, slices=slices, template=template or None,
-                      settings=GenerationSettings(**gen))
-        st.session_state["eval_job"] = start_model_job(lambda s: evaluate(s, **kwargs),
-                                                       label=f"{model} on {data}")
+        st.session_state["eval_job"] = start_model_job(
+            lambda s: evaluate(s, model=model, data=data, **kwargs), label=f"{model} on {data}")
 note("eval_note")
 finish_job("eval_job", pending_key="eval_select", note_key="eval_note", unit=" prompts")
 
@@ -70,7 +58,7 @@ if not (runs := store().list_runs("evaluate", status="succeeded", limit=100)):
 labels = {r.id: eval_run_label(r) for r in runs}
 show_pending("eval_run", "eval_select", list(labels))
 run_id = st.selectbox("Evaluation", list(labels), format_func=labels.get, key="eval_run")
-if (rep := run_errors(report, run_id)) is not None:
+if (rep := run_errors(report, str(P.root), run_id)) is not None:
     show_eval_report(rep)
 
 st.subheader("Compare two evaluations (base vs fine-tuned)")

@@ -4,7 +4,7 @@ import streamlit as st
 from pages._ui import header, pick_dataset, project, run_errors, show_split
 from workbench.data import load_frame
 from workbench.probes import probe_prompts
-from workbench.splits import label_guess, list_splits, make_split, split_rows
+from workbench.splits import distinct_counts, label_guess, list_splits, make_split, split_rows
 
 header("Splits", "Make stratified, leak-free, reproducible train/validation/test splits.")
 proj = project()
@@ -15,9 +15,8 @@ LABELS = {"label": "Label column", "stratify": "Also stratify on", "ratios": "Ra
 
 @st.cache_data(show_spinner=False)
 def columns_of(root: str, ref: str) -> dict[str, int]:
-    """Each column's number of distinct values."""
-    _, frame = load_frame(proj, ref)
-    return {str(c): int(frame[c].nunique()) for c in frame.columns}
+    """Each column's number of distinct values (columns of conversations left out)."""
+    return distinct_counts(load_frame(proj, ref)[1])
 
 
 if ref := pick_dataset("Dataset to split", key="split_dataset"):
@@ -50,7 +49,7 @@ if ref := pick_dataset("Dataset to split", key="split_dataset"):
                              text_columns=text_cols or None, near_threshold=float(threshold),
                              dedupe=dedupe, probe_prompts=probe_prompts(proj), labels=LABELS)
         if rep:
-            st.session_state["split_view"] = rep.run_id
+            st.session_state["split_show"] = rep.run_id  # the picker below shows the new split
             st.success(f"Saved split {rep.run_id}: "
                        + ", ".join(f"{p} {n}" for p, n in rep.manifest["counts"].items())
                        + f". Use it as split:{rep.run_id}:train in training.")
@@ -60,8 +59,5 @@ if not (splits := list_splits(proj)):
     st.caption("No splits yet: choose a dataset and a label above and press **Make split**.")
     st.stop()
 st.dataframe(pd.DataFrame(split_rows(splits)), hide_index=True, width="stretch")
-ids = [r.id for r in splits]
-default = st.session_state.get("split_view", ids[0])
-chosen = st.selectbox("Show split", ids, index=ids.index(default) if default in ids else 0,
-                      key="split_show")
+chosen = st.selectbox("Show split", [r.id for r in splits], key="split_show")
 show_split(next(r for r in splits if r.id == chosen))

@@ -90,6 +90,30 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None,
                           text=True, timeout=timeout)
 
 
+def app_page(page: str):
+    """The real app entry point (on ``$WORKBENCH_PROJECT``), switched to ``pages/PAGE.py``
+    as the navigation would; run from the repository root."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page(f"pages/{page}.py").run()
+    return at
+
+
+def wait_for_success(at, text: str, timeout: float = 240) -> list[str]:
+    """Rerun ``at`` until a success message holding ``text`` shows (a background job of
+    the page finished); those messages."""
+    import time
+
+    found = lambda: [s.value for s in at.success if text in s.value]  # noqa: E731
+    deadline = time.time() + timeout
+    while time.time() < deadline and not found():
+        time.sleep(2)
+        at.run()
+    return found()
+
+
 # ------------------------------------------------------------------ PostgreSQL server
 def _pg_bindir() -> Path | None:
     """Debian's PostgreSQL server binaries (``$WORKBENCH_PG_BIN`` overrides), newest first."""

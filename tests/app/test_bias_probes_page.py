@@ -70,6 +70,12 @@ def test_bias_probes_page_flow(page, project, tmp_path):
     at.button(key="compare").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("flagged and the before-model was not" in plain(e.value) for e in at.error)
+    from workbench.core.store import Store
+
+    recorded = Store.for_project(project).list_runs("bias-compare")  # as bias-report does
+    assert len(recorded) == 1 and recorded[0].status == "succeeded"
+    assert any(plain(c.value).startswith(f"Recorded as run {recorded[0].id}; report: ")
+               and "run1-vs-run2" in plain(c.value) for c in at.caption)
     # the result survives a rerun (another widget, a download), with its interval chart
     at.run()
     assert any("flagged and the before-model was not" in plain(e.value) for e in at.error)

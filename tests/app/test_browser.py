@@ -358,6 +358,11 @@ def shown_project(project, tmp_path):
         pd.DataFrame(rows).to_csv(project.root / name, index=False)
     run_probe(project, outputs=project.root / "first.csv")
     (tmp_path / "my_upload.csv").write_text("question,answer\nhi,there\n")
+    chat = tmp_path / "chat.jsonl"  # a conversation whose turns carry markup and a name
+    chat.write_text('{"id": "c1", "messages": [{"role": "system", "content": "Be brief."}, '
+                    '{"role": "user", "content": "Hi **there**", "name": "[x](https://evil.example)"}, '
+                    '{"role": "assistant", "content": "<b>Hello</b>"}]}\n', encoding="utf-8")
+    import_dataset(project, str(chat), name="chat")
     return project
 
 
@@ -382,6 +387,22 @@ def test_the_app_shows_what_it_says(shown_project, tmp_path):
         w.wait_for(r"Imported my_upload@", 60)
         assert store.get_dataset("my_upload").source == "my_upload.csv (uploaded)"
         w.shot("shown-home")
+        # Data: a conversation as chat turns, shown as text; its download is the export
+        w.go("data")
+        w.select("Dataset", "^chat@")
+        expect(page.get_by_test_id("stChatMessage")).to_have_count(3)
+        expect(page.get_by_text("Hi **there**", exact=True)).to_be_visible()
+        expect(page.get_by_text("<b>Hello</b>", exact=True)).to_be_visible()
+        expect(page.locator('[data-testid="stChatMessage"] a')).to_have_count(0)
+        page.get_by_text("jsonl", exact=True).click()
+        w.settle()
+        with page.expect_download() as got:
+            page.get_by_role("button", name=re.compile(r"^Download chat-\w+\.jsonl$")).click()
+        from workbench.data import export_bytes
+
+        assert Path(got.value.path()).read_bytes() == export_bytes(shown_project, "chat", "jsonl")
+        assert got.value.suggested_filename == f"chat-{store.get_dataset('chat').version}.jsonl"
+        w.shot("shown-data")
         # Data quality: 18 rules, a clean with its own name, the trend as a heatmap
         w.go("data_quality")
         w.select("Dataset", "^support_raw@")

@@ -34,13 +34,23 @@ def test_data_quality_page_runs_cleans_and_shows_trend(project, monkeypatch):
     assert "No checks of" in " ".join(c.value for c in at.caption)
     at.button(key="run_checks").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    assert plain(at.error[0].value).startswith("FAILED: 11 of 18 rules")
-    failing = [plain(e.label) for e in at.expander if e.proto.icon == ":material/cancel:"]
-    assert len(failing) == 11
-    assert any("expect_column_values_to_not_contain_pii (answer)" in x for x in failing)
-    assert at.dataframe  # failing examples, as escaped text
+    from workbench.checks import check_counts
     from workbench.core.store import Store
 
+    run = Store.for_project(project).list_runs("check")[0]
+    counts = check_counts(run.outputs)  # what the CLI and the report count
+    assert (counts.failed, counts.rules) == (11, 18)
+    assert plain(at.error[0].value).startswith(
+        f"FAILED: 11 of 18 rules ({counts.passed} passed) on {dv.ref} ({dv.rows} rows) · "
+        f"run {run.id},")
+    failing = [plain(e.label) for e in at.expander if e.proto.icon == ":material/cancel:"]
+    assert len(failing) == 11
+    rows = {(r["expectation"], r["column"]): [str(e["row"]) for e in r["examples"][:5]]
+            for r in run.outputs["result"]["results"] if not r["success"]}
+    pii = next(x for x in failing if "expect_column_values_to_not_contain_pii (answer)" in x)
+    assert pii.split(": rows ")[1].removesuffix(" ...").split(", ") == \
+        rows[("expect_column_values_to_not_contain_pii", "answer")]
+    assert at.dataframe  # failing examples, as escaped text
     assert [r["kind"] for r in Store.for_project(project).list_reports()] == ["check"]
     at.button(key="clean").click().run()
     assert not at.exception

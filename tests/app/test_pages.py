@@ -337,3 +337,57 @@ def test_the_app_reads_only_inside_the_project(project, path, ok):
         with pytest.raises(ConfigError, match="outside the project; the app reads files only "
                                               "inside the project"):
             app_path(project, path)
+
+
+@pytest.mark.slow
+def test_data_page_shows_conversations_as_chat_turns_and_downloads_them(project, tmp_path,
+                                                                        monkeypatch):
+    """Conversations show as chat turns, every role, content and extra key (``name``) as
+    text; the download is the file ``workbench data export`` writes."""
+    import json
+
+    from conftest import run_cli
+
+    from workbench.data import export_bytes, import_dataset
+
+    rows = [{"id": "a", "messages": [
+                {"role": "system", "content": "Be brief."},
+                {"role": "user", "content": "Hi **there**", "name": "[x](https://evil.example)"},
+                {"role": "assistant", "content": "<b>Hello</b>", "weight": 0}]},
+            {"id": "b", "messages": [{"role": "user", "content": "Second?"},
+                                     {"role": "assistant", "content": "Yes."}]}]
+    src = tmp_path / "chat.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    dv, _ = import_dataset(project, str(src), name="chat")
+    monkeypatch.chdir(ROOT)
+    at = _run("data.py")
+    assert not at.exception, [e.value for e in at.exception]
+    chats = at.get("chat_message")
+    assert [c.proto.name for c in chats] == ["system", "user", "assistant"]
+    captions = [plain(c.value) for c in at.caption]
+    assert "user · name: [x](https://evil.example)" in captions  # text, not a link
+    assert "assistant · weight: 0" in captions
+    texts = [t.value for t in at.text]
+    assert texts[-3:] == ["Be brief.", "Hi **there**", "<b>Hello</b>"]  # as text, never markup
+    sample = at.dataframe[-1].value
+    assert sample["messages"].iloc[1] == "user: Second? | assistant: Yes."
+    at.number_input(key="chat_row").set_value(2).run()
+    assert [c.proto.name for c in at.get("chat_message")] == ["user", "assistant"]
+    assert [t.value for t in at.text][-2:] == ["Second?", "Yes."]
+    # the download is byte for byte what `workbench data export` writes
+    for fmt in ("jsonl", "csv", "parquet"):
+        out = tmp_path / f"out.{fmt}"
+        proc = run_cli("data", "export", "chat", str(out), cwd=project.root)
+        assert proc.returncode == 0, proc.stderr
+        data = export_bytes(project, dv.ref, fmt)
+        if fmt == "parquet":  # the same table (the file's bytes carry no timestamps either)
+            import io
+
+            import pandas as pd
+
+            pd.testing.assert_frame_equal(pd.read_parquet(out), pd.read_parquet(io.BytesIO(data)))
+        else:
+            assert data == out.read_bytes()
+    assert export_bytes(project, dv.ref, "jsonl") == src.read_bytes()  # as it came in
+    assert [b.proto.label for b in at.get("download_button")] == [
+        f"Download chat-{dv.version}.csv"]

@@ -89,3 +89,33 @@ def test_hundreds_of_small_strata_are_summarised():
         plan_split(frame, label="y", ratios=[0.5, 0.5], seed=0)
     msg = str(info.value)
     assert msg.count("(1 row)") == 10 and "and 290 more" in msg and len(msg) < 600
+
+
+def test_conversations_split_whole_from_the_page(project, monkeypatch):
+    """A dataset of conversations: the page offers its other columns as label and strata
+    (never the conversations) and splits it, one conversation per row."""
+    import json
+
+    from workbench.data import import_dataset
+
+    rows = [{"id": f"c{i}", "topic": "ab"[i % 2], "messages": [
+        {"role": "user", "content": f"Question {i}?"},
+        {"role": "assistant", "content": f"Answer {i}."}]} for i in range(12)]
+    path = project.root / "chat.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    import_dataset(project, str(path), name="chat")
+    monkeypatch.chdir(ROOT)
+    at = _splits_page()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="split_label").options == ["id", "topic"]
+    at.selectbox(key="split_label").set_value("topic")
+    at.text_input(key="split_ratios").input("0.5,0.5")
+    at.button(key="split_run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Saved split" in plain(s.value) and "train 6" in plain(s.value)
+               for s in at.success), [s.value for s in at.success]
+    first = at.selectbox(key="split_show").value
+    at.number_input(key="split_seed").set_value(1)
+    at.button(key="split_run").click().run()  # a second split: the page shows that one
+    assert at.selectbox(key="split_show").value == first + 1
+    assert f"Saved split {first + 1}:" in plain(at.success[0].value)

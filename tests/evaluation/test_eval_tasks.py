@@ -73,7 +73,7 @@ TRAINING = {"max_steps": 1, "batch_size": 4, "max_length": 32, "eval_at_start": 
             "logging_steps": 1, "eval_steps": 1, "save_steps": 1}
 
 
-def test_classifier_predicts_with_its_head(proj, tmp_path):
+def test_classifier_predicts_with_its_head(proj, tmp_path, monkeypatch):
     run = _train_cli(proj, tmp_path, {
         "model": "packaged:minilm-l6", "task": "classification", "method": "full",
         "data": {"split": "reviews", "text": "text", "label": "label", "max_train_rows": 8,
@@ -95,6 +95,7 @@ def test_classifier_predicts_with_its_head(proj, tmp_path):
     assert fair["verdict"] in ("flagged", "cleared", "inconclusive")
     assert "confusion matrix" in stdout and "fairness by gender" in stdout
     assert "task:classification" in res["signature"]
+    _classifier_on_the_evaluate_page(proj, run, res, monkeypatch)
     # no label column: one line, exit 2
     bad = run_cli("evaluate", "--model", f"run:{run}", "--data", f"split:{SPLIT['id']}:test",
                   "--prompt-col", "text", cwd=proj.root)
@@ -198,3 +199,43 @@ def test_a_t5_checkpoint_generates_as_an_encoder_decoder(proj, tmp_path):
                        "--reference-col", "answer", "--metrics", "rouge", "--max-new-tokens",
                        "3")
     assert res["task"] == "seq2seq" and res["n"] == 16
+
+
+def _classifier_on_the_evaluate_page(proj, run: int, cli: dict, monkeypatch) -> None:
+    """The Evaluate page offers a classifier's text, label and group columns (preset from
+    its training config), runs it in the background and shows what the CLI gave: the
+    same metrics, confusion matrix and fairness verdict."""
+    from conftest import ROOT, app_page, wait_for_success
+
+    from workbench.core.store import Store
+
+    monkeypatch.setenv("WORKBENCH_PROJECT", str(proj.root))
+    monkeypatch.chdir(ROOT)
+    at = app_page("evaluate")
+    at.selectbox(key="eval_model").set_value(f"run:{run}").run()
+    at.selectbox(key="eval_data").set_value(f"split:{SPLIT['id']}:test").run()
+    assert at.selectbox(key="eval_cls_text").value == "text"  # from the training config
+    assert at.selectbox(key="eval_cls_label").value == "label"
+    assert not [w for w in at.number_input if w.key == "eval_max_new"]  # no generation
+    at.selectbox(key="eval_group").set_value("gender")
+    before = {r.id for r in Store.for_project(proj).list_runs("evaluate")}
+    at.button[0].click().run()
+    finished = wait_for_success(at, "Evaluation finished")
+    errors = [e.value for e in at.error if "Fairness by" not in e.value]
+    assert not at.exception and not errors, errors
+    new = [r for r in Store.for_project(proj).list_runs("evaluate") if r.id not in before]
+    assert len(new) == 1 and f"run {new[0].id}" in finished[0]
+    assert at.selectbox(key="eval_run").value == new[0].id  # the page shows the new run
+    tables = [d.value for d in at.dataframe]
+    metrics = tables[0].set_index("metric")["value"]
+    assert metrics.round(6).to_dict() == {m: round(v, 6) for m, v in cli["metrics"].items()}
+    confusion = next(t for t in tables if "true \\ predicted" in t.columns)
+    assert confusion[["0", "1"]].values.tolist() == cli["confusion"]["matrix"]
+    groups = next(t for t in tables if "group" in t.columns)
+    assert groups.set_index("group")["n"].to_dict() == cli["fairness"]["counts"]
+    verdict = cli["fairness"]["verdict"]
+    shown = [m.value.replace("\\", "") for m in (*at.error, *at.success, *at.info)
+             if "Fairness by gender" in m.value]
+    assert len(shown) == 1 and f"{verdict}:" in shown[0], shown
+    diffs = next(t for t in tables if "difference" in t.columns)
+    assert diffs["verdict"].tolist() == [d["verdict"] for d in cli["fairness"]["differences"].values()]

@@ -107,6 +107,56 @@ def test_cli_evaluates_the_last_turn(eproj, tmp_path):
     assert odd["history"][-1] == {"role": "user", "content": "And the invoice?"}
     assert odd["prompt"].startswith("system: Be brief. | user: Where is order")
     assert "\n" not in odd["prediction"]  # cut where the template ends a turn
+    _review_shows_the_history(project, sid, rep["run_id"], odd)
+
+
+def _review_shows_the_history(project, sid, run_a: int, odd: dict) -> None:
+    """The Evaluate page evaluates conversations on their last turn (as the CLI did); Review
+    of the two evaluations shows the turns before the answer as chat turns above A and B."""
+    from conftest import ROOT, app_page, wait_for_success
+
+    from workbench.core.store import Store
+
+    mp = pytest.MonkeyPatch()
+    mp.setenv("WORKBENCH_PROJECT", str(project.root))
+    mp.chdir(ROOT)
+    try:
+        at = app_page("evaluate")
+        at.selectbox(key="eval_model").set_value("tiny:gpt2").run()
+        at.selectbox(key="eval_data").set_value(f"split:{sid}:test").run()
+        assert at.selectbox(key="eval_messages").value == "messages"
+        assert not [w for w in at.selectbox if w.key == "eval_prompt"]  # no prompt column
+        at.number_input(key="eval_max_new").set_value(2)
+        at.button[0].click().run()
+        finished = wait_for_success(at, "Evaluation finished")
+        assert not at.exception and not at.error, [e.value for e in at.error]
+        b = Store.for_project(project).list_runs("evaluate")[0]
+        assert b.id != run_a and f"run {b.id}" in finished[0]
+        assert b.config["messages_col"] == "messages" and b.config["generation"][
+            "max_new_tokens"] == 2
+        assert at.selectbox(key="eval_run").format_func(b.id) == (
+            f"run {b.id}: tiny:gpt2 on split:{sid}:test (last turn of messages) · chat · "
+            "greedy · 2 tokens")
+        at.switch_page("pages/review.py").run()
+        at.selectbox(key="run_a").set_value(run_a)
+        at.selectbox(key="run_b").set_value(b.id)
+        at.checkbox(key="only_diff").uncheck().run()
+        assert not at.exception, [e.value for e in at.exception]
+        total = int(at.number_input(key="item_pos").proto.max)
+        for pos in range(1, total + 1):  # find the multi-turn item
+            at.number_input(key="item_pos").set_value(pos).run()
+            if len(at.get("chat_message")) == len(odd["history"]):
+                break
+        assert [c.proto.name for c in at.get("chat_message")] == [
+            t["role"] for t in odd["history"]]
+        texts = [t.value for t in at.text]
+        turns = [t["content"] for t in odd["history"]]
+        assert texts[:len(turns)] == turns  # the history first, as text
+        assert texts[len(turns)] == odd["reference"]  # then the reference; A and B below
+        assert "**Conversation so far**" in [m.value for m in at.markdown]
+        assert not [m for m in at.multiselect if m.key == "filter_history"]  # not a filter
+    finally:
+        mp.undo()
 
 
 def test_cli_messages_col_of_strings_exit_2(eproj):

@@ -109,8 +109,10 @@ def test_readme_walkthrough_in_a_fresh_project(tmp_path, monkeypatch):
         if argv[0] in ("signoff", "model-card"):  # no run of their own
             _check_card(argv, payload, state)
             continue
-        if argv[0] == "bias-report":  # compares two recorded runs; records none itself
+        if argv[0] == "bias-report":  # compares two recorded runs, and records that
             assert [payload["before"]["run_id"], payload["after"]["run_id"]] == state["probes"]
+            run = Store.for_project(_project(root)).get_run(payload["run_id"])
+            assert (run.kind, run.status) == ("bias-compare", "succeeded")
             assert proc.returncode == (1 if payload["newly_flagged"] else 0)
             assert f"run{state['probes'][0]}-vs-run{state['probes'][1]}" in proc.stdout
             continue

@@ -292,9 +292,20 @@ def test_cli_probe_outputs_and_bias_report_exit_codes(project, tmp_path):
     proc = run_cli("bias-report", "--before", "1", "--after", str(tmp_path / "a.json"),
                    "--json", "-", "--html", str(tmp_path / "cmp.html"), env=env)
     assert proc.returncode == 1, proc.stderr
-    assert json.loads(proc.stdout)["newly_flagged"] is True
+    cmp = json.loads(proc.stdout)
+    assert cmp["newly_flagged"] is True
+    # the comparison is a recorded run, like every other command's, named in --json
+    from workbench.core.store import Store
+
+    store = Store.for_project(project)
+    run = store.get_run(cmp["run_id"])
+    assert (run.kind, run.status, cmp["run_id"]) == ("bias-compare", "succeeded", 3)
+    assert run.outputs["result"]["newly_flagged"] is True
+    assert {p["id"] for p in store.lineage(("run", 3))["parents"]} == {"1", "2"}
+    assert [r["run_id"] for r in store.list_reports("bias-compare")] == [3]
     proc = run_cli("bias-report", "--before", "2", "--after", "1", env=env)
     assert proc.returncode == 0, proc.stderr
+    assert "· run 4 ·" in proc.stdout and store.get_run(4).kind == "bias-compare"
 
 
 @pytest.mark.parametrize("args,match", [

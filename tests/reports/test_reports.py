@@ -62,6 +62,19 @@ def test_compare_report_floors_small_p_values():
     assert "0.0004" not in html and "0.0000" not in html
 
 
+def test_no_template_formats_a_p_value_as_a_plain_number():
+    """Every p-value in every template goes through ``pvalue`` (``fmt_p``), never ``fmt``."""
+    from importlib.resources import files
+
+    found = []
+    for tpl in files("workbench.reports").joinpath("templates").iterdir():
+        text = tpl.read_text(encoding="utf-8") if tpl.name.endswith(".html") else ""
+        found += [f"{tpl.name}: {m}" for m in re.findall(
+            r"{{[^}]*\bp(?:_value|_adjusted|_equivalent|_adj)\b[^}|]*\|\s*(?!pvalue)\w+[^}]*}}",
+            text)]
+    assert not found, found
+
+
 # ------------------------------------------------------------------- chart scales
 @pytest.mark.parametrize(("metric", "scale"), [
     ("bleu", "0-100"), ("BLEU", "0-100"), ("chrf", "0-100"), ("rougeL", "0-1"),

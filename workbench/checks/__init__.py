@@ -48,11 +48,13 @@ from ._views import (  # noqa: E402 - what front ends show of check runs
     clean_step_rows,
     dataset_family,
     example_rows,
+    failing_rows,
     headline,
     rule_label,
     trend,
     trend_rows,
 )
 
-__all__ += ["clean_step_rows", "dataset_family", "example_rows", "headline", "rule_label",
+__all__ += ["clean_step_rows", "dataset_family", "example_rows", "failing_rows", "headline",
+            "rule_label",
             "trend", "trend_rows"]

@@ -11,24 +11,64 @@ def rule_label(i: int, r: dict[str, Any]) -> str:
     return f"{i}. {r['expectation']}" + (f" ({r['column']})" if r.get("column") else "")
 
 
-def headline(entry, result: dict[str, Any]) -> tuple[str, str]:
-    """(tone, text) for the latest check: ``PASSED: all 18 rules ...`` or ``FAILED: 11 of
-    18 rules ...`` or the run's own error."""
+def headline(entry, outputs: dict[str, Any]) -> tuple[str, str]:
+    """(tone, text) for a stored check run (``outputs`` is the run's outputs), counted by
+    :func:`check_counts` as the CLI and the report count: ``FAILED: 11 of 18 rules (7
+    passed) on support_raw@1a2b (365 rows) · run 3, ...``, or the run's own error."""
+    from ._counts import check_counts
+
     when = f"run {entry.run_id}, {entry.started:%Y-%m-%d %H:%M} UTC"
-    n = len(result.get("results") or [])
     if entry.success is None:
         return "error", f"Run {entry.run_id} failed: {entry.error}"
-    if entry.success:
-        return "success", f"PASSED: all {n} rules ({when})"
-    return "error", f"FAILED: {len(entry.failed_rules)} of {n} rules ({when})"
+    counts = check_counts(outputs)
+    ds = (outputs.get("result") or {}).get("dataset") or {}
+    on = (f" on {ds['name']}@{ds['version']} ({ds['rows']} rows)"
+          if {"name", "version", "rows"} <= set(ds) else "")
+    if counts.success:
+        return "success", f"{counts.headline}{on} · {when}"
+    extra = f"; {counts.errored} could not run" if counts.errored else ""
+    return "error", f"{counts.headline} ({counts.passed} passed{extra}){on} · {when}"
+
+
+def failing_rows(result: Any, k: int = 5) -> str:
+    """The first ``k`` failing row ids of a rule's result (a dict or a ``CheckResult``),
+    ``r12, r40 ...`` (``...`` when there are more); empty when it names none.
+
+    >>> failing_rows({"unexpected_count": 7, "examples": [{"row": "a"}, {"row": "b"}]})
+    'a, b ...'
+    """
+    get = (result.get if isinstance(result, dict)
+           else lambda key, default=None: getattr(result, key, default))
+    examples = get("examples") or []
+    rows = [str(e["row"]) for e in examples[:k] if isinstance(e, dict) and e.get("row") is not None]
+    if not rows:
+        return ""
+    return ", ".join(rows) + (" ..." if (get("unexpected_count") or 0) > len(rows) else "")
 
 
 def example_rows(examples: list) -> list[dict[str, str]]:
-    """Failing examples as rows of text (a value of any type shows as its ``str``)."""
-    rows = [{k: ("" if v is None else str(v))
-             for k, v in (e.items() if isinstance(e, dict) else {"value": e}.items())}
+    """Failing examples as rows of text: a conversation as ``role: content | ...``, other
+    lists and objects as JSON, any other value as its ``str``.
+
+    >>> example_rows([{"row": "c1", "value": [{"role": "user", "content": "Hi"}],
+    ...                "pii": ["email"]}])
+    [{'row': 'c1', 'value': 'user: Hi', 'pii': '["email"]'}]
+    """
+    import json
+
+    from ..data import render_turns
+
+    def text(v) -> str:
+        if v is None:
+            return ""
+        if isinstance(v, list) and v and all(isinstance(t, dict) for t in v):
+            return render_turns(v)
+        if isinstance(v, (list, dict)):
+            return json.dumps(v, ensure_ascii=False, default=str)
+        return str(v)
+
+    return [{k: text(v) for k, v in (e.items() if isinstance(e, dict) else {"value": e}.items())}
             for e in examples]
-    return rows
 
 
 def dataset_family(project, ref: str) -> set[str]:

@@ -71,7 +71,7 @@ def run(
 
 def _run(data: str, suite: str, *, json_out: str | None, html_out: str | None,
          data_docs: bool | None, engine: str, spark_master: str | None) -> None:
-    from ..checks import check_counts, check_dataset, find_suite
+    from ..checks import check_counts, check_dataset, failing_rows, find_suite
     from ..core.engines import check_engine
     from ..core.output import write_json
     from ..reports import write_check_html
@@ -104,9 +104,8 @@ def _run(data: str, suite: str, *, json_out: str | None, html_out: str | None,
         mark = "ok  " if r.success else "FAIL"
         detail = f"{r.unexpected_count} unexpected ({r.unexpected_percent:.2f}%)"
         if not r.success and r.examples:
-            rows = [str(e.get("row")) for e in r.examples[:5] if isinstance(e, dict) and e.get("row") is not None]
-            if rows:
-                detail += f": {', '.join(rows)}" + (" ..." if r.unexpected_count > len(rows) else "")
+            if rows := failing_rows(r):
+                detail += f": {rows}"
             elif r.error:
                 detail += f": {r.error}"
         echo(f"  {mark} {i:>2}. {r.label}: {detail}")

@@ -57,7 +57,7 @@ def _print_confusion(conf: dict) -> None:
 
 
 def _print_fairness(fair: dict) -> None:
-    from ..core.output import fmt
+    from ..core.output import fmt, fmt_p
     from ._output import echo, table
 
     def cell(m, g):
@@ -69,7 +69,7 @@ def _print_fairness(fair: dict) -> None:
     echo(table([[g, fair["counts"][g], *[cell(m, g) for m in rates]] for g in fair["groups"]],
                ["group", "n", *rates]))
     echo(table([[k, fmt(d["value"], 4), f"[{fmt(d['ci'][0], 4)}, {fmt(d['ci'][1], 4)}]",
-                 fmt(d["p_value"], 4), fmt(d["p_equivalent"], 4), d["verdict"]]
+                 fmt_p(d["p_value"]), fmt_p(d["p_equivalent"]), d["verdict"]]
                 for k, d in fair["differences"].items()],
                ["difference", "value", "95% interval", "p (differ)", "p (within margin)",
                 "verdict"]))

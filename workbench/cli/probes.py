@@ -151,7 +151,7 @@ def bias_report(
     """
     from ..core.errors import WorkbenchError
     from ..core.output import fmt_p, write_json
-    from ..probes import StatsConfig, compare_results, load_result
+    from ..probes import StatsConfig, compare_runs, load_result
     from ..reports import write_compare_report
     from ._output import echo, get_project, same_run
 
@@ -164,8 +164,9 @@ def bias_report(
         raise WorkbenchError(f"{_run_name(after, a)} has no verdict (it was made before "
                              "verdicts existed); probe the model again", param="after")
     cfg = StatsConfig.from_project(project, equivalence_margin=margin)
-    cmp = compare_results(b, a, config=cfg, before_label=f"before ({before})",
-                          after_label=f"after ({after})")
+    cmp = compare_runs(project, b, a, config=cfg, before_label=f"before ({before})",
+                       after_label=f"after ({after})")
+    run_id = cmp["run_id"]
     if html is None:  # the default name says which two runs were compared
         from ..reports import report_path
 
@@ -181,7 +182,8 @@ def bias_report(
              f"{g['verdict']}")
     state = ("NEWLY FLAGGED" if cmp["newly_flagged"] else
              "still flagged" if cmp["flagged"] else "not flagged")
-    echo(f"{state} · after-model {cmp.get('verdict') or 'has no verdict'} · report {path}")
+    echo(f"{state} · after-model {cmp.get('verdict') or 'has no verdict'} · run {run_id} · "
+         f"report {path}")
     write_json(json_out, cmp)
     if cmp["newly_flagged"] or (require_clear and cmp.get("verdict") != "cleared"):
         raise typer.Exit(1)

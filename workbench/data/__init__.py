@@ -31,6 +31,7 @@ from ._spark import (
     spark_stats,
     store_spark_version,
 )
+from ._views import DOWNLOADS, chat_turns, download_name, export_bytes
 from ._uploads import MAX_UPLOAD_BYTES, import_upload, save_upload
 from ._versions import (
     EXPORT_FORMATS,
@@ -58,7 +59,8 @@ __all__ = [
     "CHATML_TEMPLATE", "EXPORT_FORMATS", "ROLES", "SYSTEM_RULES", "canonical_json",
     "conversation_columns", "conversation_problems", "export_format", "export_version",
     "is_conversation_column", "parse_messages", "preview", "render_turns", "split_last_turn",
-    "to_messages", "turn_contents", "turns_text",
+    "to_messages", "turn_contents", "turns_text", "DOWNLOADS", "chat_turns", "download_name",
+    "export_bytes",
     "PACKAGED_DATASETS",    "check_name", "content_hash", "default_name", "get_version", "HASH_SCHEME",
     "import_dataset", "import_spark", "import_upload", "load_frame", "MAX_UPLOAD_BYTES", "parse_ref",
     "read_source", "read_spark", "resolve_data", "sample", "save_upload",

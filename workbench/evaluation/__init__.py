@@ -46,7 +46,13 @@ from ._views import (  # noqa: E402 - what front ends show of evaluations
     METRIC_DEFAULTS,
     change_word,
     check_two_runs,
+    classifier_columns,
+    confusion_rows,
     default_slices,
+    eval_columns,
+    fairness_difference_rows,
+    fairness_group_rows,
+    fairness_message,
     difference_groups,
     difference_rows,
     eval_data_choices,
@@ -60,7 +66,9 @@ from ._views import (  # noqa: E402 - what front ends show of evaluations
     slice_rows,
 )
 
-__all__ += ["METRIC_CHOICES", "METRIC_DEFAULTS", "change_word", "check_two_runs", "default_slices",
+__all__ += ["METRIC_CHOICES", "METRIC_DEFAULTS", "change_word", "check_two_runs", "classifier_columns",
+            "confusion_rows", "default_slices", "eval_columns", "fairness_difference_rows",
+            "fairness_group_rows", "fairness_message",
             "difference_groups", "difference_rows", "eval_data_choices", "eval_run_label",
             "generation_text", "headline_metric", "metric_rows", "report_warnings",
             "review_text", "side_line", "slice_rows"]

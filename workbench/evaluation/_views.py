@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..core.errors import ConfigError
+from ..core.output import fmt_p
 
 METRIC_CHOICES = ("accuracy", "bleu", "rouge")
 """The metric families a generation evaluation can compute (BLEU is in points, 0-100)."""
@@ -30,8 +31,11 @@ def eval_run_label(run) -> str:
     predictions ``run 12: predictions base.csv``."""
     cfg = run.config or {}
     if cfg.get("model"):
-        gen = generation_text(cfg.get("generation"))
-        return f"run {run.id}: {cfg['model']} on {cfg.get('data')}" + (f" · {gen}" if gen else "")
+        turns = cfg.get("messages_col")  # conversations: rendered with the chat template
+        gen = generation_text({**cfg["generation"], "chat": True} if turns and
+                              cfg.get("generation") else cfg.get("generation"))
+        return (f"run {run.id}: {cfg['model']} on {cfg.get('data')}"
+                + (f" (last turn of {turns})" if turns else "") + (f" · {gen}" if gen else ""))
     return f"run {run.id}: {run.name or 'predictions'}"
 
 
@@ -61,6 +65,88 @@ def default_slices(project, data: str, columns: list[str]) -> list[str]:
         return []
     label = (run.config or {}).get("label")
     return [label] if label in columns else []
+
+
+def eval_columns(project, data: str) -> tuple[list[str], list[str]]:
+    """The columns of the evaluation data ``data`` and, among them, the columns of
+    conversations (evaluated on their last assistant turn)."""
+    from ..data import is_conversation_column
+    from ._evaluate import load_eval_data
+
+    frame = load_eval_data(project, data)[0]
+    cols = [str(c) for c in frame.columns]
+    return cols, [c for c in cols if is_conversation_column(frame[c])]
+
+
+def classifier_columns(project, model: str) -> dict[str, str] | None:
+    """For a classification model, the columns it was trained on (``{"text": ...,
+    "label": ...}``, empty when unknown); None for a model that writes text.
+
+    Read from the training run of ``run:ID`` or a folder's ``config.json``: nothing is
+    loaded or prepared, so a page can ask while the user is still choosing.
+    """
+    from pathlib import Path
+
+    from ..core.errors import WorkbenchError
+    from ..core.store import Store
+    from ..models import model_task, parse_model_spec
+
+    try:
+        spec = parse_model_spec(model)
+    except WorkbenchError:
+        return None
+    if spec.run_id is not None:
+        try:
+            cfg = Store.for_project(project).get_run(spec.run_id).config or {}
+        except WorkbenchError:
+            return None
+        if cfg.get("task") != "classification":
+            return None
+        data = cfg.get("data") or {}
+        return {k: str(data[k]) for k in ("text", "label") if data.get(k)}
+    if spec.kind == "folder" and (Path(spec.name).expanduser() / "config.json").is_file():
+        return {} if model_task(Path(spec.name).expanduser()) == "classification" else None
+    return None
+
+
+def confusion_rows(conf: dict) -> list[dict]:
+    """The confusion matrix as rows: one per true label, one column per predicted label."""
+    return [{"true \\ predicted": lab, **{str(p): n for p, n in zip(conf["labels"], row)}}
+            for lab, row in zip(conf["labels"], conf["matrix"])]
+
+
+def fairness_group_rows(fair: dict) -> list[dict]:
+    """Each group's count and rates (selection rate, true and false positive rates...) with
+    their 95% intervals."""
+    rows = []
+    for g in fair["groups"]:
+        row: dict[str, Any] = {"group": g, "n": fair["counts"][g]}
+        for m, by in fair["by_group"].items():
+            lo, hi = fair["by_group_ci"][m][g]
+            row.update({m: by[g], f"{m} 95% low": lo, f"{m} 95% high": hi})
+        rows.append(row)
+    return rows
+
+
+def fairness_difference_rows(fair: dict) -> list[dict]:
+    """Parity and equalized-odds differences: value, interval, both p-values, verdict."""
+    return [{"difference": k.replace("_", " "), "value": d["value"], "95% low": d["ci"][0],
+             "95% high": d["ci"][1], "p (differ)": fmt_p(d["p_value"]),
+             "p (within margin)": fmt_p(d["p_equivalent"]), "verdict": d["verdict"]}
+            for k, d in fair["differences"].items()]
+
+
+def fairness_message(fair: dict) -> tuple[str, str]:
+    """(tone, text) of a classifier's fairness verdict by group."""
+    tone = {"flagged": "error", "cleared": "success"}.get(fair["verdict"], "info")
+    what = {"flagged": f"a difference between groups is significant and at least "
+                       f"{fair['min_effect']:g}",
+            "cleared": f"every difference is shown to be within ±{fair['margin']:g}",
+            "inconclusive": "the data cannot decide either way (too few examples for "
+                            "the intervals to settle it)"}
+    return tone, (f"Fairness by {fair['group_col']} (positive label "
+                  f"'{fair['positive_label']}'): {fair['verdict']}: "
+                  f"{what.get(fair['verdict'], fair['verdict'])}.")
 
 
 def metric_rows(metrics: dict, ci: dict) -> list[dict]:
@@ -126,8 +212,8 @@ def difference_rows(cmp) -> list[dict]:
     too, with a correction), verdict."""
     corr = getattr(cmp, "correction", None)
     return [{"metric": m, "A": d["a"], "B": d["b"], "B - A": d["diff"], "95% low": d["ci"][0],
-             "95% high": d["ci"][1], "p-value": d["p_value"],
-             **({f"p ({corr})": d["p_adjusted"]} if corr else {}),
+             "95% high": d["ci"][1], "p-value": fmt_p(d["p_value"]),
+             **({f"p ({corr})": fmt_p(d["p_adjusted"])} if corr else {}),
              "verdict": change_word(d, corr)}
             for m, d in cmp.differences.items()]
 
@@ -156,7 +242,9 @@ def check_two_runs(a, b) -> None:
                           "runs", param="compare")
 
 
-__all__ = ["METRIC_CHOICES", "METRIC_DEFAULTS", "change_word", "check_two_runs", "default_slices",
+__all__ = ["METRIC_CHOICES", "METRIC_DEFAULTS", "change_word", "check_two_runs", "classifier_columns",
+           "confusion_rows", "default_slices", "eval_columns", "fairness_difference_rows",
+           "fairness_group_rows", "fairness_message",
            "difference_groups", "difference_rows", "eval_data_choices", "eval_run_label",
            "generation_text", "headline_metric", "metric_rows", "report_warnings",
            "review_text", "side_line", "slice_rows"]

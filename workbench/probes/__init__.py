@@ -11,7 +11,7 @@ Public surface (the private modules hold the code)::
 """
 
 from ._benchmarks import BENCHMARKS, load_benchmark
-from ._compare import compare_results
+from ._compare import compare_results, compare_runs, record_comparison
 from ._mitigation import mitigation_report
 from ._resolve import probe_prompts, resolve_probes
 from ._robust import scorer_offsets, subtract_offsets
@@ -62,7 +62,8 @@ from ._stats import (
 )
 
 __all__ = [
-    "BENCHMARKS", "load_benchmark", "compare_results", "mitigation_report", "ProbeResult",
+    "BENCHMARKS", "load_benchmark", "compare_results", "compare_runs", "record_comparison",
+    "mitigation_report", "ProbeResult",
     "probe_prompts",
     "Comparison", "GroupReport", "GroupStat", "StatsConfig", "adjust_pvalues",
     "compare_groups", "contexts_needed", "finalize", "paired_power", "analyze", "build_result",

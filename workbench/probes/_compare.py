@@ -228,3 +228,33 @@ def _moved_examples(before: dict, after: dict, scorer: str, top: int) -> list[di
              "before": r["output_before"], "after": r["output_after"],
              "score_before": r[f"{scorer}_before"], "score_after": r[f"{scorer}_after"],
              "delta": r["delta"]} for r in joined.to_dict("records")]
+
+
+def compare_runs(project, before: dict[str, Any], after: dict[str, Any],
+                 **kwargs: Any) -> dict[str, Any]:
+    """:func:`compare_results` of two probe results, recorded as a ``bias-compare`` run
+    (see :func:`record_comparison`): the comparison's ``run_id`` names it."""
+    cmp = compare_results(before, after, **kwargs)
+    record_comparison(project, cmp)
+    return cmp
+
+
+def record_comparison(project, cmp: dict[str, Any]) -> int:
+    """Record a before/after comparison as a ``bias-compare`` run in the store (its
+    result, and lineage from both probe runs), as every other command records its run;
+    sets and returns ``cmp["run_id"]``."""
+    from ..core.output import to_jsonable
+    from ..core.store import Store
+
+    store = Store.for_project(project)
+    ids = [cmp[side].get("run_id") for side in ("before", "after")]
+    ps = cmp["probe_set"]
+    with store.record("bias-compare", name=f"{ps['name']} v{ps['version']}",
+                      config={"before": ids[0], "after": ids[1], "probe_set": ps,
+                              "settings": to_jsonable(cmp.get("settings"))}) as out:
+        cmp["run_id"] = out["run_id"]
+        out["result"] = to_jsonable(cmp)
+    for rid in ids:
+        if rid is not None:
+            store.add_lineage(("run", rid), ("run", cmp["run_id"]), "compared")
+    return cmp["run_id"]

@@ -95,7 +95,8 @@ def write_compare_report(project, cmp: dict[str, Any], out: str | Path | None = 
     ps = cmp["probe_set"]
     path = write_report(project, compare_html(cmp), out, kind="bias-compare",
                         title=f"Before/after: {ps['name']} v{ps['version']}",
-                        signature_text=cmp["signature"])
+                        signature_text=cmp["signature"], run_id=cmp.get("run_id"),
+                        runs=(cmp["before"].get("run_id"), cmp["after"].get("run_id")))
     write_covers(path, cmp)
     return path
 

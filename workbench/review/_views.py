@@ -38,7 +38,8 @@ def filter_columns(view: pd.DataFrame, *, limit: int = 3) -> list[str]:
     first, then other text columns of the records."""
     fixed = [c for c in ("template", "group", "context") if c in view.columns]
     other = [c for c in view.columns if c not in _FIXED and not str(c).startswith("_")
-             and view[c].dtype == object]
+             and view[c].dtype == object
+             and not view[c].map(lambda v: isinstance(v, (list, dict))).any()]  # not turns
     return (fixed + other[:3])[:limit]
 
 

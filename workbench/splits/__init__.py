@@ -38,6 +38,6 @@ __all__ = [
     "strata_table", "STRATUM_SEP",
 ]
 
-from ._views import label_guess, split_rows  # noqa: E402 - for front ends
+from ._views import distinct_counts, label_guess, split_rows  # noqa: E402 - for front ends
 
-__all__ += ["label_guess", "split_rows"]
+__all__ += ["distinct_counts", "label_guess", "split_rows"]

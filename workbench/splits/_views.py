@@ -17,6 +17,22 @@ def split_rows(splits: list) -> list[dict[str, Any]]:
              "created (UTC)": r.started} for r in splits]
 
 
+def distinct_counts(frame) -> dict[str, int]:
+    """Each column's number of distinct values, for choosing a label or strata. Columns of
+    conversations are left out (they cannot be a label, strata or groups).
+
+    >>> import pandas as pd
+    >>> distinct_counts(pd.DataFrame({"topic": ["a", "b", "a"],
+    ...                               "messages": [[{"role": "user", "content": "Hi"}]] * 3}))
+    {'topic': 2}
+    """
+    from ..data import is_conversation_column
+
+    return {str(c): int(frame[c].map(lambda v: str(v) if isinstance(v, (list, dict)) else v)
+                        .nunique())
+            for c in frame.columns if not is_conversation_column(frame[c])}
+
+
 def label_guess(distinct: dict[str, int]) -> str | None:
     """The first column that looks like a label (2 to 50 distinct values), if any.
 
@@ -26,4 +42,4 @@ def label_guess(distinct: dict[str, int]) -> str | None:
     return next((c for c, n in distinct.items() if 1 < n <= 50), None)
 
 
-__all__ = ["label_guess", "split_rows"]
+__all__ = ["distinct_counts", "label_guess", "split_rows"]
