@@ -171,3 +171,34 @@ def test_planted_bias_rule_fails_then_passes_after_augmentation(project):
     assert obs["groups"]["female"]["rows"] == obs["groups"]["male"]["rows"] == 288
     assert obs["groups"]["female"]["mean"] == obs["groups"]["male"]["mean"] == 0.256
     assert obs["gap"] == 0 and obs["gap_ci"][0] < 0 < obs["gap_ci"][1] < 0.2
+
+
+@pytest.mark.slow
+def test_bias_probes_page_builds_the_mitigation_report(project, three_runs, monkeypatch):
+    """The Mitigation tab presets base / raw / mitigated, refuses the same run twice in
+    the widget's words, and builds the report the CLI builds, offered as a download."""
+    from streamlit.testing.v1 import AppTest
+    from test_bias_probes_page import plain
+
+    monkeypatch.chdir(ROOT)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("pages/bias_probes.py").run()
+    base, raw, mitigated = three_runs
+    # outputs-file runs have no model: the three newest, oldest as the base
+    assert [at.selectbox(key=f"mitig_{r}").value for r in ("base", "raw", "mitigated")] \
+        == [base, raw, mitigated]
+    assert at.selectbox(key="mitig_eval_raw").value is None
+    at.selectbox(key="mitig_mitigated").set_value(raw)
+    at.button(key="mitig_build").click().run()
+    assert [plain(e.value) for e in at.error] == [
+        f"Mitigated fine-tune (on the augmented data): the same probe run as the raw "
+        f"fine-tune's (run {raw}); give three different runs"]
+    at.selectbox(key="mitig_mitigated").set_value(mitigated)
+    at.button(key="mitig_build").click().run()
+    assert not at.exception and not at.error
+    text = "\n".join(plain(m.value) for m in at.markdown)
+    assert "the mitigation (against the raw fine-tune) narrowed the woman vs man gap" in text
+    page = project.root / "reports" / f"mitigation-run{raw}-vs-run{mitigated}.html"
+    assert page.is_file() and "narrowed" in page.read_text()
+    assert any(str(page) in plain(c.value) for c in at.caption)
