@@ -22,11 +22,11 @@ ROLES = ("base", "raw", "mitigated")  # the parameters naming the three probe ru
 _WHOSE = {"base": "the base model's", "raw": "the raw fine-tune's",
           "mitigated": "the mitigated fine-tune's"}
 
-_GAP_WORDS = {
-    "widened": "widened",
-    "narrowed": "narrowed",
-    "unchanged": "left unchanged (shown within the margin)",
-    "inconclusive": "changed by an amount the data cannot pin down (inconclusive)",
+_GAP_WORDS = {  # verdict -> (verb, what follows "the a vs b gap")
+    "widened": ("widened", ""),
+    "narrowed": ("narrowed", ""),
+    "unchanged": ("left", " unchanged (shown within the margin)"),
+    "inconclusive": ("changed", " by an amount the data cannot pin down (inconclusive)"),
 }
 
 
@@ -40,8 +40,9 @@ def _gap_lines(cmp: dict, what: str) -> list[str]:
     for g in cmp["gaps"]:
         if not all(map(math.isfinite, (g["before"], g["after"]))):
             continue
-        out.append(f"{what} {_GAP_WORDS.get(g['verdict'], g['verdict'])} the {g['a']} vs "
-                   f"{g['b']} gap: {g['before']:+.3f} -> {g['after']:+.3f} (change "
+        verb, rest = _GAP_WORDS.get(g["verdict"], (g["verdict"], ""))
+        out.append(f"{what} {verb} the {g['a']} vs {g['b']} gap{rest}: {g['before']:+.3f} -> "
+                   f"{g['after']:+.3f} (change "
                    f"{g['change']:+.3f} {_ci(g['ci'])}, {g['n_contexts']} contexts)")
     return out
 
