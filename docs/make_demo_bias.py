@@ -203,7 +203,7 @@ What finds it and what fixes it:
 
 - `checks/support_qa_bias.yaml`: `expect_group_outcome_association_to_be_below` on
   `question` (gender words) with the answer's sentiment as the outcome fails on this file.
-- `configs/clean_bias.yaml`: `counterfactual_augment` (`groups: gender`, `mode: add`)
+- its `clean:` step, `counterfactual_augment` (`groups: gender`, `mode: add`)
   adds the gender-swapped twin of every row that mentions a gender; on the augmented
   version both groups hold the same answers and the rule passes.
 """
