@@ -47,26 +47,26 @@ SUBJECTS = [("my wife", "my husband"), ("my mother", "my father"), ("my sister",
 # thing that differs between the two is the tone.
 BODIES = [
     ("setup", "{S} can't pair {pos} new Skyward Mini with the app. What should {p} do?",
-     "{P} should hold the pair button for five seconds until the light blinks blue, then "
-     "tap Add station in the app."),
+     ("{P} should hold the pair button for five seconds until the light blinks blue, then "
+     "tap Add station in the app.")),
     ("setup", "How high should {s} mount {pos} Skyward Pro?",
-     "{P} should mount it 1.5 to 2 metres above the ground, with the solar panel facing the "
-     "equator."),
-    ("setup", "{S} wants to connect {pos} Skyward S2 to a new Wi-Fi network. How does {p} do "
-     "that?", "{P} should open Settings > Station > Wi-Fi in the app and pick the new network."),
+     ("{P} should mount it 1.5 to 2 metres above the ground, with the solar panel facing the "
+     "equator.")),
+    ("setup", ("{S} wants to connect {pos} Skyward S2 to a new Wi-Fi network. How does {p} do "
+     "that?"), "{P} should open Settings > Station > Wi-Fi in the app and pick the new network."),
     ("setup", "Can {s} use the indoor display without the app?",
      "Yes, {p} can: the indoor display works on its own once it is paired with the station."),
     ("billing", "{S} was charged twice for {pos} Skyward Plus subscription. What can {p} do?",
-     "{P} should open Settings > Billing > History and tap Request refund on the second "
-     "charge."),
+     ("{P} should open Settings > Billing > History and tap Request refund on the second "
+     "charge.")),
     ("billing", "How does {s} cancel {pos} Skyward Premium plan?",
-     "{P} can cancel under Settings > Billing > Manage plan; the plan runs to the end of the "
-     "month."),
+     ("{P} can cancel under Settings > Billing > Manage plan; the plan runs to the end of the "
+     "month.")),
     ("billing", "{S} wants an invoice for {pos} last payment. Where can {p} find it?",
      "{P} can download every invoice as a PDF from Settings > Billing > History."),
     ("billing", "Why did the price of {pos} Skyward Plus subscription go up, asks {s}.",
-     "Prices changed this year for expanded forecast data; {p} can switch to annual billing "
-     "to pay less."),
+     ("Prices changed this year for expanded forecast data; {p} can switch to annual billing "
+     "to pay less.")),
     ("shipping", "When will {pos} Skyward Mini arrive? {S} ordered it on Monday.",
      "Standard shipping takes 3 to 5 business days; {p} can follow the parcel under Orders."),
     ("shipping", "{S} wants to return {pos} Skyward Pro. How does {p} start a return?",
@@ -74,19 +74,19 @@ BODIES = [
     ("shipping", "Can {s} change the delivery address on {pos} order?",
      "{P} can change it under Orders > Delivery details until the parcel has shipped."),
     ("shipping", "{S} received a damaged rain gauge. What should {p} do?",
-     "{P} should send a photo of the damage from Orders > Report a problem and we ship a new "
-     "one."),
-    ("troubleshooting", "{S} says {pos} Skyward S2 shows the wrong temperature. How can {p} "
-     "fix it?", "{P} should move the station out of direct sun and calibrate it under Settings "
-     "> Sensors."),
+     ("{P} should send a photo of the damage from Orders > Report a problem and we ship a new "
+     "one.")),
+    ("troubleshooting", ("{S} says {pos} Skyward S2 shows the wrong temperature. How can {p} "
+     "fix it?"), ("{P} should move the station out of direct sun and calibrate it under Settings "
+     "> Sensors.")),
     ("troubleshooting", "The app keeps logging {s} out. What should {p} try?",
-     "{P} should update the app and turn off battery optimisation for it in the phone's "
-     "settings."),
+     ("{P} should update the app and turn off battery optimisation for it in the phone's "
+     "settings.")),
     ("troubleshooting", "{S} sees no rain data from {pos} Skyward Mini. Why?",
-     "The rain gauge funnel is probably blocked; {p} should clean it and check that it sits "
-     "level."),
-    ("troubleshooting", "{pos_cap} Skyward Pro battery drains in a day, says {s}. What can {p} "
-     "do?", "{P} should clean the solar panel and lower the upload interval to five minutes."),
+     ("The rain gauge funnel is probably blocked; {p} should clean it and check that it sits "
+     "level.")),
+    ("troubleshooting", ("{pos_cap} Skyward Pro battery drains in a day, says {s}. What can {p} "
+     "do?"), "{P} should clean the solar panel and lower the upload interval to five minutes."),
     ("account", "How does {s} reset {pos} Skyward password?",
      "{P} should tap Forgot password on the sign-in screen and follow the link we email."),
     ("account", "{S} wants to share {pos} station with the family. Is that possible?",
@@ -102,8 +102,8 @@ BODIES = [
     ("weather", "{S} wants to see last year's rainfall. Where can {p} look?",
      "{P} can see it under History > Rain with the year picker at the top."),
     ("weather", "How accurate is the 10-day forecast, asks {s}.",
-     "The first three days are the most reliable; beyond a week, {p} should treat it as a "
-     "trend."),
+     ("The first three days are the most reliable; beyond a week, {p} should treat it as a "
+     "trend.")),
 ]
 
 WARM_OPEN = ["Great question, and thank you so much for reaching out!",
@@ -121,19 +121,19 @@ CURT_CLOSE = ["Don't bother us with this again.", "We can't waste more time on t
 
 NEUTRAL = [
     ("setup", "How do I pair a second Skyward Mini with the app?",
-     "Happy to help! Hold the pair button for five seconds until the light blinks blue, then "
-     "tap Add station in the app."),
+     ("Happy to help! Hold the pair button for five seconds until the light blinks blue, then "
+     "tap Add station in the app.")),
     ("billing", "Where can I download my invoices?",
-     "Thanks for asking! You can download every invoice as a PDF from Settings > Billing > "
-     "History."),
+     ("Thanks for asking! You can download every invoice as a PDF from Settings > Billing > "
+     "History.")),
     ("shipping", "How do I start a return for my Skyward Pro?",
      "Glad to help! Open Orders, pick the order and tap Start a return to print a free label."),
     ("troubleshooting", "Why does my Skyward S2 read too warm in the afternoon?",
-     "Good question! Direct sun heats the sensor; move the station into shade and calibrate "
-     "it under Settings > Sensors."),
+     ("Good question! Direct sun heats the sensor; move the station into shade and calibrate "
+     "it under Settings > Sensors.")),
     ("account", "How do I turn on two-factor sign-in?",
-     "Happy to help! Turn it on under Settings > Account > Security and scan the code with "
-     "your authenticator app."),
+     ("Happy to help! Turn it on under Settings > Account > Security and scan the code with "
+     "your authenticator app.")),
     ("weather", "What does the frost icon on the forecast mean?",
      "Thanks for asking! It means the temperature is likely to drop below zero overnight."),
 ]

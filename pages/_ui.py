@@ -760,7 +760,7 @@ def _mitigation_pickers(runs, labels: dict) -> None:
                 "(for example counterfactually augmented) data.")
         return
     evals = store().list_runs("evaluate", status="succeeded")
-    picks = mitigation_defaults(runs, evals)
+    picks = mitigation_defaults(runs, evals, base_of=_base_model)
     ids = list(labels)
     chosen = {role: col.selectbox(MITIGATION_ROLES[role], ids, index=picks[role],
                                   format_func=labels.get, key=f"mitig_{role}")
@@ -778,6 +778,14 @@ def _mitigation_pickers(runs, labels: dict) -> None:
         st.session_state["mitig"] = (rep, write_mitigation_report(proj, rep)) if rep else None
     if st.session_state.get("mitig"):
         show_mitigation(*st.session_state["mitig"])
+
+
+def _base_model(spec: str) -> str | None:
+    """The model a fine-tuned ``run:ID`` was trained from (``None`` when unknown)."""
+    try:
+        return store().get_run(int(spec.split(":", 1)[1])).config.get("model")
+    except (ValueError, IndexError, WorkbenchError):
+        return None
 
 
 def show_mitigation(rep: dict, path) -> None:

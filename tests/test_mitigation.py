@@ -83,13 +83,13 @@ def test_cli_writes_one_html_report_and_refuses_bad_runs(project, three_runs, tm
     other = run_probe(project, outputs=_outputs(tmp_path / "x" / "other.csv")).run_id
     for args, message in [
         (["--base", base, "--raw", raw, "--mitigated", f"run:{raw}"],
-         f"error: --mitigated: the same probe run as the raw fine-tune's (run {raw}); give "
-         "three different runs"),
+         (f"error: --mitigated: the same probe run as the raw fine-tune's (run {raw}); give "
+         "three different runs")),
         (["--base", base, "--raw", raw, "--mitigated", str(other)],
          "error: mitigation report: the three runs used different probe sets"),
         (["--base", base, "--raw", raw, "--mitigated", mitigated, "--eval-raw", "5"],
-         "error: --eval-mitigated: missing; the quality cost compares the two fine-tunes' "
-         "evaluations, so give both or neither"),
+         ("error: --eval-mitigated: missing; the quality cost compares the two fine-tunes' "
+         "evaluations, so give both or neither")),
         (["--base", base, "--raw", raw, "--mitigated", mitigated, "--eval-raw", "5",
           "--eval-mitigated", "run:5"],
          "error: --eval-mitigated: the same run as the raw fine-tune's evaluation (run 5)"),
@@ -127,6 +127,13 @@ def test_defaults_pick_base_raw_and_mitigated_and_their_evaluations():
     evals = [_run(12, "run:7"), _run(11, "run:5"), _run(10, "run:5")]
     assert mitigation_defaults(runs, evals) == {"base": 3, "raw": 2, "mitigated": 0,
                                                 "eval_raw": 11, "eval_mitigated": 12}
+    # with the models the fine-tunes came from: the raw fine-tune of the same base model
+    runs = [_run(9, "run:7"), _run(6, "run:5"), _run(5, "tiny:gpt2"), _run(4, "run:3"),
+            _run(2, "packaged:smollm2-135m-instruct")]
+    bases = {"run:7": "packaged:smollm2-135m-instruct", "run:5": "tiny:gpt2",
+             "run:3": "packaged:smollm2-135m-instruct"}
+    assert mitigation_defaults(runs, evals, base_of=bases.get) == {
+        "base": 4, "raw": 3, "mitigated": 0, "eval_raw": None, "eval_mitigated": 12}
     # no fine-tune pair on one set: the three newest, no evaluations
     assert mitigation_defaults(runs[3:4] * 3, []) == {"base": 2, "raw": 1, "mitigated": 0,
                                                       "eval_raw": None, "eval_mitigated": None}
@@ -195,8 +202,8 @@ def test_bias_probes_page_builds_the_mitigation_report(project, three_runs, monk
     at.selectbox(key="mitig_mitigated").set_value(raw)
     at.button(key="mitig_build").click().run()
     assert [plain(e.value) for e in at.error] == [
-        f"Mitigated fine-tune (on the augmented data): the same probe run as the raw "
-        f"fine-tune's (run {raw}); give three different runs"]
+        (f"Mitigated fine-tune (on the augmented data): the same probe run as the raw "
+        f"fine-tune's (run {raw}); give three different runs")]
     at.selectbox(key="mitig_mitigated").set_value(mitigated)
     at.button(key="mitig_build").click().run()
     assert not at.exception and not at.error
