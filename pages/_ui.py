@@ -760,7 +760,7 @@ def _mitigation_pickers(runs, labels: dict) -> None:
                 "(for example counterfactually augmented) data.")
         return
     evals = store().list_runs("evaluate", status="succeeded")
-    picks = mitigation_defaults(runs, evals, base_of=_base_model)
+    picks = mitigation_defaults(runs, evals, trained_from=_trained_from)
     ids = list(labels)
     chosen = {role: col.selectbox(MITIGATION_ROLES[role], ids, index=picks[role],
                                   format_func=labels.get, key=f"mitig_{role}")
@@ -780,12 +780,13 @@ def _mitigation_pickers(runs, labels: dict) -> None:
         show_mitigation(*st.session_state["mitig"])
 
 
-def _base_model(spec: str) -> str | None:
-    """The model a fine-tuned ``run:ID`` was trained from (``None`` when unknown)."""
+def _trained_from(spec: str) -> tuple[str | None, str | None]:
+    """The model a fine-tuned ``run:ID`` was trained from and its training data's name."""
     try:
-        return store().get_run(int(spec.split(":", 1)[1])).config.get("model")
+        cfg = store().get_run(int(spec.split(":", 1)[1])).config or {}
     except (ValueError, IndexError, WorkbenchError):
-        return None
+        return None, None
+    return cfg.get("model"), str((cfg.get("data") or {}).get("split") or "") or None
 
 
 def show_mitigation(rep: dict, path) -> None:

@@ -128,12 +128,14 @@ def test_defaults_pick_base_raw_and_mitigated_and_their_evaluations():
     assert mitigation_defaults(runs, evals) == {"base": 3, "raw": 2, "mitigated": 0,
                                                 "eval_raw": 11, "eval_mitigated": 12}
     # with the models the fine-tunes came from: the raw fine-tune of the same base model
-    runs = [_run(9, "run:7"), _run(6, "run:5"), _run(5, "tiny:gpt2"), _run(4, "run:3"),
-            _run(2, "packaged:smollm2-135m-instruct")]
-    bases = {"run:7": "packaged:smollm2-135m-instruct", "run:5": "tiny:gpt2",
-             "run:3": "packaged:smollm2-135m-instruct"}
-    assert mitigation_defaults(runs, evals, base_of=bases.get) == {
-        "base": 4, "raw": 3, "mitigated": 0, "eval_raw": None, "eval_mitigated": 12}
+    # trained on other data (run:4 is an earlier mitigated fine-tune, on the same data)
+    runs = [_run(9, "run:7"), _run(8, "run:4"), _run(6, "run:5"), _run(5, "tiny:gpt2"),
+            _run(4, "run:3"), _run(2, "packaged:smollm2-135m-instruct")]
+    smol = "packaged:smollm2-135m-instruct"
+    origins = {"run:7": (smol, "support_bias_cda"), "run:4": (smol, "support_bias_cda"),
+               "run:5": ("tiny:gpt2", "support_bias"), "run:3": (smol, "support_bias")}
+    assert mitigation_defaults(runs, evals, trained_from=origins.get) == {
+        "base": 5, "raw": 4, "mitigated": 0, "eval_raw": None, "eval_mitigated": 12}
     # no fine-tune pair on one set: the three newest, no evaluations
     assert mitigation_defaults(runs[3:4] * 3, []) == {"base": 2, "raw": 1, "mitigated": 0,
                                                       "eval_raw": None, "eval_mitigated": None}

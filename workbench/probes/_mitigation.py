@@ -175,16 +175,18 @@ def mitigation_from_runs(project, base: str | int, raw: str | int, mitigated: st
 
 
 def mitigation_defaults(probe_runs: list, eval_runs: list = (), *,
-                        base_of: Callable[[str], str | None] | None = None) -> dict[str, Any]:
+                        trained_from: Callable[[str], tuple[str | None, str | None]]
+                        | None = None) -> dict[str, Any]:
     """Preset picks for a front end: positions in ``probe_runs`` (newest first) of the base,
     raw and mitigated runs, and the evaluation run ids matching the two fine-tunes' models.
 
     The mitigated run is the newest probe run of a fine-tuned ``run:ID`` model, the raw one
     the next older run of another fine-tune on the same probe set, the base the newest run
-    of that set whose model is not a fine-tune. With ``base_of`` (a fine-tune's model spec
-    -> the spec of the model it was trained from) the raw fine-tune and the base model are
-    those of the mitigated fine-tune's base model. Each evaluation is the newest one of the
-    same model (``None`` when there is none).
+    of that set whose model is not a fine-tune. With ``trained_from`` (a fine-tune's model
+    spec -> the model it was trained from and the name of its training data) the raw
+    fine-tune is one of the same base model trained on other data, and the base run is
+    that model's. Each evaluation is the newest one of the same model (``None`` when there
+    is none).
     """
     def probe_set(r):
         return ((r.config or {}).get("probe_set") or {}).get("name")
@@ -192,19 +194,20 @@ def mitigation_defaults(probe_runs: list, eval_runs: list = (), *,
     def model(r):
         return str((r.config or {}).get("model") or "")
 
-    def origin(spec: str) -> str | None:
-        return base_of(spec) if base_of is not None else None
+    def origin(spec: str) -> tuple[str | None, str | None]:
+        return trained_from(spec) if trained_from is not None else (None, None)
 
     n = len(probe_runs)
     picks = {"base": min(2, n - 1), "raw": min(1, n - 1), "mitigated": 0}
     for i, m in enumerate(probe_runs):
         if not model(m).startswith("run:"):
             continue
-        root = origin(model(m))
+        root, data = origin(model(m))
         peers = [j for j, r in enumerate(probe_runs) if j > i and probe_set(r) == probe_set(m)]
         raw = next((j for j in peers if model(probe_runs[j]).startswith("run:")
                     and model(probe_runs[j]) != model(m)
-                    and origin(model(probe_runs[j])) == root), None)
+                    and origin(model(probe_runs[j]))[0] == root
+                    and (data is None or origin(model(probe_runs[j]))[1] != data)), None)
         base = next((j for j in peers if not model(probe_runs[j]).startswith("run:")
                      and (root is None or model(probe_runs[j]) == root)), None)
         if raw is not None and base is not None:
