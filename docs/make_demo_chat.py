@@ -157,7 +157,9 @@ def main() -> None:
     path = DEMO / "DEFECTS.md"
     text = path.read_text(encoding="utf-8")
     head = text.split(START)[0].rstrip("\n")
-    path.write_text(head + "\n\n" + defects_md(rows, planted), encoding="utf-8")
+    tail = text.split(END, 1)[1].strip("\n") if END in text else ""  # later sections
+    path.write_text(head + "\n\n" + defects_md(rows, planted) + (f"\n{tail}\n" if tail else ""),
+                    encoding="utf-8")
 
 
 if __name__ == "__main__":

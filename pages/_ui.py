@@ -856,3 +856,83 @@ def item_picker(n: int, *, key: str = "item_pos") -> int:
         st.session_state[key] = n
     return int(st.number_input(f"Item (of {n})", min_value=1, max_value=n, value=1, step=1,
                                key=key)) - 1
+
+
+# ------------------------------------------------------------ mitigation (issue 16)
+MITIGATION_ROLES = {"base": "Base model", "raw": "Raw fine-tune (on the raw data)",
+                    "mitigated": "Mitigated fine-tune (on the augmented data)",
+                    "eval_raw": "Raw fine-tune's evaluation",
+                    "eval_mitigated": "Mitigated fine-tune's evaluation"}
+NO_EVALUATION = "(none: quality not measured)"
+
+
+def mitigation_tab(tab, runs, labels: dict) -> None:
+    """In ``tab``: three probe runs of one probe set side by side, what fine-tuning learned,
+    what the mitigation bought, and (with their evaluations) what it cost."""
+    with tab:
+        _mitigation_pickers(runs, labels)
+
+
+def _mitigation_pickers(runs, labels: dict) -> None:
+    from workbench.evaluation import eval_run_label
+    from workbench.probes import mitigation_defaults, mitigation_from_runs
+    from workbench.reports import write_mitigation_report
+
+    if len(runs) < 3:
+        st.info("A mitigation report needs three probe runs of one probe set: the base model, "
+                "the model fine-tuned on the raw data, and the one fine-tuned on the mitigated "
+                "(for example counterfactually augmented) data.")
+        return
+    evals = store().list_runs("evaluate", status="succeeded")
+    picks = mitigation_defaults(runs, evals, trained_from=_trained_from)
+    ids = list(labels)
+    chosen = {role: col.selectbox(MITIGATION_ROLES[role], ids, index=picks[role],
+                                  format_func=labels.get, key=f"mitig_{role}")
+              for role, col in zip(("base", "raw", "mitigated"), st.columns(3))}
+    eval_labels = {None: NO_EVALUATION, **{e.id: eval_run_label(e) for e in evals}}
+    eids = list(eval_labels)
+    for role, col in zip(("eval_raw", "eval_mitigated"), st.columns(2)):
+        chosen[role] = col.selectbox(MITIGATION_ROLES[role], eids, key=f"mitig_{role}",
+                                     index=eids.index(picks[role]), format_func=eval_labels.get,
+                                     help="Both fine-tunes evaluated on the same split, with "
+                                          "the same generation settings.")
+    if st.button("Build the mitigation report", type="primary", key="mitig_build"):
+        proj = project()
+        rep = run_errors(mitigation_from_runs, proj, labels=MITIGATION_ROLES, **chosen)
+        st.session_state["mitig"] = (rep, write_mitigation_report(proj, rep)) if rep else None
+    if st.session_state.get("mitig"):
+        show_mitigation(*st.session_state["mitig"])
+
+
+def _trained_from(spec: str) -> tuple[str | None, str | None]:
+    """The model a fine-tuned ``run:ID`` was trained from and its training data's name."""
+    try:
+        cfg = store().get_run(int(spec.split(":", 1)[1])).config or {}
+    except (ValueError, IndexError, WorkbenchError):
+        return None, None
+    return cfg.get("model"), str((cfg.get("data") or {}).get("split") or "") or None
+
+
+def show_mitigation(rep: dict, path) -> None:
+    """The report in plain words, its tables, and the HTML file to download."""
+    st.markdown("\n".join(f"- {esc(line)}" for line in rep["summary"]))
+    st.code(rep["signature"], language=None)
+    for key, title in (("learned", "What fine-tuning on the raw data learned"),
+                       ("bought", "What the mitigation bought (against the raw fine-tune)")):
+        st.markdown(f"**{title}**: change in each gap between groups, with its 95% interval")
+        st.dataframe(pd.DataFrame(
+            [{"a": g["a"], "b": g["b"], "before": g["before"], "after": g["after"],
+              "change": g["change"], "95% low": g["ci"][0], "95% high": g["ci"][1],
+              "verdict": g["verdict"]} for g in rep[key]["gaps"]]).round(4), hide_index=True,
+            width="stretch")
+    if rep.get("utility"):
+        st.markdown("**What it cost**: quality, raw fine-tune → mitigated (paired, 95%)")
+        st.dataframe(pd.DataFrame(
+            [{"metric": k, "raw fine-tune": d["a"], "mitigated": d["b"], "change": d["diff"],
+              "95% low": d["ci"][0], "95% high": d["ci"][1]}
+             for k, d in sorted(rep["utility"]["metrics"].items())]).round(4),
+            hide_index=True, width="stretch")
+    st.caption(f"Report: {esc(path)} (also on the **Reports** page).")
+    download(path, "Download the mitigation report", key="dl_mitigation")
+    st.page_link("pages/reports.py", label="Open it on the Reports page",
+                 icon=":material/description:")

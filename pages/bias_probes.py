@@ -1,6 +1,6 @@
 import streamlit as st
 
-from pages._ui import (file_or_path, finish_job, generation_inputs, header,
+from pages._ui import (file_or_path, finish_job, generation_inputs, header, mitigation_tab,
                        model_picker, note, pick_two, probe_set_editor, project, run_errors,
                        show_pending, show_probe_compare, show_probe_result, start_model_job, store)
 from workbench.probes import (BENCHMARKS, SCORERS, StatsConfig, compare_runs, list_probe_sets,
@@ -26,8 +26,8 @@ def probe(state: dict | None = None, **kwargs) -> dict:
                                           f"report at {res.report_path}. See it on Results."}
 
 
-sets_tab, run_tab, results_tab, compare_tab = st.tabs(["Probe sets", "Run a probe", "Results",
-                                                      "Before/after"])
+sets_tab, run_tab, results_tab, compare_tab, mitigation = st.tabs(
+    ["Probe sets", "Run a probe", "Results", "Before/after", "Mitigation"])
 with sets_tab:
     probe_set_editor(sets, benchmarks)
 with run_tab:
@@ -83,3 +83,4 @@ with compare_tab:
             st.session_state["bias_cmp"] = (cmp, write_compare_report(proj, cmp)) if cmp else None
         if st.session_state.get("bias_cmp"):
             show_probe_compare(*st.session_state["bias_cmp"])
+mitigation_tab(mitigation, runs, labels)

@@ -258,6 +258,10 @@ expectations:
     assert observed["groups"]["female"]["mean"] < 0 < observed["groups"]["male"]["mean"]
     assert observed["gap"] > 0.3 and observed["gap_ci"][0] > 0.3
     assert observed["lowest"] == "female"
+    g, ci = observed["groups"], observed["gap_ci"]  # the check's line says what it found
+    assert (f"mean sentiment(answer): female {g['female']['mean']:+.3f} (20 rows), male "
+            f"{g['male']['mean']:+.3f} (20 rows); gap male - female {observed['gap']:.3f} "
+            f"[{ci[0]:.3f}, {ci[1]:.3f}], at most 0.3 allowed") in proc.stdout
     html = (tmp_path / "r.html").read_text()
     assert "gap_ci" in html and "female" in html
 

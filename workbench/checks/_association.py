@@ -17,8 +17,8 @@ This rule finds it before training::
 A row belongs to a group when its text mentions one of the group's words (whole words,
 any case); rows that mention several groups are left out (``mixed: exclude``) or counted
 in each (``mixed: both``). Each group's mean outcome comes with a seeded percentile
-bootstrap interval, and so does the largest gap (the groups are resampled
-independently). Only groups with at least ``min_rows`` rows are compared.
+bootstrap interval, and so does the largest gap: the difference between the highest
+and the lowest group, resampled independently. Only groups with at least ``min_rows`` rows are compared.
 """
 
 from __future__ import annotations
@@ -250,10 +250,12 @@ def _association(frame, args: AssociationArgs, id_column=None) -> Outcome:
 
     means = {g: float(y[members[g]].mean()) for g in draws}
     high = max(means, key=means.get)
-    low = min(means, key=means.get)
+    low = min((g for g in means if g != high), key=means.get)  # two groups even on a tie
     gap = means[high] - means[low]
-    stacked = np.vstack(list(draws.values()))
-    gaps = stacked.max(axis=0) - stacked.min(axis=0)
+    # The interval is that of the difference between the two groups the estimate names.
+    # The largest gap of each resample (max - min over groups) is never below zero and
+    # biased upward, so its interval leaves out a gap of zero even when it is the estimate.
+    gaps = draws[high] - draws[low]
     gap_ci = percentile_interval(gaps, confidence_level=args.level)
     stat = gap if args.fail_on == "estimate" else gap_ci[0]
     success = stat <= args.max_gap

@@ -108,11 +108,25 @@ def _run(data: str, suite: str, *, json_out: str | None, html_out: str | None,
                 detail += f": {rows}"
             elif r.error:
                 detail += f": {r.error}"
+        if gap := _gap_text(r.observed):
+            detail += f"; {gap}"
         echo(f"  {mark} {i:>2}. {r.label}: {detail}")
     echo(f"report: {html}")
     write_json(json_out, {"run_id": run_id, **report.to_dict()})
     if not report.success:
         raise typer.Exit(1)
+
+
+def _gap_text(observed) -> str | None:
+    """An outcome-association rule's finding in one clause: the two groups' means, the gap
+    with its interval, and the limit (``None`` for any other rule)."""
+    if not isinstance(observed, dict) or observed.get("gap") is None or "lowest" not in observed:
+        return None
+    means = ", ".join(f"{name} {g['mean']:+.3f} ({g['rows']} rows)"
+                      for name, g in observed["groups"].items() if g.get("compared"))
+    lo, hi, ci = observed["lowest"], observed["highest"], observed["gap_ci"]
+    return (f"mean {observed['outcome']}: {means}; gap {hi} - {lo} {observed['gap']:.3f} "
+            f"[{ci[0]:.3f}, {ci[1]:.3f}], at most {observed['max_gap']:g} allowed")
 
 
 def history(

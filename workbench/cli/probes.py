@@ -204,33 +204,14 @@ def mitigation_report_cmd(
     Compares three probe runs of the same probe set (base, raw fine-tune, mitigated
     fine-tune) and, given their evaluation runs, the two fine-tunes' quality.
     """
-    from ..core.errors import WorkbenchError
     from ..core.output import write_json
-    from ..probes import StatsConfig, load_result, mitigation_report
+    from ..probes import mitigation_from_runs
     from ..reports import write_mitigation_report
-    from ._output import echo, get_project, same_run
+    from ._output import echo, get_project
 
-    for (na, a), (nb, b) in (((("--base", base), ("--raw", raw))),
-                             ((("--base", base), ("--mitigated", mitigated))),
-                             ((("--raw", raw), ("--mitigated", mitigated)))):
-        if same_run(a, b):
-            raise WorkbenchError(f"{na} and {nb} are the same {same_run(a, b)}; give three "
-                                 "different probe runs")
-    if (eval_raw is None) != (eval_mitigated is None):
-        raise WorkbenchError("--eval-raw and --eval-mitigated go together (the quality cost "
-                             "compares the two fine-tunes' evaluations)")
     project = get_project()
-    results = [load_result(project, ref) for ref in (base, raw, mitigated)]
-    utility = None
-    if eval_raw is not None:
-        from ..evaluation import compare
-
-        if same_run(eval_raw, eval_mitigated):
-            raise WorkbenchError("--eval-raw and --eval-mitigated are the same "
-                                 f"{same_run(eval_raw, eval_mitigated)}")
-        utility = compare(project, eval_raw, eval_mitigated).to_dict()
-    cfg = StatsConfig.from_project(project, equivalence_margin=margin)
-    rep = mitigation_report(*results, utility=utility, config=cfg)
+    rep = mitigation_from_runs(project, base, raw, mitigated, eval_raw=eval_raw,
+                               eval_mitigated=eval_mitigated, margin=margin)
     path = write_mitigation_report(project, rep, html)
     for line in rep["summary"]:
         echo(f"  {line}")

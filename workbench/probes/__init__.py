@@ -12,7 +12,7 @@ Public surface (the private modules hold the code)::
 
 from ._benchmarks import BENCHMARKS, load_benchmark
 from ._compare import compare_results, compare_runs, record_comparison
-from ._mitigation import mitigation_report
+from ._mitigation import mitigation_defaults, mitigation_from_runs, mitigation_report
 from ._resolve import probe_prompts, resolve_probes
 from ._robust import scorer_offsets, subtract_offsets
 from ._run import (
@@ -63,7 +63,7 @@ from ._stats import (
 
 __all__ = [
     "BENCHMARKS", "load_benchmark", "compare_results", "compare_runs", "record_comparison",
-    "mitigation_report", "ProbeResult",
+    "mitigation_report", "mitigation_from_runs", "mitigation_defaults", "ProbeResult",
     "probe_prompts",
     "Comparison", "GroupReport", "GroupStat", "StatsConfig", "adjust_pvalues",
     "compare_groups", "contexts_needed", "finalize", "paired_power", "analyze", "build_result",

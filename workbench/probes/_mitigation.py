@@ -12,17 +12,22 @@ with its interval and verdict.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from ..core.errors import ConfigError
 from ._compare import compare_results
 from ._stats import StatsConfig
 
-_GAP_WORDS = {
-    "widened": "widened",
-    "narrowed": "narrowed",
-    "unchanged": "left unchanged (shown within the margin)",
-    "inconclusive": "changed by an amount the data cannot pin down (inconclusive)",
+ROLES = ("base", "raw", "mitigated")  # the parameters naming the three probe runs
+_WHOSE = {"base": "the base model's", "raw": "the raw fine-tune's",
+          "mitigated": "the mitigated fine-tune's"}
+
+_GAP_WORDS = {  # verdict -> (verb, what follows "the a vs b gap")
+    "widened": ("widened", ""),
+    "narrowed": ("narrowed", ""),
+    "unchanged": ("left", " unchanged (shown within the margin)"),
+    "inconclusive": ("changed", " by an amount the data cannot pin down (inconclusive)"),
 }
 
 
@@ -36,16 +41,17 @@ def _gap_lines(cmp: dict, what: str) -> list[str]:
     for g in cmp["gaps"]:
         if not all(map(math.isfinite, (g["before"], g["after"]))):
             continue
-        out.append(f"{what} {_GAP_WORDS.get(g['verdict'], g['verdict'])} the {g['a']} vs "
-                   f"{g['b']} gap: {g['before']:+.3f} -> {g['after']:+.3f} (change "
+        verb, rest = _GAP_WORDS.get(g["verdict"], (g["verdict"], ""))
+        out.append(f"{what} {verb} the {g['a']} vs {g['b']} gap{rest}: {g['before']:+.3f} -> "
+                   f"{g['after']:+.3f} (change "
                    f"{g['change']:+.3f} {_ci(g['ci'])}, {g['n_contexts']} contexts)")
     return out
 
 
 def _utility_lines(utility: dict | None) -> list[str]:
     if not utility:
-        return ["quality: not measured (give the two fine-tunes' evaluation runs to see what "
-                "the mitigation cost)"]
+        return [("quality: not measured (give the two fine-tunes' evaluation runs to see what "
+                 "the mitigation cost)")]
     out = []
     for name, d in sorted(utility.get("metrics", {}).items()):
         lo, hi = d["ci"]
@@ -117,3 +123,98 @@ def mitigation_report(base: dict[str, Any], raw: dict[str, Any], mitigated: dict
         "signature": bought["signature"] + (f"|utility:{utility['signature']}"
                                             if utility and utility.get("signature") else ""),
     }
+
+
+def _run_key(ref: str | int) -> str:
+    """``6``, ``run:6`` and `` 6 `` name one run; two spellings of a path name one file."""
+    text = str(ref).strip()
+    bare = text.removeprefix("run:")
+    if bare.isdigit():
+        return f"run {int(bare)}"
+    from pathlib import Path
+
+    return str(Path(text).expanduser().resolve())
+
+
+def mitigation_from_runs(project, base: str | int, raw: str | int, mitigated: str | int, *,
+                         eval_raw: str | int | None = None,
+                         eval_mitigated: str | int | None = None,
+                         margin: float | None = None) -> dict[str, Any]:
+    """The mitigation report of three stored probe runs (ids, ``run:ID`` or result JSON
+    files) and, optionally, the two fine-tunes' evaluation runs on the same examples.
+
+    What the CLI's ``mitigation-report`` and the app's Bias probes page both call: three
+    different runs are required, the two evaluations go together and must differ, and the
+    statistics settings come from the project (``margin`` overrides its equivalence margin).
+    """
+    refs = dict(zip(ROLES, (base, raw, mitigated)))
+    for i, a in enumerate(ROLES):
+        for b in ROLES[i + 1:]:
+            if _run_key(refs[a]) == _run_key(refs[b]):
+                raise ConfigError(f"{b}: the same probe run as {_WHOSE[a]} "
+                                  f"({_run_key(refs[a])}); give three different runs", param=b)
+    if (eval_raw is None) != (eval_mitigated is None):
+        missing = "eval_raw" if eval_raw is None else "eval_mitigated"
+        raise ConfigError(f"{missing.replace('_', ' ')}: missing; the quality cost compares "
+                          "the two fine-tunes' evaluations, so give both or neither",
+                          param=missing)
+    from ._run import load_result
+
+    results = [load_result(project, str(refs[r])) for r in ROLES]
+    utility = None
+    if eval_raw is not None:
+        if _run_key(eval_raw) == _run_key(eval_mitigated):
+            raise ConfigError(f"eval mitigated: the same run as the raw fine-tune's evaluation "
+                              f"({_run_key(eval_raw)}); give each fine-tune's own evaluation",
+                              param="eval_mitigated")
+        from ..evaluation import compare
+
+        utility = compare(project, str(eval_raw), str(eval_mitigated)).to_dict()
+    cfg = StatsConfig.from_project(project, equivalence_margin=margin)
+    return mitigation_report(*results, utility=utility, config=cfg)
+
+
+def mitigation_defaults(probe_runs: list, eval_runs: list = (), *,
+                        trained_from: Callable[[str], tuple[str | None, str | None]]
+                        | None = None) -> dict[str, Any]:
+    """Preset picks for a front end: positions in ``probe_runs`` (newest first) of the base,
+    raw and mitigated runs, and the evaluation run ids matching the two fine-tunes' models.
+
+    The mitigated run is the newest probe run of a fine-tuned ``run:ID`` model, the raw one
+    the next older run of another fine-tune on the same probe set, the base the newest run
+    of that set whose model is not a fine-tune. With ``trained_from`` (a fine-tune's model
+    spec -> the model it was trained from and the name of its training data) the raw
+    fine-tune is one of the same base model trained on other data, and the base run is
+    that model's. Each evaluation is the newest one of the same model (``None`` when there
+    is none).
+    """
+    def probe_set(r):
+        return ((r.config or {}).get("probe_set") or {}).get("name")
+
+    def model(r):
+        return str((r.config or {}).get("model") or "")
+
+    def origin(spec: str) -> tuple[str | None, str | None]:
+        return trained_from(spec) if trained_from is not None else (None, None)
+
+    n = len(probe_runs)
+    picks = {"base": min(2, n - 1), "raw": min(1, n - 1), "mitigated": 0}
+    for i, m in enumerate(probe_runs):
+        if not model(m).startswith("run:"):
+            continue
+        root, data = origin(model(m))
+        peers = [j for j, r in enumerate(probe_runs) if j > i and probe_set(r) == probe_set(m)]
+        raw = next((j for j in peers if model(probe_runs[j]).startswith("run:")
+                    and model(probe_runs[j]) != model(m)
+                    and origin(model(probe_runs[j]))[0] == root
+                    and (data is None or origin(model(probe_runs[j]))[1] != data)), None)
+        base = next((j for j in peers if not model(probe_runs[j]).startswith("run:")
+                     and (root is None or model(probe_runs[j]) == root)), None)
+        if raw is not None and base is not None:
+            picks = {"base": base, "raw": raw, "mitigated": i}
+            break
+    evals = {}
+    for role in ("raw", "mitigated"):
+        want = model(probe_runs[picks[role]]) if n else None
+        evals[role] = next((e.id for e in eval_runs if want and model(e) == want), None)
+    return {**picks, "eval_raw": evals["raw"], "eval_mitigated": evals["mitigated"]}
