@@ -346,7 +346,7 @@ def test_data_page_shows_conversations_as_chat_turns_and_downloads_them(project,
     text; the download is the file ``workbench data export`` writes."""
     import json
 
-    from conftest import run_cli
+    from tests.conftest import run_cli
 
     from workbench.data import export_bytes, import_dataset
 

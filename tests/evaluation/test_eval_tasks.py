@@ -205,7 +205,7 @@ def _classifier_on_the_evaluate_page(proj, run: int, cli: dict, monkeypatch) -> 
     """The Evaluate page offers a classifier's text, label and group columns (preset from
     its training config), runs it in the background and shows what the CLI gave: the
     same metrics, confusion matrix and fairness verdict."""
-    from conftest import ROOT, app_page, wait_for_success
+    from tests.conftest import ROOT, app_page, wait_for_success
 
     from workbench.core.store import Store
 

@@ -113,7 +113,7 @@ def test_cli_evaluates_the_last_turn(eproj, tmp_path):
 def _review_shows_the_history(project, sid, run_a: int, odd: dict) -> None:
     """The Evaluate page evaluates conversations on their last turn (as the CLI did); Review
     of the two evaluations shows the turns before the answer as chat turns above A and B."""
-    from conftest import ROOT, app_page, wait_for_success
+    from tests.conftest import ROOT, app_page, wait_for_success
 
     from workbench.core.store import Store
 

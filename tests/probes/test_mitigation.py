@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import run_cli
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _outputs(path, *, bad_every: int = 0, n: int = 24):
@@ -191,7 +191,7 @@ def test_bias_probes_page_builds_the_mitigation_report(project, three_runs, monk
     """The Mitigation tab presets base / raw / mitigated, refuses the same run twice in
     the widget's words, and builds the report the CLI builds, offered as a download."""
     from streamlit.testing.v1 import AppTest
-    from test_bias_probes_page import plain
+    from tests.app.test_bias_probes_page import plain
 
     monkeypatch.chdir(ROOT)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
