@@ -198,6 +198,34 @@ def _encoder_decoder(model) -> bool:
     return bool(getattr(model.config, "is_encoder_decoder", False))
 
 
+def _generators(settings: GenerationSettings, prompts: Sequence[str]) -> list:
+    """One ``torch.Generator`` per prompt, seeded by ``(seed, prompt)``."""
+    import torch
+
+    gens = []
+    for p in prompts:
+        seed = int.from_bytes(bytes.fromhex(sha256_text(f"{settings.seed}\0{p}", length=16)),
+                              "little") & ((1 << 63) - 1)
+        gens.append(torch.Generator().manual_seed(seed))
+    return gens
+
+
+def _sample_rows(scores, gens: Sequence, settings: GenerationSettings):
+    """Row ``i``'s next token drawn from its own generator ``gens[i]`` (temperature, top-p)."""
+    import torch
+
+    scores = scores.float() / settings.temperature
+    probs = torch.softmax(scores, dim=-1)
+    if settings.top_p < 1.0:
+        sp, si = torch.sort(probs, descending=True, dim=-1)
+        cum = sp.cumsum(dim=-1)
+        drop = (cum - sp) >= settings.top_p  # keep the smallest set reaching top_p
+        sp = sp.masked_fill(drop, 0.0)
+        probs = torch.zeros_like(probs).scatter(-1, si, sp)
+    probs = probs.cpu()  # the generators live on the CPU
+    return torch.cat([torch.multinomial(probs[i], 1, generator=g) for i, g in enumerate(gens)])
+
+
 def _sampler(settings: GenerationSettings, prompts: Sequence[str]):
     """A logits processor that samples row i with the generator seeded by prompt i."""
     import torch
@@ -205,26 +233,13 @@ def _sampler(settings: GenerationSettings, prompts: Sequence[str]):
     from ..models._hf import hf
     LogitsProcessor = hf("LogitsProcessor")
 
-    gens = []
-    for p in prompts:
-        seed = int.from_bytes(bytes.fromhex(sha256_text(f"{settings.seed}\0{p}", length=16)),
-                              "little") & ((1 << 63) - 1)
-        gens.append(torch.Generator().manual_seed(seed))
+    gens = _generators(settings, prompts)
 
     class _Sample(LogitsProcessor):
         def __call__(self, input_ids, scores):
-            scores = scores.float() / settings.temperature
-            probs = torch.softmax(scores, dim=-1)
-            if settings.top_p < 1.0:
-                sp, si = torch.sort(probs, descending=True, dim=-1)
-                cum = sp.cumsum(dim=-1)
-                drop = (cum - sp) >= settings.top_p  # keep the smallest set reaching top_p
-                sp = sp.masked_fill(drop, 0.0)
-                probs = torch.zeros_like(probs).scatter(-1, si, sp)
+            tok = _sample_rows(scores, gens, settings).to(scores.device)
             out = torch.full_like(scores, float("-inf"))
-            for i in range(scores.shape[0]):
-                tok = torch.multinomial(probs[i], 1, generator=gens[i])
-                out[i, tok] = 0.0
+            out[torch.arange(scores.shape[0], device=scores.device), tok] = 0.0
             return out
 
     return _Sample()
@@ -237,12 +252,124 @@ def _is_oom(exc: BaseException) -> bool:
         isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower())
 
 
+def _fast_path(model, settings: GenerationSettings) -> str | None:
+    """The name of the cache argument when our own decode loop applies to ``model``.
+
+    It needs a decoder-only model whose forward takes a KV cache and position ids; an
+    encoder-decoder (or an older signature) goes through ``model.generate``.
+    """
+    import inspect
+
+    if _encoder_decoder(model):
+        return None
+    params = inspect.signature(model.forward).parameters
+    if "position_ids" not in params:
+        return None
+    return next((n for n in ("cache", "past_key_values") if n in params), None)
+
+
+def _decode_batch(model, rows: Sequence[Sequence[int]], *, cache_arg: str, pad: int,
+                  stops: set[int], max_new_tokens: int, pick: Callable) -> list[list[int]]:
+    """New tokens for each row: our greedy/sampled decode loop over the model's forward.
+
+    What makes it fast on a CPU, where every step costs a pass over all the weights:
+
+    - the prefix all rows share (the chat template's system prompt) is run once, and its
+      KV cache copied to every row; identical rows (K samples of one prompt) are prefilled
+      once and their cache copied K times;
+    - the prompts' suffixes are left-padded after the prefix and masked, with position ids
+      that count real tokens only, so each row sees exactly its own prompt;
+    - only the last position's logits are computed;
+    - a row that emits an end token leaves the batch at once (its cache rows are dropped),
+      so later steps run on fewer rows.
+
+    ``pick(logits, alive)`` returns the next token of each still-running row (``alive``:
+    their row numbers) from its logits.
+    """
+    import os
+
+    import torch
+
+    from ..models._hf import hf
+
+    DynamicCache = hf("DynamicCache")
+    dev = model.device
+    where: dict[tuple, int] = {}
+    row_of = [where.setdefault(tuple(r), len(where)) for r in rows]
+    uniq = list(where)
+    # every row keeps at least its last token to prefill: its logits start the answer
+    p = min(len(os.path.commonprefix(uniq)), min(len(u) for u in uniq) - 1)
+    cache = DynamicCache(config=model.config)
+    keep1 = {"logits_to_keep": 1}
+    long = dict(dtype=torch.long, device=dev)
+    if p > 0:
+        model(input_ids=torch.tensor([uniq[0][:p]], **long), use_cache=True,
+              **{cache_arg: cache}, **keep1)
+        cache.batch_select_indices(torch.zeros(len(uniq), **long))
+    width = max(len(u) for u in uniq) - p
+    ids = torch.full((len(uniq), width), pad, **long)
+    mask = torch.zeros((len(uniq), p + width), **long)
+    mask[:, :p] = 1
+    for r, u in enumerate(uniq):
+        ids[r, width - len(u) + p:] = torch.tensor(u[p:], **long)
+        mask[r, p + width - len(u) + p:] = 1
+    pos = (mask.cumsum(-1) - 1).clamp(min=0)
+    logits = model(input_ids=ids, attention_mask=mask, position_ids=pos[:, p:], use_cache=True,
+                   **{cache_arg: cache}, **keep1).logits[:, -1]
+    if row_of != list(range(len(rows))):
+        sel = torch.tensor(row_of, **long)
+        cache.batch_select_indices(sel)
+        logits, mask, pos = logits[sel], mask[sel], pos[sel]
+    last = pos[:, -1:]
+    alive = list(range(len(rows)))
+    new: list[list[int]] = [[] for _ in rows]
+    for step in range(max_new_tokens):
+        nxt = pick(logits, alive)
+        running = []
+        for j, (r, t) in enumerate(zip(alive, nxt.tolist())):
+            new[r].append(t)
+            if t not in stops:
+                running.append(j)
+        if step == max_new_tokens - 1 or not running:
+            break
+        if len(running) < len(alive):  # retire finished rows
+            k = torch.tensor(running, **long)
+            cache.batch_select_indices(k)
+            nxt, mask, last = nxt[k], mask[k], last[k]
+            alive = [alive[j] for j in running]
+        mask = torch.cat([mask, mask.new_ones((len(alive), 1))], dim=1)
+        last = last + 1
+        logits = model(input_ids=nxt[:, None], attention_mask=mask, position_ids=last,
+                       use_cache=True, **{cache_arg: cache}, **keep1).logits[:, -1]
+    return new
+
+
+def _generate_batch(model, input_ids, mask, gen_cfg, *, settings, prompts):
+    """One batch through ``model.generate`` (encoder-decoder models, older signatures)."""
+    import torch
+
+    kwargs = {}
+    if settings.do_sample:
+        from ..models._hf import hf
+        LogitsProcessorList = hf("LogitsProcessorList")
+
+        kwargs["logits_processor"] = LogitsProcessorList([_sampler(settings, prompts)])
+    with torch.inference_mode():
+        return model.generate(input_ids=input_ids, attention_mask=mask,
+                              generation_config=gen_cfg, **kwargs)
+
+
 def generate_ids(model, tokenizer, prompt_ids: Sequence[Sequence[int]], *,
                  settings: GenerationSettings = GenerationSettings(),
                  prompts: Sequence[str] | None = None,
                  on_batch: Callable[[list[int], list[list[int]]], None] | None = None,
                  ) -> list[list[int]]:
-    """New token ids for each prompt (input order), in length-grouped left-padded batches.
+    """New token ids for each prompt (input order), in length-grouped batches.
+
+    Decoder-only models run through our own decode loop (a shared-prefix KV cache, rows
+    retired as they finish: see :func:`_decode_batch`); encoder-decoder models through
+    ``model.generate`` with padded batches. Greedy output equals one-prompt-at-a-time
+    ``model.generate``.
 
     Parameters
     ----------
@@ -271,29 +398,20 @@ def generate_ids(model, tokenizer, prompt_ids: Sequence[Sequence[int]], *,
     # tokens follow them; an encoder reads a right-padded prompt (its positions start at 0
     # as in training) and the decoder's output is all new, after its start token.
     enc_dec = _encoder_decoder(model)
+    cache_arg = _fast_path(model, settings)
     results: list[list[int] | None] = [None] * n
     bs, pos = settings.batch_size, 0
     while pos < n:
         idx = order[pos:pos + bs]
-        width = max(len(prompt_ids[i]) for i in idx)
-        input_ids = torch.full((len(idx), width), pad, dtype=torch.long)
-        mask = torch.zeros((len(idx), width), dtype=torch.long)
-        for r, i in enumerate(idx):
-            x = prompt_ids[i]
-            at = 0 if enc_dec else width - len(x)
-            input_ids[r, at:at + len(x)] = torch.tensor(x, dtype=torch.long)
-            mask[r, at:at + len(x)] = 1
-        kwargs = {}
-        if settings.do_sample:
-            from ..models._hf import hf
-            LogitsProcessorList = hf("LogitsProcessorList")
-
-            kwargs["logits_processor"] = LogitsProcessorList(
-                [_sampler(settings, [prompts[i] for i in idx])])
         try:
-            with torch.inference_mode():
-                out = model.generate(input_ids=input_ids, attention_mask=mask,
-                                     generation_config=gen_cfg, **kwargs)
+            if cache_arg:
+                new = _fast_batch(model, [prompt_ids[i] for i in idx], cache_arg=cache_arg,
+                                  pad=pad, stops=stops, settings=settings,
+                                  prompts=[prompts[i] for i in idx] if prompts else None)
+            else:
+                new = _padded_batch(model, [prompt_ids[i] for i in idx], gen_cfg, pad=pad,
+                                    stops=stops, enc_dec=enc_dec, settings=settings,
+                                    prompts=[prompts[i] for i in idx] if prompts else None)
         except (RuntimeError, MemoryError) as exc:
             if not (isinstance(exc, MemoryError) or _is_oom(exc)):
                 raise
@@ -302,17 +420,50 @@ def generate_ids(model, tokenizer, prompt_ids: Sequence[Sequence[int]], *,
                                      "use shorter prompts or fewer max_new_tokens") from None
             bs = max(1, bs // 2)
             continue
-        new = []
-        for r in range(len(idx)):
-            seq = out[r, 1:].tolist() if enc_dec else out[r, width:].tolist()
-            cut = next((j for j, t in enumerate(seq) if t in stops), None)
-            new.append(seq[:cut + 1] if cut is not None else seq)
         for i, s in zip(idx, new):
             results[i] = s
         if on_batch:
             on_batch(idx, new)
         pos += len(idx)
     return results  # type: ignore[return-value]
+
+
+def _fast_batch(model, rows, *, cache_arg, pad, stops, settings, prompts):
+    import torch
+
+    if settings.do_sample:
+        gens = _generators(settings, prompts)
+
+        def pick(logits, alive):
+            return _sample_rows(logits, [gens[r] for r in alive], settings).to(logits.device)
+    else:
+        def pick(logits, alive):
+            return logits.argmax(-1)
+    with torch.inference_mode():
+        return _decode_batch(model, rows, cache_arg=cache_arg, pad=pad, stops=stops,
+                             max_new_tokens=settings.max_new_tokens, pick=pick)
+
+
+def _padded_batch(model, rows, gen_cfg, *, pad, stops, enc_dec, settings, prompts):
+    """One padded batch through ``model.generate``; the new tokens cut after an end token."""
+    import torch
+
+    width = max(len(x) for x in rows)
+    input_ids = torch.full((len(rows), width), pad, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for r, x in enumerate(rows):
+        at = 0 if enc_dec else width - len(x)
+        input_ids[r, at:at + len(x)] = torch.tensor(x, dtype=torch.long)
+        mask[r, at:at + len(x)] = 1
+    dev = model.device
+    out = _generate_batch(model, input_ids.to(dev), mask.to(dev), gen_cfg, settings=settings,
+                          prompts=prompts)
+    new = []
+    for r in range(len(rows)):
+        seq = out[r, 1:].tolist() if enc_dec else out[r, width:].tolist()
+        cut = next((j for j, t in enumerate(seq) if t in stops), None)
+        new.append(seq[:cut + 1] if cut is not None else seq)
+    return new
 
 
 def _tqdm_progress(total: int):
