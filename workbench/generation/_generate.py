@@ -86,8 +86,10 @@ class GenerationCache:
         return con
 
     @staticmethod
-    def key(fingerprint: str, settings: GenerationSettings, prompt: str) -> str:
-        raw = json.dumps([CACHE_VERSION, fingerprint, settings.cache_key(), prompt])
+    def key(fingerprint: str, settings: GenerationSettings, prompt: str, *,
+            device: str = "cpu-fp32") -> str:
+        """The entry of one completion: model, settings, device and precision, prompt."""
+        raw = json.dumps([CACHE_VERSION, fingerprint, settings.cache_key(), device, prompt])
         return sha256_text(raw)
 
     def get_many(self, keys: Sequence[str]) -> dict[str, str]:
@@ -118,9 +120,13 @@ def cache_for(project) -> GenerationCache:
 _LOADED: dict[tuple[str, str], tuple] = {}
 
 
-def _load(project, spec: str, fingerprint: str):
-    """Load a model once per process (the last one used stays in memory)."""
-    key = (str(project.root), fingerprint)
+def _load(project, spec: str, fingerprint: str, device=None):
+    """Load a model once per process (the last one used stays in memory), on ``device``
+    (a :class:`workbench.models.DeviceChoice`; default: CUDA when present, else CPU)."""
+    from ..models import inference_device, place_model
+
+    device = device or inference_device()
+    key = (str(project.root), fingerprint, device.label)
     if key not in _LOADED:
         from ..core.output import show_progress
         from ..models import load_model
@@ -134,7 +140,7 @@ def _load(project, spec: str, fingerprint: str):
         if task == "classification":
             raise WorkbenchError(f"model '{spec}': a classification model predicts labels "
                                  "and does not generate text")
-        _LOADED[key] = (model, tok)
+        _LOADED[key] = (place_model(model, device), tok)
     return _LOADED[key]
 
 
@@ -198,13 +204,13 @@ def _encoder_decoder(model) -> bool:
     return bool(getattr(model.config, "is_encoder_decoder", False))
 
 
-def _generators(settings: GenerationSettings, prompts: Sequence[str]) -> list:
-    """One ``torch.Generator`` per prompt, seeded by ``(seed, prompt)``."""
+def _generators(seeds: Sequence[int], prompts: Sequence[str]) -> list:
+    """One ``torch.Generator`` per row, seeded by ``(seed, prompt)`` of that row."""
     import torch
 
     gens = []
-    for p in prompts:
-        seed = int.from_bytes(bytes.fromhex(sha256_text(f"{settings.seed}\0{p}", length=16)),
+    for s, p in zip(seeds, prompts):
+        seed = int.from_bytes(bytes.fromhex(sha256_text(f"{s}\0{p}", length=16)),
                               "little") & ((1 << 63) - 1)
         gens.append(torch.Generator().manual_seed(seed))
     return gens
@@ -226,14 +232,14 @@ def _sample_rows(scores, gens: Sequence, settings: GenerationSettings):
     return torch.cat([torch.multinomial(probs[i], 1, generator=g) for i, g in enumerate(gens)])
 
 
-def _sampler(settings: GenerationSettings, prompts: Sequence[str]):
+def _sampler(settings: GenerationSettings, prompts: Sequence[str], seeds: Sequence[int]):
     """A logits processor that samples row i with the generator seeded by prompt i."""
     import torch
 
     from ..models._hf import hf
     LogitsProcessor = hf("LogitsProcessor")
 
-    gens = _generators(settings, prompts)
+    gens = _generators(seeds, prompts)
 
     class _Sample(LogitsProcessor):
         def __call__(self, input_ids, scores):
@@ -301,7 +307,7 @@ def _decode_batch(model, rows: Sequence[Sequence[int]], *, cache_arg: str, pad: 
     p = min(len(os.path.commonprefix(uniq)), min(len(u) for u in uniq) - 1)
     cache = DynamicCache(config=model.config)
     keep1 = {"logits_to_keep": 1}
-    long = dict(dtype=torch.long, device=dev)
+    long = {"dtype": torch.long, "device": dev}
     if p > 0:
         model(input_ids=torch.tensor([uniq[0][:p]], **long), use_cache=True,
               **{cache_arg: cache}, **keep1)
@@ -344,7 +350,7 @@ def _decode_batch(model, rows: Sequence[Sequence[int]], *, cache_arg: str, pad: 
     return new
 
 
-def _generate_batch(model, input_ids, mask, gen_cfg, *, settings, prompts):
+def _generate_batch(model, input_ids, mask, gen_cfg, *, settings, prompts, seeds):
     """One batch through ``model.generate`` (encoder-decoder models, older signatures)."""
     import torch
 
@@ -353,7 +359,7 @@ def _generate_batch(model, input_ids, mask, gen_cfg, *, settings, prompts):
         from ..models._hf import hf
         LogitsProcessorList = hf("LogitsProcessorList")
 
-        kwargs["logits_processor"] = LogitsProcessorList([_sampler(settings, prompts)])
+        kwargs["logits_processor"] = LogitsProcessorList([_sampler(settings, prompts, seeds)])
     with torch.inference_mode():
         return model.generate(input_ids=input_ids, attention_mask=mask,
                               generation_config=gen_cfg, **kwargs)
@@ -362,6 +368,7 @@ def _generate_batch(model, input_ids, mask, gen_cfg, *, settings, prompts):
 def generate_ids(model, tokenizer, prompt_ids: Sequence[Sequence[int]], *,
                  settings: GenerationSettings = GenerationSettings(),
                  prompts: Sequence[str] | None = None,
+                 seeds: Sequence[int] | None = None,
                  on_batch: Callable[[list[int], list[list[int]]], None] | None = None,
                  ) -> list[list[int]]:
     """New token ids for each prompt (input order), in length-grouped batches.
@@ -381,15 +388,19 @@ def generate_ids(model, tokenizer, prompt_ids: Sequence[Sequence[int]], *,
         Decoding settings.
     prompts
         The prompt texts, used to seed sampling per prompt (required when sampling).
+    seeds
+        A sampling seed per row (default ``settings.seed`` for all): K samples of a prompt
+        are K rows with the same ids and seeds ``s, s+1, ...``, prefilled once.
     on_batch
         Called with ``(indices, new_ids)`` after each batch.
     """
-    import torch
-
     if settings.do_sample and prompts is None:
         raise ValueError("prompts are needed to seed sampling")
     n = len(prompt_ids)
-    order = sorted(range(n), key=lambda i: (-len(prompt_ids[i]), i))
+    seeds = list(seeds) if seeds is not None else [settings.seed] * n
+    first: dict[tuple, int] = {}  # rows with the same ids side by side: prefilled once
+    order = sorted(range(n), key=lambda i: (-len(prompt_ids[i]),
+                                            first.setdefault(tuple(prompt_ids[i]), i), i))
     pad = _pad_id(model, tokenizer)
     gen_cfg = _generation_config(model, tokenizer, settings)
     eos = gen_cfg.eos_token_id
@@ -403,15 +414,17 @@ def generate_ids(model, tokenizer, prompt_ids: Sequence[Sequence[int]], *,
     bs, pos = settings.batch_size, 0
     while pos < n:
         idx = order[pos:pos + bs]
+        texts = [prompts[i] for i in idx] if prompts else None
+        row_seeds = [seeds[i] for i in idx]
         try:
             if cache_arg:
                 new = _fast_batch(model, [prompt_ids[i] for i in idx], cache_arg=cache_arg,
-                                  pad=pad, stops=stops, settings=settings,
-                                  prompts=[prompts[i] for i in idx] if prompts else None)
+                                  pad=pad, stops=stops, settings=settings, prompts=texts,
+                                  seeds=row_seeds)
             else:
                 new = _padded_batch(model, [prompt_ids[i] for i in idx], gen_cfg, pad=pad,
                                     stops=stops, enc_dec=enc_dec, settings=settings,
-                                    prompts=[prompts[i] for i in idx] if prompts else None)
+                                    prompts=texts, seeds=row_seeds)
         except (RuntimeError, MemoryError) as exc:
             if not (isinstance(exc, MemoryError) or _is_oom(exc)):
                 raise
@@ -428,11 +441,11 @@ def generate_ids(model, tokenizer, prompt_ids: Sequence[Sequence[int]], *,
     return results  # type: ignore[return-value]
 
 
-def _fast_batch(model, rows, *, cache_arg, pad, stops, settings, prompts):
+def _fast_batch(model, rows, *, cache_arg, pad, stops, settings, prompts, seeds):
     import torch
 
     if settings.do_sample:
-        gens = _generators(settings, prompts)
+        gens = _generators(seeds, prompts)
 
         def pick(logits, alive):
             return _sample_rows(logits, [gens[r] for r in alive], settings).to(logits.device)
@@ -444,7 +457,7 @@ def _fast_batch(model, rows, *, cache_arg, pad, stops, settings, prompts):
                              max_new_tokens=settings.max_new_tokens, pick=pick)
 
 
-def _padded_batch(model, rows, gen_cfg, *, pad, stops, enc_dec, settings, prompts):
+def _padded_batch(model, rows, gen_cfg, *, pad, stops, enc_dec, settings, prompts, seeds):
     """One padded batch through ``model.generate``; the new tokens cut after an end token."""
     import torch
 
@@ -457,7 +470,7 @@ def _padded_batch(model, rows, gen_cfg, *, pad, stops, enc_dec, settings, prompt
         mask[r, at:at + len(x)] = 1
     dev = model.device
     out = _generate_batch(model, input_ids.to(dev), mask.to(dev), gen_cfg, settings=settings,
-                          prompts=prompts)
+                          prompts=prompts, seeds=seeds)
     new = []
     for r in range(len(rows)):
         seq = out[r, 1:].tolist() if enc_dec else out[r, width:].tolist()
@@ -518,52 +531,82 @@ def generate(project, model: str, prompts: Sequence[str], *,
     (2, True)
     """
     if across_processes:
-
         return generate_across_processes(project, model, prompts, settings=settings,
                                          progress=progress, use_cache=use_cache)
-    from ..models import model_fingerprint, prepare_model
+    return generate_samples(project, model, prompts, samples=1, settings=settings,
+                            progress=progress, use_cache=use_cache)[0]
 
+
+def generate_samples(project, model: str, prompts: Sequence[str], *, samples: int,
+                     settings: GenerationSettings = GenerationSettings(),
+                     progress: Callable[[int, int], None] | None = None,
+                     use_cache: bool = True) -> list[list[str]]:
+    """``samples`` completions per prompt: ``out[k][i]`` is sample ``k`` of prompt ``i``.
+
+    Sample ``k`` is what :func:`generate` gives with ``seed=settings.seed + k`` (the same
+    text and the same cache entries), but all K are decoded together: each prompt's KV
+    cache is computed once and shared by its K rows, so K samples cost much less than K
+    calls. Greedy settings give one completion, repeated K times.
+    """
+    from dataclasses import replace
+
+    from ..models import inference_device, model_fingerprint, prepare_model
+
+    if not isinstance(samples, int) or samples < 1:
+        raise WorkbenchError(f"samples: must be an integer >= 1; got {samples!r}")
     prompts = ["" if p is None else str(p) for p in prompts]
-    total = len(prompts)
+    total = len(prompts) * samples
     report = progress or _tqdm_progress(total)
     path = prepare_model(project, model)
     fp = model_fingerprint(path)
-    unique = list(dict.fromkeys(prompts))
-    keys = {p: GenerationCache.key(fp, settings, p) for p in unique}
+    device = inference_device()
+    seeds = [settings.seed + k for k in range(samples)] if settings.do_sample else \
+        [settings.seed] * samples
+    rows = list(dict.fromkeys((p, s) for s in seeds for p in prompts))  # (prompt, seed)
+    keys = {r: GenerationCache.key(fp, replace(settings, seed=r[1]), r[0], device=device.label)
+            for r in rows}
     cache = cache_for(project) if use_cache else None
     hits = cache.get_many(list(keys.values())) if cache else {}
-    done_text = {p: hits[keys[p]] for p in unique if keys[p] in hits}
-    todo = [p for p in unique if p not in done_text]
-    counts: dict[str, int] = {}
-    for p in prompts:
-        counts[p] = counts.get(p, 0) + 1
-    done = sum(counts[p] for p in done_text)
+    done_text = {r: hits[keys[r]] for r in rows if keys[r] in hits}
+    todo = [r for r in rows if r not in done_text]
+    counts: dict[tuple[str, int], int] = {}
+    for s in seeds:
+        for p in prompts:
+            counts[(p, s)] = counts.get((p, s), 0) + 1
+    done = sum(counts[r] for r in done_text)
     report(done, total)
     if todo:
-        lm, tok = _load(project, model, fp)
-        enc_dec = _encoder_decoder(lm)
-        cfg = getattr(lm.config, "encoder", None) or lm.config if enc_dec else lm.config
-        limit = getattr(cfg, "max_position_embeddings", None) or \
-            getattr(cfg, "n_positions", None)
-        # a decoder-only model's window holds the prompt and the new tokens; an encoder's
-        # holds the prompt alone
-        room = 0 if enc_dec else settings.max_new_tokens
-        max_prompt = max(1, limit - room) if isinstance(limit, int) else None
-        ids = encode_prompts(tok, todo, chat=settings.chat, max_prompt_tokens=max_prompt)
+        lm, tok = _load(project, model, fp, device)
+        distinct = list(dict.fromkeys(p for p, _ in todo))
+        ids = dict(zip(distinct, encode_prompts(tok, distinct, chat=settings.chat,
+                                                max_prompt_tokens=_max_prompt(lm, settings))))
 
         def on_batch(idx: list[int], new: list[list[int]]) -> None:
             nonlocal done
             texts = {todo[i]: tok.decode(s, skip_special_tokens=True) for i, s in zip(idx, new)}
             done_text.update(texts)
             if cache:
-                cache.put_many(fp, {keys[p]: t for p, t in texts.items()})
-            done += sum(counts[p] for p in texts)
+                cache.put_many(fp, {keys[r]: t for r, t in texts.items()})
+            done += sum(counts[r] for r in texts)
             report(done, total)
 
-        generate_ids(lm, tok, ids, settings=settings, prompts=todo, on_batch=on_batch)
+        generate_ids(lm, tok, [ids[p] for p, _ in todo], settings=settings,
+                     prompts=[p for p, _ in todo], seeds=[s for _, s in todo],
+                     on_batch=on_batch)
     elif not total:
         report(0, 0)
-    return [done_text[p] for p in prompts]
+    return [[done_text[(p, s)] for p in prompts] for s in seeds]
+
+
+def _max_prompt(lm, settings: GenerationSettings) -> int | None:
+    """Prompt tokens that fit the model's window (long prompts keep their end)."""
+    enc_dec = _encoder_decoder(lm)
+    cfg = getattr(lm.config, "encoder", None) or lm.config if enc_dec else lm.config
+    limit = getattr(cfg, "max_position_embeddings", None) or getattr(cfg, "n_positions", None)
+    # a decoder-only model's window holds the prompt and the new tokens; an encoder's
+    # holds the prompt alone
+    room = 0 if enc_dec else settings.max_new_tokens
+    return max(1, limit - room) if isinstance(limit, int) else None
 
 
 def generate_across_processes(project, model: str, prompts: Sequence[str], *,
