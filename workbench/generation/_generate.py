@@ -261,15 +261,16 @@ def _is_oom(exc: BaseException) -> bool:
 def _fast_path(model, settings: GenerationSettings) -> str | None:
     """The name of the cache argument when our own decode loop applies to ``model``.
 
-    It needs a decoder-only model whose forward takes a KV cache and position ids; an
-    encoder-decoder (or an older signature) goes through ``model.generate``.
+    It needs a decoder-only model whose forward takes a KV cache, position ids and
+    ``logits_to_keep``; an encoder-decoder (or an older signature) goes through
+    ``model.generate``.
     """
     import inspect
 
     if _encoder_decoder(model):
         return None
     params = inspect.signature(model.forward).parameters
-    if "position_ids" not in params:
+    if "position_ids" not in params or "logits_to_keep" not in params:
         return None
     return next((n for n in ("cache", "past_key_values") if n in params), None)
 
