@@ -44,7 +44,7 @@ class GenerationSettings:
     temperature: float = 1.0
     top_p: float = 1.0
     seed: int = 0
-    batch_size: int = 16
+    batch_size: int = 64
     chat: bool = False
 
     def __post_init__(self) -> None:

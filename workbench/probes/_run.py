@@ -145,7 +145,7 @@ def _check_known(where: str, column: str, values: list[str], known: Sequence[str
 
 # ------------------------------------------------------------------------ generation
 def generate_outputs(project, plan: ProbePlan, model: str, *, samples: int = 1, seed: int = 0,
-                     max_new_tokens: int = 32, chat: bool = False, batch_size: int = 16,
+                     max_new_tokens: int = 32, chat: bool = False, batch_size: int = 64,
                      progress: Progress | None = None) -> pd.DataFrame:
     """Generate ``samples`` completions per prompt through the cached, batched engine
     (sample ``k`` with seed ``seed + k``; the K samples of a prompt share its prefill)."""
