@@ -70,10 +70,10 @@ def _gpu_build() -> bool:
     if spec is None or not spec.submodule_search_locations:
         return False
     try:
-        text = (Path(list(spec.submodule_search_locations)[0]) / "version.py").read_text()
+        text = (Path(next(iter(spec.submodule_search_locations))) / "version.py").read_text()
     except OSError:
         return True  # unknown: ask torch itself
-    builds = re.findall(r"^(?:cuda|hip)\s*(?::[^=]*)?=\s*(.+?)\s*$", text, flags=re.M)
+    builds = re.findall(r"^(?:cuda|hip)\s*(?::[^=]*)?=\s*(.+?)\s*$", text, flags=re.MULTILINE)
     return any(v not in ("None", "''", '""') for v in builds)
 
 
