@@ -14,11 +14,13 @@ import pytest
 
 from workbench.core.errors import ConfigError
 from workbench.generation import (
+    GenerationCache,
     GenerationSettings,
     cache_for,
     encode_prompts,
     generate,
     generate_ids,
+    generate_samples,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,14 +52,66 @@ def _one_at_a_time(model, tok, ids, max_new_tokens):
     return out
 
 
-@pytest.mark.parametrize("batch_size", [3, 8])
-def test_greedy_batched_equals_one_at_a_time_token_for_token(lm, batch_size):
+@pytest.mark.parametrize("batch_size, chat", [(3, False), (8, False), (8, True)])
+def test_greedy_batched_equals_one_at_a_time_token_for_token(lm, batch_size, chat):
+    """The decode loop (shared chat prefix computed once, suffixes padded after it)
+    gives plain ``model.generate``'s greedy tokens, prompt by prompt."""
+    from workbench.generation._generate import _fast_path
+
     model, tok = lm
-    ids = encode_prompts(tok, PROMPTS)
+    assert _fast_path(model, GenerationSettings()) == "cache"  # our loop, not generate
+    ids = encode_prompts(tok, PROMPTS, chat=chat)
     assert len({len(x) for x in ids}) > 3  # real padding happens
+    if chat:
+        assert len(os.path.commonprefix(ids)) >= 2  # a prefix shared by every prompt
     batched = generate_ids(model, tok, ids,
                            settings=GenerationSettings(max_new_tokens=12, batch_size=batch_size))
     assert batched == _one_at_a_time(model, tok, ids, 12)
+
+
+def test_finished_rows_leave_the_batch_with_the_same_tokens(lm):
+    """A row that emits an end token is cut there and dropped; the others go on unchanged."""
+    from workbench.generation._generate import _decode_batch
+
+    model, tok = lm
+    ids = encode_prompts(tok, PROMPTS[:6])
+    full = _one_at_a_time(model, tok, ids, 10)
+    stop = full[0][2]  # a token one row emits early: it ends that row (and maybe others)
+    widths = []
+    model_hook = model.register_forward_pre_hook(
+        lambda m, a, kw: widths.append(kw["input_ids"].shape[0]), with_kwargs=True)
+    try:
+        got = _decode_batch(model, ids, cache_arg="cache", pad=tok.pad_token_id, stops={stop},
+                            max_new_tokens=10, pick=lambda logits, alive: logits.argmax(-1))
+    finally:
+        model_hook.remove()
+    want = [x[:x.index(stop) + 1] if stop in x else x for x in full]
+    assert got == want and len(got[0]) <= 3 and max(map(len, got)) == 10
+    assert max(widths) == 6 and widths[-1] < 6  # later steps ran on fewer rows
+
+
+@pytest.mark.parametrize("cuda, bf16, label", [(False, False, "cpu-fp32"),
+                                                (False, True, "cpu-fp32"),
+                                                (True, True, "cuda-bf16"),
+                                                (True, False, "cuda-fp16")])
+def test_device_choice_from_what_is_available(cuda, bf16, label):
+    import torch
+
+    from workbench.models import choose_device, inference_device
+
+    choice = choose_device(cuda=cuda, bf16=bf16)
+    assert choice.label == label
+    assert choice.torch_dtype == {"fp32": torch.float32, "bf16": torch.bfloat16,
+                                  "fp16": torch.float16}[label.split("-")[1]]
+    assert inference_device().label == "cpu-fp32"  # this machine: no GPU
+
+
+def test_device_is_part_of_the_cache_key():
+    s = GenerationSettings()
+    assert GenerationCache.key("m", s, "p") == GenerationCache.key("m", s, "p",
+                                                                   device="cpu-fp32")
+    assert GenerationCache.key("m", s, "p", device="cuda-bf16") != GenerationCache.key(
+        "m", s, "p")
 
 
 def test_generate_dedupes_orders_and_caches(shared_project, tiny_model, lm):
@@ -109,6 +163,25 @@ def test_sampling_is_seeded_and_independent_of_batching(shared_project, tiny_mod
     greedy = generate(shared_project, "tiny:gpt2", PROMPTS, use_cache=False,
                       progress=lambda d, t: None, settings=GenerationSettings(max_new_tokens=8))
     assert greedy != a
+    # K samples in one call: sample k is the call with seed 1+k, each prompt prefilled once
+    seen = []
+    k3 = generate_samples(shared_project, "tiny:gpt2", PROMPTS, samples=3, use_cache=False,
+                          progress=lambda d, t: seen.append((d, t)),
+                          settings=GenerationSettings(max_new_tokens=8, do_sample=True, seed=1))
+    assert k3 == [a, run(2, 8), run(3, 8)] and seen[-1] == (24, 24)
+
+
+def test_sampling_decode_loop_equals_model_generate(lm, monkeypatch):
+    """Sampling through our loop draws the tokens ``model.generate`` draws with the same
+    per-prompt generators."""
+    from workbench.generation import _generate as g
+
+    model, tok = lm
+    ids = encode_prompts(tok, PROMPTS)
+    s = GenerationSettings(max_new_tokens=8, do_sample=True, seed=5, top_p=0.9)
+    ours = generate_ids(model, tok, ids, settings=s, prompts=PROMPTS)
+    monkeypatch.setattr(g, "_fast_path", lambda model, settings: None)
+    assert generate_ids(model, tok, ids, settings=s, prompts=PROMPTS) == ours
 
 
 def test_chat_template_wraps_prompts(lm):
@@ -135,7 +208,7 @@ def test_out_of_memory_halves_the_batch(lm):
                                                                         batch_size=8))
     finally:
         handle.remove()
-    assert max(sizes) == 8 and 2 in sizes
+    assert max(sizes) == 7 and 2 in sizes  # 8 prompts, 7 distinct: each prefilled once
     assert out == _one_at_a_time(model, tok, ids, 4)
 
 

@@ -341,7 +341,9 @@ def test_probe_tiny_model_through_engine_and_crows_pairs(shared_project, tiny_mo
     # the tiny model has a chat template, so probes use it unless told not to
     assert "model:tiny:gpt2" in sig and "samples:2" in sig and "gen:chat-sampled-6tok" in sig
     assert res.result["generation"] == {"mode": "chat", "decoding": "sampled",
-                                        "max_new_tokens": 6, "samples": 2}
+                                        "max_new_tokens": 6, "samples": 2,
+                                        "device": "cpu-fp32"}
+    assert "|device:cpu-fp32|" in sig  # no GPU here: the CPU in fp32
     from workbench.probes import has_chat_template
 
     assert has_chat_template(shared_project, "tiny:gpt2")

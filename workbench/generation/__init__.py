@@ -13,9 +13,11 @@ from ._generate import (
     generate,
     generate_across_processes,
     generate_ids,
+    generate_samples,
 )
 
 __all__ = [
     "cache_for", "CACHE_VERSION", "encode_prompts", "generate",
-    "generate_across_processes", "generate_ids", "GenerationCache", "GenerationSettings",
+    "generate_across_processes", "generate_ids", "generate_samples", "GenerationCache",
+    "GenerationSettings",
 ]

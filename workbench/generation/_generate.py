@@ -44,7 +44,7 @@ class GenerationSettings:
     temperature: float = 1.0
     top_p: float = 1.0
     seed: int = 0
-    batch_size: int = 16
+    batch_size: int = 64
     chat: bool = False
 
     def __post_init__(self) -> None:
@@ -88,8 +88,10 @@ class GenerationCache:
         return con
 
     @staticmethod
-    def key(fingerprint: str, settings: GenerationSettings, prompt: str) -> str:
-        raw = json.dumps([CACHE_VERSION, fingerprint, settings.cache_key(), prompt])
+    def key(fingerprint: str, settings: GenerationSettings, prompt: str, *,
+            device: str = "cpu-fp32") -> str:
+        """The entry of one completion: model, settings, device and precision, prompt."""
+        raw = json.dumps([CACHE_VERSION, fingerprint, settings.cache_key(), device, prompt])
         return sha256_text(raw)
 
     def get_many(self, keys: Sequence[str]) -> dict[str, str]:
@@ -120,9 +122,13 @@ def cache_for(project) -> GenerationCache:
 _LOADED: dict[tuple[str, str], tuple] = {}
 
 
-def _load(project, spec: str, fingerprint: str):
-    """Load a model once per process (the last one used stays in memory)."""
-    key = (str(project.root), fingerprint)
+def _load(project, spec: str, fingerprint: str, device=None):
+    """Load a model once per process (the last one used stays in memory), on ``device``
+    (a :class:`workbench.models.DeviceChoice`; default: CUDA when present, else CPU)."""
+    from ..models import inference_device, place_model
+
+    device = device or inference_device()
+    key = (str(project.root), fingerprint, device.label)
     if key not in _LOADED:
         from ..core.output import show_progress
         from ..models import load_model
@@ -136,7 +142,7 @@ def _load(project, spec: str, fingerprint: str):
         if task == "classification":
             raise ConfigError(f"model '{spec}': a classification model predicts labels "
                               "and does not generate text")
-        _LOADED[key] = (model, tok)
+        _LOADED[key] = (place_model(model, device), tok)
     return _LOADED[key]
 
 
@@ -200,33 +206,48 @@ def _encoder_decoder(model) -> bool:
     return bool(getattr(model.config, "is_encoder_decoder", False))
 
 
-def _sampler(settings: GenerationSettings, prompts: Sequence[str]):
+def _generators(seeds: Sequence[int], prompts: Sequence[str]) -> list:
+    """One ``torch.Generator`` per row, seeded by ``(seed, prompt)`` of that row."""
+    import torch
+
+    gens = []
+    for s, p in zip(seeds, prompts):
+        seed = int.from_bytes(bytes.fromhex(sha256_text(f"{s}\0{p}", length=16)),
+                              "little") & ((1 << 63) - 1)
+        gens.append(torch.Generator().manual_seed(seed))
+    return gens
+
+
+def _sample_rows(scores, gens: Sequence, settings: GenerationSettings):
+    """Row ``i``'s next token drawn from its own generator ``gens[i]`` (temperature, top-p)."""
+    import torch
+
+    scores = scores.float() / settings.temperature
+    probs = torch.softmax(scores, dim=-1)
+    if settings.top_p < 1.0:
+        sp, si = torch.sort(probs, descending=True, dim=-1)
+        cum = sp.cumsum(dim=-1)
+        drop = (cum - sp) >= settings.top_p  # keep the smallest set reaching top_p
+        sp = sp.masked_fill(drop, 0.0)
+        probs = torch.zeros_like(probs).scatter(-1, si, sp)
+    probs = probs.cpu()  # the generators live on the CPU
+    return torch.cat([torch.multinomial(probs[i], 1, generator=g) for i, g in enumerate(gens)])
+
+
+def _sampler(settings: GenerationSettings, prompts: Sequence[str], seeds: Sequence[int]):
     """A logits processor that samples row i with the generator seeded by prompt i."""
     import torch
 
     from ..models._hf import hf
     LogitsProcessor = hf("LogitsProcessor")
 
-    gens = []
-    for p in prompts:
-        seed = int.from_bytes(bytes.fromhex(sha256_text(f"{settings.seed}\0{p}", length=16)),
-                              "little") & ((1 << 63) - 1)
-        gens.append(torch.Generator().manual_seed(seed))
+    gens = _generators(seeds, prompts)
 
     class _Sample(LogitsProcessor):
         def __call__(self, input_ids, scores):
-            scores = scores.float() / settings.temperature
-            probs = torch.softmax(scores, dim=-1)
-            if settings.top_p < 1.0:
-                sp, si = torch.sort(probs, descending=True, dim=-1)
-                cum = sp.cumsum(dim=-1)
-                drop = (cum - sp) >= settings.top_p  # keep the smallest set reaching top_p
-                sp = sp.masked_fill(drop, 0.0)
-                probs = torch.zeros_like(probs).scatter(-1, si, sp)
+            tok = _sample_rows(scores, gens, settings).to(scores.device)
             out = torch.full_like(scores, float("-inf"))
-            for i in range(scores.shape[0]):
-                tok = torch.multinomial(probs[i], 1, generator=gens[i])
-                out[i, tok] = 0.0
+            out[torch.arange(scores.shape[0], device=scores.device), tok] = 0.0
             return out
 
     return _Sample()
@@ -239,12 +260,126 @@ def _is_oom(exc: BaseException) -> bool:
         isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower())
 
 
+def _fast_path(model, settings: GenerationSettings) -> str | None:
+    """The name of the cache argument when our own decode loop applies to ``model``.
+
+    It needs a decoder-only model whose forward takes a KV cache, position ids and
+    ``logits_to_keep``; an encoder-decoder (or an older signature) goes through
+    ``model.generate``.
+    """
+    import inspect
+
+    if _encoder_decoder(model):
+        return None
+    params = inspect.signature(model.forward).parameters
+    if "position_ids" not in params or "logits_to_keep" not in params:
+        return None
+    return next((n for n in ("cache", "past_key_values") if n in params), None)
+
+
+def _decode_batch(model, rows: Sequence[Sequence[int]], *, cache_arg: str, pad: int,
+                  stops: set[int], max_new_tokens: int, pick: Callable) -> list[list[int]]:
+    """New tokens for each row: our greedy/sampled decode loop over the model's forward.
+
+    What makes it fast on a CPU, where every step costs a pass over all the weights:
+
+    - the prefix all rows share (the chat template's system prompt) is run once, and its
+      KV cache copied to every row; identical rows (K samples of one prompt) are prefilled
+      once and their cache copied K times;
+    - the prompts' suffixes are left-padded after the prefix and masked, with position ids
+      that count real tokens only, so each row sees exactly its own prompt;
+    - only the last position's logits are computed;
+    - a row that emits an end token leaves the batch at once (its cache rows are dropped),
+      so later steps run on fewer rows.
+
+    ``pick(logits, alive)`` returns the next token of each still-running row (``alive``:
+    their row numbers) from its logits.
+    """
+    import os
+
+    import torch
+
+    from ..models._hf import hf
+
+    DynamicCache = hf("DynamicCache")
+    dev = model.device
+    where: dict[tuple, int] = {}
+    row_of = [where.setdefault(tuple(r), len(where)) for r in rows]
+    uniq = list(where)
+    # every row keeps at least its last token to prefill: its logits start the answer
+    p = min(len(os.path.commonprefix(uniq)), min(len(u) for u in uniq) - 1)
+    cache = DynamicCache(config=model.config)
+    keep1 = {"logits_to_keep": 1}
+    long = {"dtype": torch.long, "device": dev}
+    if p > 0:
+        model(input_ids=torch.tensor([uniq[0][:p]], **long), use_cache=True,
+              **{cache_arg: cache}, **keep1)
+        cache.batch_select_indices(torch.zeros(len(uniq), **long))
+    width = max(len(u) for u in uniq) - p
+    ids = torch.full((len(uniq), width), pad, **long)
+    mask = torch.zeros((len(uniq), p + width), **long)
+    mask[:, :p] = 1
+    for r, u in enumerate(uniq):
+        ids[r, width - len(u) + p:] = torch.tensor(u[p:], **long)
+        mask[r, p + width - len(u) + p:] = 1
+    pos = (mask.cumsum(-1) - 1).clamp(min=0)
+    logits = model(input_ids=ids, attention_mask=mask, position_ids=pos[:, p:], use_cache=True,
+                   **{cache_arg: cache}, **keep1).logits[:, -1]
+    if row_of != list(range(len(rows))):
+        sel = torch.tensor(row_of, **long)
+        cache.batch_select_indices(sel)
+        logits, mask, pos = logits[sel], mask[sel], pos[sel]
+    last = pos[:, -1:]
+    alive = list(range(len(rows)))
+    new: list[list[int]] = [[] for _ in rows]
+    for step in range(max_new_tokens):
+        nxt = pick(logits, alive)
+        running = []
+        for j, (r, t) in enumerate(zip(alive, nxt.tolist())):
+            new[r].append(t)
+            if t not in stops:
+                running.append(j)
+        if step == max_new_tokens - 1 or not running:
+            break
+        if len(running) < len(alive):  # retire finished rows
+            k = torch.tensor(running, **long)
+            cache.batch_select_indices(k)
+            nxt, mask, last = nxt[k], mask[k], last[k]
+            alive = [alive[j] for j in running]
+        mask = torch.cat([mask, mask.new_ones((len(alive), 1))], dim=1)
+        last = last + 1
+        logits = model(input_ids=nxt[:, None], attention_mask=mask, position_ids=last,
+                       use_cache=True, **{cache_arg: cache}, **keep1).logits[:, -1]
+    return new
+
+
+def _generate_batch(model, input_ids, mask, gen_cfg, *, settings, prompts, seeds):
+    """One batch through ``model.generate`` (encoder-decoder models, older signatures)."""
+    import torch
+
+    kwargs = {}
+    if settings.do_sample:
+        from ..models._hf import hf
+        LogitsProcessorList = hf("LogitsProcessorList")
+
+        kwargs["logits_processor"] = LogitsProcessorList([_sampler(settings, prompts, seeds)])
+    with torch.inference_mode():
+        return model.generate(input_ids=input_ids, attention_mask=mask,
+                              generation_config=gen_cfg, **kwargs)
+
+
 def generate_ids(model, tokenizer, prompt_ids: Sequence[Sequence[int]], *,
                  settings: GenerationSettings = GenerationSettings(),
                  prompts: Sequence[str] | None = None,
+                 seeds: Sequence[int] | None = None,
                  on_batch: Callable[[list[int], list[list[int]]], None] | None = None,
                  ) -> list[list[int]]:
-    """New token ids for each prompt (input order), in length-grouped left-padded batches.
+    """New token ids for each prompt (input order), in length-grouped batches.
+
+    Decoder-only models run through our own decode loop (a shared-prefix KV cache, rows
+    retired as they finish: see :func:`_decode_batch`); encoder-decoder models through
+    ``model.generate`` with padded batches. Greedy output equals one-prompt-at-a-time
+    ``model.generate``.
 
     Parameters
     ----------
@@ -256,15 +391,19 @@ def generate_ids(model, tokenizer, prompt_ids: Sequence[Sequence[int]], *,
         Decoding settings.
     prompts
         The prompt texts, used to seed sampling per prompt (required when sampling).
+    seeds
+        A sampling seed per row (default ``settings.seed`` for all): K samples of a prompt
+        are K rows with the same ids and seeds ``s, s+1, ...``, prefilled once.
     on_batch
         Called with ``(indices, new_ids)`` after each batch.
     """
-    import torch
-
     if settings.do_sample and prompts is None:
         raise ValueError("prompts are needed to seed sampling")
     n = len(prompt_ids)
-    order = sorted(range(n), key=lambda i: (-len(prompt_ids[i]), i))
+    seeds = list(seeds) if seeds is not None else [settings.seed] * n
+    first: dict[tuple, int] = {}  # rows with the same ids side by side: prefilled once
+    order = sorted(range(n), key=lambda i: (-len(prompt_ids[i]),
+                                            first.setdefault(tuple(prompt_ids[i]), i), i))
     pad = _pad_id(model, tokenizer)
     gen_cfg = _generation_config(model, tokenizer, settings)
     eos = gen_cfg.eos_token_id
@@ -273,29 +412,22 @@ def generate_ids(model, tokenizer, prompt_ids: Sequence[Sequence[int]], *,
     # tokens follow them; an encoder reads a right-padded prompt (its positions start at 0
     # as in training) and the decoder's output is all new, after its start token.
     enc_dec = _encoder_decoder(model)
+    cache_arg = _fast_path(model, settings)
     results: list[list[int] | None] = [None] * n
     bs, pos = settings.batch_size, 0
     while pos < n:
         idx = order[pos:pos + bs]
-        width = max(len(prompt_ids[i]) for i in idx)
-        input_ids = torch.full((len(idx), width), pad, dtype=torch.long)
-        mask = torch.zeros((len(idx), width), dtype=torch.long)
-        for r, i in enumerate(idx):
-            x = prompt_ids[i]
-            at = 0 if enc_dec else width - len(x)
-            input_ids[r, at:at + len(x)] = torch.tensor(x, dtype=torch.long)
-            mask[r, at:at + len(x)] = 1
-        kwargs = {}
-        if settings.do_sample:
-            from ..models._hf import hf
-            LogitsProcessorList = hf("LogitsProcessorList")
-
-            kwargs["logits_processor"] = LogitsProcessorList(
-                [_sampler(settings, [prompts[i] for i in idx])])
+        texts = [prompts[i] for i in idx] if prompts else None
+        row_seeds = [seeds[i] for i in idx]
         try:
-            with torch.inference_mode():
-                out = model.generate(input_ids=input_ids, attention_mask=mask,
-                                     generation_config=gen_cfg, **kwargs)
+            if cache_arg:
+                new = _fast_batch(model, [prompt_ids[i] for i in idx], cache_arg=cache_arg,
+                                  pad=pad, stops=stops, settings=settings, prompts=texts,
+                                  seeds=row_seeds)
+            else:
+                new = _padded_batch(model, [prompt_ids[i] for i in idx], gen_cfg, pad=pad,
+                                    stops=stops, enc_dec=enc_dec, settings=settings,
+                                    prompts=texts, seeds=row_seeds)
         except (RuntimeError, MemoryError) as exc:
             if not (isinstance(exc, MemoryError) or _is_oom(exc)):
                 raise
@@ -304,17 +436,50 @@ def generate_ids(model, tokenizer, prompt_ids: Sequence[Sequence[int]], *,
                                 "use shorter prompts or fewer new tokens") from None
             bs = max(1, bs // 2)
             continue
-        new = []
-        for r in range(len(idx)):
-            seq = out[r, 1:].tolist() if enc_dec else out[r, width:].tolist()
-            cut = next((j for j, t in enumerate(seq) if t in stops), None)
-            new.append(seq[:cut + 1] if cut is not None else seq)
         for i, s in zip(idx, new):
             results[i] = s
         if on_batch:
             on_batch(idx, new)
         pos += len(idx)
     return results  # type: ignore[return-value]
+
+
+def _fast_batch(model, rows, *, cache_arg, pad, stops, settings, prompts, seeds):
+    import torch
+
+    if settings.do_sample:
+        gens = _generators(seeds, prompts)
+
+        def pick(logits, alive):
+            return _sample_rows(logits, [gens[r] for r in alive], settings).to(logits.device)
+    else:
+        def pick(logits, alive):
+            return logits.argmax(-1)
+    with torch.inference_mode():
+        return _decode_batch(model, rows, cache_arg=cache_arg, pad=pad, stops=stops,
+                             max_new_tokens=settings.max_new_tokens, pick=pick)
+
+
+def _padded_batch(model, rows, gen_cfg, *, pad, stops, enc_dec, settings, prompts, seeds):
+    """One padded batch through ``model.generate``; the new tokens cut after an end token."""
+    import torch
+
+    width = max(len(x) for x in rows)
+    input_ids = torch.full((len(rows), width), pad, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for r, x in enumerate(rows):
+        at = 0 if enc_dec else width - len(x)
+        input_ids[r, at:at + len(x)] = torch.tensor(x, dtype=torch.long)
+        mask[r, at:at + len(x)] = 1
+    dev = model.device
+    out = _generate_batch(model, input_ids.to(dev), mask.to(dev), gen_cfg, settings=settings,
+                          prompts=prompts, seeds=seeds)
+    new = []
+    for r in range(len(rows)):
+        seq = out[r, 1:].tolist() if enc_dec else out[r, width:].tolist()
+        cut = next((j for j, t in enumerate(seq) if t in stops), None)
+        new.append(seq[:cut + 1] if cut is not None else seq)
+    return new
 
 
 def _tqdm_progress(total: int):
@@ -369,52 +534,82 @@ def generate(project, model: str, prompts: Sequence[str], *,
     (2, True)
     """
     if across_processes:
-
         return generate_across_processes(project, model, prompts, settings=settings,
                                          progress=progress, use_cache=use_cache)
-    from ..models import model_fingerprint, prepare_model
+    return generate_samples(project, model, prompts, samples=1, settings=settings,
+                            progress=progress, use_cache=use_cache)[0]
 
+
+def generate_samples(project, model: str, prompts: Sequence[str], *, samples: int,
+                     settings: GenerationSettings = GenerationSettings(),
+                     progress: Callable[[int, int], None] | None = None,
+                     use_cache: bool = True) -> list[list[str]]:
+    """``samples`` completions per prompt: ``out[k][i]`` is sample ``k`` of prompt ``i``.
+
+    Sample ``k`` is what :func:`generate` gives with ``seed=settings.seed + k`` (the same
+    text and the same cache entries), but all K are decoded together: each prompt's KV
+    cache is computed once and shared by its K rows, so K samples cost much less than K
+    calls. Greedy settings give one completion, repeated K times.
+    """
+    from dataclasses import replace
+
+    from ..models import inference_device, model_fingerprint, prepare_model
+
+    if not isinstance(samples, int) or samples < 1:
+        raise ConfigError(f"samples: must be an integer >= 1; got {samples!r}", param="samples")
     prompts = ["" if p is None else str(p) for p in prompts]
-    total = len(prompts)
+    total = len(prompts) * samples
     report = progress or _tqdm_progress(total)
     path = prepare_model(project, model)
     fp = model_fingerprint(path)
-    unique = list(dict.fromkeys(prompts))
-    keys = {p: GenerationCache.key(fp, settings, p) for p in unique}
+    device = inference_device()
+    seeds = [settings.seed + k for k in range(samples)] if settings.do_sample else \
+        [settings.seed] * samples
+    rows = list(dict.fromkeys((p, s) for s in seeds for p in prompts))  # (prompt, seed)
+    keys = {r: GenerationCache.key(fp, replace(settings, seed=r[1]), r[0], device=device.label)
+            for r in rows}
     cache = cache_for(project) if use_cache else None
     hits = cache.get_many(list(keys.values())) if cache else {}
-    done_text = {p: hits[keys[p]] for p in unique if keys[p] in hits}
-    todo = [p for p in unique if p not in done_text]
-    counts: dict[str, int] = {}
-    for p in prompts:
-        counts[p] = counts.get(p, 0) + 1
-    done = sum(counts[p] for p in done_text)
+    done_text = {r: hits[keys[r]] for r in rows if keys[r] in hits}
+    todo = [r for r in rows if r not in done_text]
+    counts: dict[tuple[str, int], int] = {}
+    for s in seeds:
+        for p in prompts:
+            counts[(p, s)] = counts.get((p, s), 0) + 1
+    done = sum(counts[r] for r in done_text)
     report(done, total)
     if todo:
-        lm, tok = _load(project, model, fp)
-        enc_dec = _encoder_decoder(lm)
-        cfg = getattr(lm.config, "encoder", None) or lm.config if enc_dec else lm.config
-        limit = getattr(cfg, "max_position_embeddings", None) or \
-            getattr(cfg, "n_positions", None)
-        # a decoder-only model's window holds the prompt and the new tokens; an encoder's
-        # holds the prompt alone
-        room = 0 if enc_dec else settings.max_new_tokens
-        max_prompt = max(1, limit - room) if isinstance(limit, int) else None
-        ids = encode_prompts(tok, todo, chat=settings.chat, max_prompt_tokens=max_prompt)
+        lm, tok = _load(project, model, fp, device)
+        distinct = list(dict.fromkeys(p for p, _ in todo))
+        ids = dict(zip(distinct, encode_prompts(tok, distinct, chat=settings.chat,
+                                                max_prompt_tokens=_max_prompt(lm, settings))))
 
         def on_batch(idx: list[int], new: list[list[int]]) -> None:
             nonlocal done
             texts = {todo[i]: tok.decode(s, skip_special_tokens=True) for i, s in zip(idx, new)}
             done_text.update(texts)
             if cache:
-                cache.put_many(fp, {keys[p]: t for p, t in texts.items()})
-            done += sum(counts[p] for p in texts)
+                cache.put_many(fp, {keys[r]: t for r, t in texts.items()})
+            done += sum(counts[r] for r in texts)
             report(done, total)
 
-        generate_ids(lm, tok, ids, settings=settings, prompts=todo, on_batch=on_batch)
+        generate_ids(lm, tok, [ids[p] for p, _ in todo], settings=settings,
+                     prompts=[p for p, _ in todo], seeds=[s for _, s in todo],
+                     on_batch=on_batch)
     elif not total:
         report(0, 0)
-    return [done_text[p] for p in prompts]
+    return [[done_text[(p, s)] for p in prompts] for s in seeds]
+
+
+def _max_prompt(lm, settings: GenerationSettings) -> int | None:
+    """Prompt tokens that fit the model's window (long prompts keep their end)."""
+    enc_dec = _encoder_decoder(lm)
+    cfg = getattr(lm.config, "encoder", None) or lm.config if enc_dec else lm.config
+    limit = getattr(cfg, "max_position_embeddings", None) or getattr(cfg, "n_positions", None)
+    # a decoder-only model's window holds the prompt and the new tokens; an encoder's
+    # holds the prompt alone
+    room = 0 if enc_dec else settings.max_new_tokens
+    return max(1, limit - room) if isinstance(limit, int) else None
 
 
 def generate_across_processes(project, model: str, prompts: Sequence[str], *,

@@ -7,10 +7,14 @@ A spec is a local folder, ``run:ID``, ``packaged:NAME``, ``tiny:gpt2[:DATASET]``
 from __future__ import annotations
 
 from ._devices import (
+    DeviceChoice,
+    choose_device,
     free_port,
+    inference_device,
     is_main_process,
     launch_command,
     partial_state,
+    place_model,
     torchrun_command,
     world,
 )
@@ -34,6 +38,7 @@ from ._models import (
 from ._spec import ModelSpec, parse_model_spec, trained_run_id
 
 __all__ = [
+    "choose_device", "DeviceChoice", "inference_device", "place_model",
     "AUTO_CLASSES", "load_model", "model_task", "ModelTask",
     "build_tiny_gpt2", "demo_texts", "exclusive_model_use", "free_port", "has_chat_template",
     "is_main_process", "launch_command", "list_models", "load_causal_lm",

@@ -3,6 +3,10 @@
 - :func:`world`, :func:`is_main_process`, :func:`partial_state`: this process's rank in an
   ``accelerate launch`` / ``torchrun`` run (training and generation share them; sharded
   generation itself is :func:`workbench.generation.generate_across_processes`).
+- :func:`choose_device` picks where inference runs (generation, scorers, likelihoods) from
+  what is available: CUDA in bf16 (fp16 where bf16 is unsupported), else the CPU in fp32,
+  as training does; :func:`inference_device` asks torch; :func:`place_model` moves a loaded
+  model there.
 - :func:`launch_command` builds the ``accelerate launch`` command line that starts N
   processes on this machine (gloo on CPU, NCCL on GPUs) or follows an accelerate config
   file (multi-node); :func:`torchrun_command` the same with ``torchrun``.
@@ -16,9 +20,83 @@ import os
 import socket
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from ..core.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class DeviceChoice:
+    """Where a model runs and in which precision; ``label`` goes into every signature."""
+
+    device: Literal["cpu", "cuda"]
+    precision: Literal["fp32", "bf16", "fp16"]
+
+    @property
+    def label(self) -> str:
+        """``cpu-fp32``, ``cuda-bf16``..."""
+        return f"{self.device}-{self.precision}"
+
+    @property
+    def torch_dtype(self):
+        import torch
+
+        return {"fp32": torch.float32, "bf16": torch.bfloat16,
+                "fp16": torch.float16}[self.precision]
+
+
+def choose_device(*, cuda: bool, bf16: bool = False) -> DeviceChoice:
+    """The device and precision for inference, from what this machine has.
+
+    >>> choose_device(cuda=False).label
+    'cpu-fp32'
+    >>> choose_device(cuda=True, bf16=True).label, choose_device(cuda=True).label
+    ('cuda-bf16', 'cuda-fp16')
+    """
+    if cuda:
+        return DeviceChoice("cuda", "bf16" if bf16 else "fp16")
+    return DeviceChoice("cpu", "fp32")
+
+
+def _gpu_build() -> bool:
+    """Whether the installed torch is built for a GPU (CUDA or ROCm), read from its
+    ``version.py`` without importing torch (a CPU wheel cannot use a GPU)."""
+    import importlib.util
+    import re
+
+    spec = importlib.util.find_spec("torch")
+    if spec is None or not spec.submodule_search_locations:
+        return False
+    try:
+        text = (Path(next(iter(spec.submodule_search_locations))) / "version.py").read_text()
+    except OSError:
+        return True  # unknown: ask torch itself
+    builds = re.findall(r"^(?:cuda|hip)\s*(?::[^=]*)?=\s*(.+?)\s*$", text, flags=re.MULTILINE)
+    return any(v not in ("None", "''", '""') for v in builds)
+
+
+def inference_device() -> DeviceChoice:
+    """:func:`choose_device` for this process (torch asked whether CUDA and bf16 work).
+
+    With a CPU-only torch build this is ``cpu-fp32`` without importing torch, so a fully
+    cached generation stays light.
+    """
+    if "torch" not in sys.modules and not _gpu_build():
+        return choose_device(cuda=False)
+    import torch
+
+    cuda = torch.cuda.is_available()
+    return choose_device(cuda=cuda, bf16=cuda and torch.cuda.is_bf16_supported())
+
+
+def place_model(model, choice: DeviceChoice | None = None):
+    """``model`` on the chosen device in its precision (on the CPU: left as loaded, fp32)."""
+    choice = choice or inference_device()
+    if choice.device == "cpu":
+        return model
+    return model.to(device=choice.device, dtype=choice.torch_dtype)
 
 
 def world() -> tuple[int, int]:
@@ -119,5 +197,6 @@ def torchrun_command(target: Sequence[str], *, num_processes: int, port: int | N
     return argv + [str(t) for t in target], env
 
 
-__all__ = ["is_main_process", "launch_command",
+__all__ = ["choose_device", "DeviceChoice", "inference_device", "is_main_process",
+           "launch_command", "place_model",
            "torchrun_command", "world"]

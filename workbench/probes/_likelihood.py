@@ -15,9 +15,10 @@ def sequence_logliks(project, model: str, texts: Sequence[str], *, batch_size: i
     """
     import torch
 
-    from ..models import load_causal_lm
+    from ..models import load_causal_lm, place_model
 
     lm, tok, _ = load_causal_lm(project, model)
+    lm = place_model(lm)  # CUDA in bf16/fp16 when present; the CPU in fp32
     start = tok.bos_token_id if tok.bos_token_id is not None else tok.eos_token_id
     pad = tok.pad_token_id if tok.pad_token_id is not None else (start or 0)
     out: list[float] = []
@@ -32,11 +33,12 @@ def sequence_logliks(project, model: str, texts: Sequence[str], *, batch_size: i
             for r, x in enumerate(ids):
                 input_ids[r, :len(x)] = torch.tensor(x)
                 mask[r, :len(x)] = 1
+            input_ids, mask = input_ids.to(lm.device), mask.to(lm.device)
             logits = lm(input_ids=input_ids, attention_mask=mask).logits.float()
             logp = torch.log_softmax(logits[:, :-1], dim=-1)
             target = input_ids[:, 1:]
             tok_lp = logp.gather(-1, target.unsqueeze(-1)).squeeze(-1) * mask[:, 1:]
-            out += tok_lp.sum(-1).tolist()
+            out += tok_lp.sum(-1).cpu().tolist()
             if progress:
                 progress(min(i + batch_size, len(texts)), len(texts))
     return [float(x) for x in out]

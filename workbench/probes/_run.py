@@ -145,21 +145,21 @@ def _check_known(where: str, column: str, values: list[str], known: Sequence[str
 
 # ------------------------------------------------------------------------ generation
 def generate_outputs(project, plan: ProbePlan, model: str, *, samples: int = 1, seed: int = 0,
-                     max_new_tokens: int = 32, chat: bool = False, batch_size: int = 16,
+                     max_new_tokens: int = 32, chat: bool = False, batch_size: int = 64,
                      progress: Progress | None = None) -> pd.DataFrame:
-    """Generate ``samples`` completions per prompt through the cached, batched engine."""
-    try:
-        from ..generation import GenerationSettings, generate
-    except ImportError:  # pragma: no cover - the engine lands with the evaluation issue
-        raise ConfigError("probing a model needs workbench.generation (the generation "
-                          "engine); use --outputs FILE meanwhile") from None
+    """Generate ``samples`` completions per prompt through the cached, batched engine
+    (sample ``k`` with seed ``seed + k``; the K samples of a prompt share its prefill)."""
+    from ..generation import GenerationSettings, generate_samples
+
     texts = [p.text for p in plan.prompts]
     rows = []
-    for k in range(samples):
-        settings = GenerationSettings(max_new_tokens=max_new_tokens, do_sample=samples > 1,
-                                      seed=seed + k, batch_size=batch_size, chat=chat)
-        cb = (lambda d, t, k=k: progress(f"sample {k + 1}/{samples}", d, t)) if progress else None
-        outs = generate(project, model, texts, settings=settings, progress=cb)
+    settings = GenerationSettings(max_new_tokens=max_new_tokens, do_sample=samples > 1,
+                                  seed=seed, batch_size=batch_size, chat=chat)
+    label = f"{samples} samples" if samples > 1 else "generating"
+    cb = (lambda d, t: progress(label, d, t)) if progress else None
+    every = generate_samples(project, model, texts, samples=samples, settings=settings,
+                             progress=cb)
+    for k, outs in enumerate(every):
         for p, o in zip(plan.prompts, outs):
             rows.append({"id": f"{p.id}#{k}", "prompt": p.text, "output": o, "group": p.group,
                          "phrase": p.phrase, "template": p.template, "context": p.context,
@@ -334,6 +334,7 @@ def build_result(frame: pd.DataFrame, *, plan: ProbePlan | None, scorers: Sequen
     n_phrasings = int(frame["phrasing"].nunique()) if "phrasing" in frame else 1
     sig = signature(probes=f"{name}@v{version}", digest=plan.digest if plan else None,
                     model=model, gen=generation_label(generation),
+                    device=(generation or {}).get("device"),
                     outputs=None if model else data_hash,
                     scorer=primary,
                     samples=samples, seed=seed,
@@ -424,11 +425,13 @@ def _robustness_warnings(result: dict[str, Any]) -> list[str]:
     return out
 
 
-def generation_settings(*, chat: bool, samples: int, max_new_tokens: int) -> dict[str, Any]:
-    """How a probe's outputs were generated: what before/after must hold equal."""
+def generation_settings(*, chat: bool, samples: int, max_new_tokens: int,
+                        device: str = "cpu-fp32") -> dict[str, Any]:
+    """How a probe's outputs were generated: what before/after must hold equal (``device``:
+    where and in which precision, e.g. ``cpu-fp32``, ``cuda-bf16``)."""
     return {"mode": "chat" if chat else "completion",
             "decoding": "sampled" if samples > 1 else "greedy",
-            "max_new_tokens": int(max_new_tokens), "samples": int(samples)}
+            "max_new_tokens": int(max_new_tokens), "samples": int(samples), "device": device}
 
 
 def generation_label(gen: dict[str, Any] | str | None) -> str:
@@ -522,11 +525,13 @@ def run_probe(project, *, plan: ProbePlan | None = None, outputs: str | Path | N
         for n, vals in scores.items():
             frame[n] = vals
     generation = None
-    if model is not None and plan.kind == "generate":
-        generation = generation_settings(chat=chat, samples=samples,
-                                         max_new_tokens=max_new_tokens)
-    elif model is not None:
-        generation = {"mode": "loglik"}
+    if model is not None:
+        from ..models import inference_device
+
+        device = inference_device().label
+        generation = generation_settings(chat=chat, samples=samples, device=device,
+                                         max_new_tokens=max_new_tokens) \
+            if plan.kind == "generate" else {"mode": "loglik", "device": device}
     offsets = scorer_offsets(plan, names, cfg, project=project) if plan is not None else {}
     if subtract_offset:
         frame = subtract_offsets(frame, offsets)

@@ -124,21 +124,21 @@ def embed(project, texts: Sequence[str], *, batch_size: int = 64):
     from ..models._hf import LOCK, hf
     AutoModel, AutoTokenizer = hf("AutoModel", "AutoTokenizer")
 
-    from ..models import prepare_model
+    from ..models import place_model, prepare_model
 
     with LOCK:  # transformers' lazy imports are not thread-safe (see workbench.models._hf)
         path = prepare_model(project, "packaged:minilm-l6")
         tok = AutoTokenizer.from_pretrained(str(path))
-        model = AutoModel.from_pretrained(str(path)).eval()
+        model = place_model(AutoModel.from_pretrained(str(path)).eval())  # CUDA when present
     out = []
     with torch.no_grad():
         for i in range(0, len(texts), batch_size):
             batch = tok([str(t) for t in texts[i:i + batch_size]], padding=True,
-                        truncation=True, max_length=256, return_tensors="pt")
-            hidden = model(**batch).last_hidden_state
+                        truncation=True, max_length=256, return_tensors="pt").to(model.device)
+            hidden = model(**batch).last_hidden_state.float()
             mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
             pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            out.append(torch.nn.functional.normalize(pooled, dim=-1))
+            out.append(torch.nn.functional.normalize(pooled, dim=-1).cpu())
     return torch.cat(out).numpy() if out else None
 
 
@@ -178,6 +178,9 @@ def _hf_classifier(path: Path, inp: ScoreInput) -> list[float]:
             tok = AutoTokenizer.from_pretrained(str(path), trust_remote_code=False)
             model = AutoModelForSequenceClassification.from_pretrained(
                 str(path), trust_remote_code=False).eval()
+        from ..models import place_model
+
+        model = place_model(model)  # CUDA when present
     except (OSError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ConfigError(f"--scorer hf-classifier:{path}: cannot load: {first}") from None
@@ -185,8 +188,8 @@ def _hf_classifier(path: Path, inp: ScoreInput) -> list[float]:
     with torch.no_grad():
         for i in range(0, len(inp.outputs), 32):
             batch = tok([str(t) for t in inp.outputs[i:i + 32]], padding=True, truncation=True,
-                        max_length=256, return_tensors="pt")
-            probs = model(**batch).logits.softmax(-1)
+                        max_length=256, return_tensors="pt").to(model.device)
+            probs = model(**batch).logits.float().softmax(-1)
             out += probs[:, -1].tolist()
     return [float(x) for x in out]
 
