@@ -39,7 +39,7 @@ def test_empty_state_points_to_splits(project, monkeypatch):
 
 @pytest.mark.slow
 def test_form_starts_background_run_shows_it_and_cancels(project, monkeypatch):
-    import test_train  # the same tiny QA rows as the training tests
+    from tests.train import test_train  # the same tiny QA rows as the training tests
 
     from workbench.core.store import Store
     from workbench.data import save_version
