@@ -514,3 +514,21 @@ def test_shipped_configs_load(path):
 
     cfg = load_config(path)
     assert cfg.training.max_steps and cfg.training.max_steps <= 100  # fits a CPU
+
+
+def test_training_device_comes_from_the_models_helper(monkeypatch):
+    """Training and inference choose the device in one place (models' inference_device)."""
+    import torch
+
+    import workbench.models as models
+    from workbench.models import DeviceChoice, inference_device
+    from workbench.train import device_choice
+
+    here = device_choice()
+    assert (here["device"], here["precision"]) == (inference_device().device,
+                                                   inference_device().precision)
+    assert here == {"device": "cpu", "precision": "fp32", "threads": torch.get_num_threads(),
+                    "reason": "no CUDA device: CPU, fp32"}  # what a run recorded before
+    # whatever the one helper decides, training follows it
+    monkeypatch.setattr(models, "inference_device", lambda: DeviceChoice("cpu", "bf16"))
+    assert device_choice()["precision"] == "bf16"
