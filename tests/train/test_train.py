@@ -520,7 +520,7 @@ def test_training_device_comes_from_the_models_helper(monkeypatch):
     """Training and inference choose the device in one place (models' inference_device)."""
     import torch
 
-    import workbench.models as models
+    from workbench import models
     from workbench.models import DeviceChoice, inference_device
     from workbench.train import device_choice
 
