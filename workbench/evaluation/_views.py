@@ -17,13 +17,19 @@ HEADLINE_ORDER = ("rougeL", "accuracy", "bleu")
 
 
 def generation_text(gen: dict | None) -> str | None:
-    """``chat · greedy · 48 tokens``: a run's generation settings in a few words."""
+    """``chat · greedy · 48 tokens · cpu-fp32``: a run's generation settings in a few
+    words, with the device and precision it ran on (runs recorded before that have none).
+
+    >>> generation_text({"chat": True, "max_new_tokens": 48, "device": "cpu-fp32"})
+    'chat · greedy · 48 tokens · cpu-fp32'
+    """
     if not gen:
         return None
     mode = (f"sampled t={gen.get('temperature', 1.0):g} p={gen.get('top_p', 1.0):g}"
             if gen.get("do_sample") else "greedy")
     return " · ".join(["chat" if gen.get("chat") else "completion", mode,
-                       f"{gen.get('max_new_tokens')} tokens"])
+                       f"{gen.get('max_new_tokens')} tokens",
+                       *([gen["device"]] if gen.get("device") else [])])
 
 
 def eval_run_label(run) -> str:
