@@ -187,6 +187,12 @@ def change_word(d, correction: str | None = None) -> str:
     """``B better`` / ``B worse`` when the interval of B - A clears zero, else
     ``no clear change``. ``d`` is the interval or a metric's difference; with a
     ``correction`` its adjusted p-value (below 0.05) decides, and the sign says which way.
+
+    A positive change is "better" because every metric a comparison can hold is
+    higher-is-better: exact-match accuracy, BLEU, ROUGE-1/2/L/Lsum (the
+    :data:`METRIC_CHOICES` families) and a classifier's accuracy and macro-F1. The
+    fairness differences (parity, equalized odds), where lower is better, are worded by
+    their own verdicts (widened / narrowed), never by this function.
     """
     if isinstance(d, dict):
         if correction and "p_adjusted" in d:
