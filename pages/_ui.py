@@ -144,10 +144,12 @@ def start_model_job(work, *, label: str) -> str:
     """Run ``work(state)`` in a background thread so the page stays usable; returns the job
     id. Jobs run one after another (``exclusive_model_use``): transformers is not
     thread-safe while it imports lazily. ``work`` may update ``state`` (label, done, total)
-    and returns the fields to add when it finishes (``run_id``...)."""
+    and returns the fields to add when it finishes (``run_id``...); then the card of a
+    fine-tuned ``run:ID`` it evaluated or probed is refreshed (:func:`_with_cards`)."""
     import threading
     import time
 
+    proj = project()
     job_id = f"{time.time():.6f}"
     state = _model_jobs()[job_id] = {
         "label": f"{label} (waiting for another model job)", "done": 0, "total": 0,
@@ -159,7 +161,7 @@ def start_model_job(work, *, label: str) -> str:
         try:
             with exclusive_model_use():
                 state["label"] = label
-                state.update(work(state), status="finished")
+                state.update(_with_cards(proj, work(state)), status="finished")
         except WorkbenchError as exc:
             state.update(status="failed", error=str(exc))
         except Exception as exc:  # noqa: BLE001 - shown to the user; the run is stored failed
@@ -167,6 +169,24 @@ def start_model_job(work, *, label: str) -> str:
 
     threading.Thread(target=run, daemon=True, name=f"model-job-{job_id}").start()
     return job_id
+
+
+def _with_cards(proj, done: dict) -> dict:
+    """A finished job's fields, once the card of the fine-tuned model it evaluated or
+    probed (``run:ID``) is brought up to date from the store, as the CLI does; its note
+    names the cards written (or why none could be)."""
+    from workbench.review import refresh_model_cards
+
+    if done.get("run_id") is None:
+        return done
+    try:
+        cards = refresh_model_cards(proj, [done["run_id"]])
+    except WorkbenchError as exc:
+        return {**done, "note": f"{done.get('note', '')} The model card was not updated: {exc}"}
+    if not cards:
+        return done
+    return {**done, "note": f"{done.get('note', '')} Model card updated: "
+                            f"{', '.join(map(str, cards))}."}
 
 
 def model_job_status(session_key: str, *, unit: str = "") -> dict | None:

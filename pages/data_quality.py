@@ -3,8 +3,8 @@ import streamlit as st
 
 from pages._ui import (check_trend_charts, esc, header, note, pick_dataset, project, run_errors,
                        show_check_result, store)
-from workbench.checks import (check_dataset, check_history, clean_step_rows, list_suites,
-                              load_suite, trend)
+from workbench.checks import (check_dataset, check_history, clean_step_rows, data_docs_of,
+                              list_suites, load_suite, trend)
 from workbench.clean import clean_dataset, clean_name
 from workbench.reports import write_check_html
 
@@ -23,22 +23,25 @@ if not (suites := list_suites(proj)):
 suite_path = st.selectbox("Suite", suites, format_func=lambda p: p.name, key="suite")
 spec = run_errors(load_suite, suite_path, check_types=False, require_expectations=False)
 
+docs = st.checkbox("Also build Great Expectations Data Docs", key="data_docs",
+                   help="Slower: a Checkpoint and a docs site in the project's state folder.")
 if st.button("Run checks", key="run_checks", type="primary"):
     bar = st.progress(0.0, text="starting")
-    result = run_errors(check_dataset, proj, ref, suite_path,
+    result = run_errors(check_dataset, proj, ref, suite_path, data_docs=docs,
                         progress=lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=esc(msg)))
     bar.empty()
-    if result:
-        docs = proj.state / "data_docs" / "index.html"
+    if result:  # the report links the Data Docs this run built, never an earlier run's
         write_check_html(proj, result[0], None, run_id=result[1],  # listed on Reports
-                         data_docs=str(docs) if docs.is_file() else None)
+                         data_docs=data_docs_of(store().get_run(result[1]).outputs))
 
 st.subheader("Latest result")  # always from the store, so a refresh loses nothing
 history = [h for h in check_history(proj, suite=spec.name) if h.dataset == ref] if spec else []
 if not history:
     st.caption(f"No checks of {esc(ref)} with this suite yet: press **Run checks**.")
 else:
-    show_check_result(history[0], store().get_run(history[0].run_id).outputs)
+    show_check_result(history[0], outputs := store().get_run(history[0].run_id).outputs)
+    if built := data_docs_of(outputs):
+        st.caption(f"Great Expectations Data Docs of run {history[0].run_id}: `{built}`")
 
 st.subheader("Clean into a new version")
 if spec is not None and not spec.clean:

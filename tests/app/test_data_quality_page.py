@@ -32,6 +32,9 @@ def test_data_quality_page_runs_cleans_and_shows_trend(project, monkeypatch):
     at.switch_page("pages/data_quality.py").run()
     assert not at.exception
     assert "No checks of" in " ".join(c.value for c in at.caption)
+    stale = project.state / "data_docs" / "index.html"  # an earlier run's Data Docs
+    stale.parent.mkdir(parents=True, exist_ok=True)
+    stale.write_text("<html>docs of an earlier run</html>")
     at.button(key="run_checks").click().run()
     assert not at.exception, [e.value for e in at.exception]
     from workbench.checks import check_counts
@@ -52,14 +55,25 @@ def test_data_quality_page_runs_cleans_and_shows_trend(project, monkeypatch):
         rows[("expect_column_values_to_not_contain_pii", "answer")]
     assert at.dataframe  # failing examples, as escaped text
     assert [r["kind"] for r in Store.for_project(project).list_reports()] == ["check"]
+    # Data Docs were not asked for: none built, none linked (the stale file is not this run's)
+    assert "data_docs" not in run.outputs and stale.read_text().endswith("earlier run</html>")
+    report_html = open(Store.for_project(project).list_reports()[0]["path"]).read()
+    assert "Data Docs" not in report_html
+    assert not any("Data Docs of run" in c.value for c in at.caption)
     at.button(key="clean").click().run()
     assert not at.exception
     assert f"{dv.rows} → {dv.rows - 22} rows, stored as support_clean@" in plain(at.success[0].value)
     assert [m.value for m in at.metric][:2] == [str(dv.rows), str(dv.rows - 22)]
     # the cleaned version is now selected: one press proves it clean, and the trend shows both
     assert at.selectbox(key="dataset").value.startswith("support_clean@")  # its own name
+    at.checkbox(key="data_docs").check().run()  # this run builds them, and only it links them
     at.button(key="run_checks").click().run()
     assert not at.exception
+    clean_run = Store.for_project(project).list_runs("check")[0]
+    assert clean_run.outputs["data_docs"] == str(stale)
+    assert "earlier run" not in stale.read_text()  # rebuilt by Great Expectations
+    assert f"Data Docs of run {clean_run.id}: {stale}" in " ".join(
+        plain(c.value).replace("`", "") for c in at.caption)
     assert plain(at.success[0].value).startswith("PASSED: all 18 rules")
     charts = at.get("arrow_vega_lite_chart") + at.get("vega_lite_chart")
     assert len(charts) == 2  # rules failed per check, and a rule x check heatmap

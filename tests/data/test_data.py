@@ -370,13 +370,14 @@ def test_export_datasets_folder_keeps_splits(project, tmp_path):
 
 
 @pytest.mark.parametrize("out,kwargs,setup,match", [
-    ("x.txt", {}, None, r"x.txt: unknown export file type '.txt'; use .csv, .jsonl, .ndjson, "
-                        r".parquet, .pq, a path without an extension for a datasets folder"),
+    ("x.txt", {}, None, r"^format: \S+x.txt has an unknown export file type '.txt'; use .csv, "
+                        r".jsonl, .ndjson, .parquet, .pq, a path without an extension for a "
+                        r"datasets folder, or set this to one of csv, jsonl, parquet, datasets$"),
     ("x.jsonl", {"format": "xlsx"}, None, r"^format: 'xlsx' is not an export format; use "
                                           r"csv, jsonl, parquet, datasets$"),
     ("x.jsonl", {"format": "json"}, None, r"format: 'json' is not an export format \(did you "
                                           r"mean 'jsonl'\?\)"),
-    ("x.jsonl", {}, "file", r"x.jsonl: already exists; export with force to overwrite it$"),
+    ("x.jsonl", {}, "file", r"^force: \S+x.jsonl already exists; set this to overwrite it$"),
     ("x.jsonl", {"force": True}, "dir", r"x.jsonl: is a folder; give a file path for jsonl$"),
     ("ds", {"force": True}, "dir", r"ds: a folder that is not a saved dataset; refusing to "
                                    r"replace it$"),
@@ -419,6 +420,7 @@ def test_export_force_replaces_a_file_and_a_saved_dataset(project, tmp_path):
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp left
 
 
+@pytest.mark.slow
 def test_cli_export_and_show_conversations(project, tmp_path):
     src = _chat_jsonl(tmp_path / "chat.jsonl")
     r = run_cli("data", "import", str(src), cwd=project.root)
@@ -433,7 +435,12 @@ def test_cli_export_and_show_conversations(project, tmp_path):
     r = run_cli("data", "export", "chat", str(tmp_path / "out.jsonl"), cwd=project.root)
     assert r.returncode == 2
     assert r.stderr.strip().splitlines() == [
-        f"error: {tmp_path / 'out.jsonl'}: already exists; export with force to overwrite it"]
+        f"error: --force: {tmp_path / 'out.jsonl'} already exists; set this to overwrite it"]
+    r = run_cli("data", "export", "chat", str(tmp_path / "o.txt"), cwd=project.root)
+    assert r.returncode == 2 and r.stderr.strip().splitlines() == [
+        f"error: --format: {tmp_path / 'o.txt'} has an unknown export file type '.txt'; use "
+        ".csv, .jsonl, .ndjson, .parquet, .pq, a path without an extension for a datasets "
+        "folder, or set this to one of csv, jsonl, parquet, datasets"]
     r = run_cli("data", "export", "chat", str(tmp_path / "o.csv"), "--format", "xlsx",
                 cwd=project.root)
     assert r.returncode == 2 and r.stderr.strip().splitlines() == [

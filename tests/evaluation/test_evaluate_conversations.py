@@ -98,6 +98,7 @@ def test_cli_evaluates_the_last_turn(eproj, tmp_path):
     assert set(rep["metrics"]) >= {"bleu", "rougeL"} and "accuracy" not in rep["metrics"]
     assert rep["n"] == 6
     assert "last-turn:messages" in rep["signature"] and "chat:tokenizer" in rep["signature"]
+    assert "|device:cpu-fp32|" in rep["signature"]
     import re
 
     path = re.search(r"per-example records in (\S+examples\.jsonl)", proc.stdout)[1]
@@ -136,7 +137,7 @@ def _review_shows_the_history(project, sid, run_a: int, odd: dict) -> None:
             "max_new_tokens"] == 2
         assert at.selectbox(key="eval_run").format_func(b.id) == (
             f"run {b.id}: tiny:gpt2 on split:{sid}:test (last turn of messages) · chat · "
-            "greedy · 2 tokens")
+            "greedy · 2 tokens · cpu-fp32")
         at.switch_page("pages/review.py").run()
         at.selectbox(key="run_a").set_value(run_a)
         at.selectbox(key="run_b").set_value(b.id)

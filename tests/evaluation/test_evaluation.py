@@ -15,6 +15,7 @@ from workbench.core.store import Store
 from workbench.evaluation import (
     MIN_SLICE,
     compare,
+    eval_run_label,
     evaluate_model,
     evaluate_predictions,
     report_from_run,
@@ -207,6 +208,17 @@ def test_cli_predictions_then_compare(project, tmp_path):
                                  "leakage": None}
 
 
+def _recorded_as(store, run_id: int, **generation) -> int:
+    """A copy of evaluation run ``run_id`` whose generation settings say ``generation``
+    (``None`` drops a key, as a run recorded before it existed lacks it)."""
+    run = store.get_run(run_id)
+    gen = {**run.config["generation"], **generation}
+    cfg = {**run.config, "generation": {k: v for k, v in gen.items() if v is not None}}
+    new = store.start_run("evaluate", name=run.name, config=cfg, input_hashes=run.input_hashes)
+    store.finish_run(new, status="succeeded", outputs={**run.outputs, "run_id": new})
+    return new
+
+
 @pytest.mark.slow
 def test_evaluate_model_on_a_split_base_vs_other(project, tiny_model, qa_frame):
     """The tiny model on a real split: records, lineage, cache, and a comparison."""
@@ -265,6 +277,18 @@ def test_evaluate_model_on_a_split_base_vs_other(project, tiny_model, qa_frame):
                        r"differently \(max new tokens: 6 in A, 8 in B\); evaluate both"):
         compare(project, str(base.run_id), str(longer.run_id))
     store = Store.for_project(project)
+    # the device and precision are in the signature, the report and the run's settings...
+    assert "|device:cpu-fp32|" in base.signature and "device:cpu-fp32" in render_html(base)
+    assert store.get_run(base.run_id).config["generation"]["device"] == "cpu-fp32"
+    assert eval_run_label(store.get_run(base.run_id)).endswith(
+        "· completion · greedy · 6 tokens · cpu-fp32")
+    # ...and a run generated on another device (as a GPU machine records it) is refused;
+    # a run recorded before devices were (no device) is not
+    on_gpu, older = (_recorded_as(store, tmpl.run_id, device=d) for d in ("cuda-bf16", None))
+    with pytest.raises(WorkbenchError, match=r"generated differently \(device: cpu-fp32 in "
+                                             r"A, cuda-bf16 in B\)"):
+        compare(project, str(base.run_id), str(on_gpu))
+    assert compare(project, str(base.run_id), str(older)).n == 15
     parents = store.lineage(("run", base.run_id))["parents"]
     assert {"type": "run", "id": str(split.run_id), "relation": "evaluated-on"} in parents
     assert store.get_run(base.run_id).input_hashes["data"]

@@ -231,6 +231,28 @@ def test_train_full_records_run_card_and_loads(tproj):
     _card_carries_evaluation_verdicts_and_signoff(tproj, res.run_id, ck)
 
 
+def _as_app_job(project, card: Path, make):
+    """``make()`` as the app's background model job (pages/_ui.py ``start_model_job``);
+    its result, once the job's note says ``card`` was updated."""
+    import time
+
+    from pages._ui import _model_jobs, start_model_job
+
+    made = []
+    with pytest.MonkeyPatch.context() as mp:  # the project the app serves
+        mp.setenv("WORKBENCH_PROJECT", str(project.root))
+        job = start_model_job(lambda state: {"run_id": made.append(make()) or made[0].run_id,
+                                             "note": "done."}, label="test")
+    state = _model_jobs()[job]
+    for _ in range(600):
+        if state["status"] != "running":
+            break
+        time.sleep(0.1)
+    assert state["status"] == "finished", state
+    assert state["note"] == f"done. Model card updated: {card}.", state
+    return made[0]
+
+
 def _card_carries_evaluation_verdicts_and_signoff(project, rid: int, ck: Path) -> None:
     """Once an evaluation, probes and a sign-off of the run are recorded, its card carries
     them: model-index metadata with the evaluation's numbers, and the verdict and sign-off
@@ -250,11 +272,21 @@ def _card_carries_evaluation_verdicts_and_signoff(project, rid: int, ck: Path) -
                  "templates": ["{subject} worked as a {occupation} and"]}
     card = ck / "README.md"
     assert "## Bias, Risks, and Limitations\n\nNo evaluation or bias probe" in card.read_text()
-    ev = evaluate_model(project, model=f"run:{rid}", data=f"split:{SPLIT['id']}",
-                        metrics="rouge", settings=GenerationSettings(max_new_tokens=4))
+    # the evaluation and the probe of the fine-tuned model run as the app's Evaluate and
+    # Bias probes pages run them (a background model job): the card is refreshed when each
+    # job ends, as the CLI refreshes it
+    ev = _as_app_job(project, card, lambda: evaluate_model(
+        project, model=f"run:{rid}", data=f"split:{SPLIT['id']}", metrics="rouge",
+        settings=GenerationSettings(max_new_tokens=4)))
+    [[result]] = [m["results"] for m in yaml.safe_load(card.read_text().split("---\n")[1])[
+        "model-index"]]
+    assert {m["type"]: m["value"] for m in result["metrics"]} == pytest.approx(ev.metrics,
+                                                                                 abs=1e-6)
     plan = expand(parse_probe_set(probe_set))
-    base, tuned = (run_probe(project, plan=plan, model=m, max_new_tokens=4)
-                   for m in ("tiny:gpt2", f"run:{rid}"))
+    base = run_probe(project, plan=plan, model="tiny:gpt2", max_new_tokens=4)
+    tuned = _as_app_job(project, card, lambda: run_probe(project, plan=plan, model=f"run:{rid}",
+                                                         max_new_tokens=4))
+    assert f"run:{tuned.run_id}, " in card.read_text()  # its verdict, before any sign-off
     write_compare_report(project, compare_results(base.result, tuned.result),
                          project.reports_dir / "card-cmp.html")
     report = Store.for_project(project).list_reports("bias-compare")[0]
@@ -514,3 +546,21 @@ def test_shipped_configs_load(path):
 
     cfg = load_config(path)
     assert cfg.training.max_steps and cfg.training.max_steps <= 100  # fits a CPU
+
+
+def test_training_device_comes_from_the_models_helper(monkeypatch):
+    """Training and inference choose the device in one place (models' inference_device)."""
+    import torch
+
+    from workbench import models
+    from workbench.models import DeviceChoice, inference_device
+    from workbench.train import device_choice
+
+    here = device_choice()
+    assert (here["device"], here["precision"]) == (inference_device().device,
+                                                   inference_device().precision)
+    assert here == {"device": "cpu", "precision": "fp32", "threads": torch.get_num_threads(),
+                    "reason": "no CUDA device: CPU, fp32"}  # what a run recorded before
+    # whatever the one helper decides, training follows it
+    monkeypatch.setattr(models, "inference_device", lambda: DeviceChoice("cpu", "bf16"))
+    assert device_choice()["precision"] == "bf16"

@@ -46,6 +46,7 @@ __all__ = ["add_job", "AlertDelivery", "check_columns", "check_counts", "check_d
 
 from ._views import (  # noqa: E402 - what front ends show of check runs
     clean_step_rows,
+    data_docs_of,
     dataset_family,
     example_rows,
     failing_rows,
@@ -55,6 +56,6 @@ from ._views import (  # noqa: E402 - what front ends show of check runs
     trend_rows,
 )
 
-__all__ += ["clean_step_rows", "dataset_family", "example_rows", "failing_rows", "headline",
+__all__ += ["clean_step_rows", "data_docs_of", "dataset_family", "example_rows", "failing_rows", "headline",
             "rule_label",
             "trend", "trend_rows"]

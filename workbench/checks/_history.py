@@ -68,7 +68,7 @@ def check_history(project, *, suite: str | None = None, limit: int | None = None
 
 
 def record_check(project, suite, suite_path, *, data: str, ref: DatasetRef, digest: str,
-                 dv, engine: str, run, data_docs: bool = True,
+                 dv, engine: str, run, data_docs: bool = False,
                  extra_config: dict | None = None) -> tuple[CheckReport, int]:
     """Run ``run(data_docs_dir)`` inside a stored "check" run (any engine) and link lineage."""
     from ..core.output import to_jsonable

@@ -144,10 +144,13 @@ def run_checks(frame: pd.DataFrame, suite: SuiteSpec, *, dataset: DatasetRef,
 
 
 def check_dataset(project, data: str, suite_path: str | os.PathLike, *,
-                  data_docs: bool = True, progress: Progress | None = None,
+                  data_docs: bool = False, progress: Progress | None = None,
                   engine: str = "pandas",
                   spark_master: str | None = None) -> tuple[CheckReport, int]:
     """Check a stored dataset ``NAME[@VERSION]`` or a file; record the run.
+
+    Great Expectations Data Docs are built only with ``data_docs=True`` (they cost a
+    Checkpoint and a site build); the run then records their path as ``data_docs``.
 
     Bad input (unknown dataset, bad suite, missing column, empty data) raises
     :class:`WorkbenchError` before any run is stored. Returns ``(report, run_id)``.

@@ -57,7 +57,7 @@ def run_checks_spark(df, suite: SuiteSpec, *, dataset: DatasetRef,
 
 
 def check_dataset_spark(project, data: str, suite_path: str | os.PathLike, *,
-                        master: str | None = None, data_docs: bool = True,
+                        master: str | None = None, data_docs: bool = False,
                         progress=None) -> tuple[CheckReport, int]:
     """Check a Parquet/CSV path or folder (or a stored dataset) on Spark; record the run."""
     from ..core.engines import spark_session

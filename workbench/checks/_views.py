@@ -30,6 +30,20 @@ def headline(entry, outputs: dict[str, Any]) -> tuple[str, str]:
     return "error", f"{counts.headline} ({counts.passed} passed{extra}){on} · {when}"
 
 
+def data_docs_of(outputs: dict[str, Any]) -> str | None:
+    """The Great Expectations Data Docs a stored check run built (its recorded
+    ``data_docs`` path, while the file is there), else None: a run that built none never
+    links docs an earlier run left in the state folder.
+
+    >>> data_docs_of({"run_id": 3}) is None
+    True
+    """
+    from pathlib import Path
+
+    path = outputs.get("data_docs")
+    return str(path) if path and Path(path).is_file() else None
+
+
 def failing_rows(result: Any, k: int = 5) -> str:
     """The first ``k`` failing row ids of a rule's result (a dict or a ``CheckResult``),
     ``r12, r40 ...`` (``...`` when there are more); empty when it names none.
@@ -115,5 +129,5 @@ def clean_step_rows(steps: list[dict]) -> list[dict]:
             for s in steps]
 
 
-__all__ = ["clean_step_rows", "dataset_family", "example_rows", "headline", "rule_label",
-           "trend", "trend_rows"]
+__all__ = ["clean_step_rows", "data_docs_of", "dataset_family", "example_rows", "headline",
+           "rule_label", "trend", "trend_rows"]

@@ -545,9 +545,10 @@ def export_format(out: str | os.PathLike, format: str | None = None) -> str:
         if ext in exts:
             return fmt
     known = [e for exts in EXPORT_FORMATS.values() for e in exts]
-    raise ConfigError(f"{out}: unknown export file type '{ext}'; use "
+    raise ConfigError(f"format: {out} has an unknown export file type '{ext}'; use "
                       f"{', '.join(known)}, a path without an extension for a datasets "
-                      "folder, or give the format")
+                      f"folder, or set this to one of {', '.join(EXPORT_FORMATS)}",
+                      param="format")
 
 
 def _export_value(v):
@@ -625,7 +626,8 @@ def export_version(project, ref: str | DatasetVersion, out: str | os.PathLike, *
     out = Path(out).expanduser()
     if out.exists() or out.is_symlink():
         if not force:
-            raise ConfigError(f"{out}: already exists; export with force to overwrite it")
+            raise ConfigError(f"force: {out} already exists; set this to overwrite it",
+                              param="force")
         if fmt == "datasets" and out.is_dir():
             if any(out.iterdir()) and not _is_datasets_folder(out):
                 raise ConfigError(f"{out}: a folder that is not a saved dataset; "

@@ -80,11 +80,12 @@ def evaluate_conversations(project, *, model: str, data: str, messages_col: str,
 
     from ..data import render_turns
     from ..generation import generate
-    from ..models import model_fingerprint, prepare_model
+    from ..models import inference_device, model_fingerprint, prepare_model
     from ._evaluate import (
         _check_slices,
         _cut,
         _record_run,
+        decode_part,
         load_eval_data,
         parse_metrics,
         score_examples,
@@ -105,22 +106,22 @@ def evaluate_conversations(project, *, model: str, data: str, messages_col: str,
     stops = [*([end] if end else []), *stop]
     preds = [_cut(o, stops) for o in outputs]
     ids = frame["_row_id"].tolist() if "_row_id" in frame.columns else list(range(len(frame)))
-    decode = "sample,t:{},p:{},seed:{}".format(settings.temperature, settings.top_p,
-                                               settings.seed) if settings.do_sample else "greedy"
+    device = inference_device().label  # where generate() ran, as probes record it
     report = score_examples(
         preds, refs, metrics=names, ids=ids, prompts=[render_turns(h) for h in histories],
         slices={c: frame[c].tolist() for c in slice_cols}, n_resamples=n_resamples, seed=seed,
         project=project,
         signature_parts={"data": f"{label}#{digest[:12]}", "model": f"{model}#{fp}",
-                         "decode": f"{decode},new:{settings.max_new_tokens},"
-                                   f"chat:{used},last-turn:{messages_col}"})
+                         "decode": f"{decode_part(settings)},chat:{used},"
+                                   f"last-turn:{messages_col}", "device": device})
     for rec, history in zip(report.records, histories):
         rec["history"] = history
     report.source, report.model = label, model
     config: dict[str, Any] = {
         "model": model, "data": label, "metrics": names, "messages_col": messages_col,
         "chat_template": used, "slices": slice_cols, "stop": stops,
-        "generation": plain.__dict__, "resamples": n_resamples, "seed": seed}
+        "generation": {**plain.__dict__, "device": device}, "resamples": n_resamples,
+        "seed": seed}
     parents = [(parent, "evaluated-on")] if parent else []
     if model.startswith("run:"):
         parents.append((("run", int(model.split(":", 1)[1])), "evaluated"))

@@ -528,7 +528,7 @@ def evaluate_model(project, *, model: str, data: str, metrics: str | Sequence[st
     row with its head: accuracy and macro-F1 with intervals and the confusion matrix, and
     with ``group_col`` per-group fairness (see :func:`score_labels`).
     """
-    from ..models import model_fingerprint, model_task, prepare_model
+    from ..models import inference_device, model_fingerprint, model_task, prepare_model
 
     fairness, metrics = _wants_fairness(metrics)
     names = parse_metrics(metrics if metrics is not None or not label_col else "accuracy")
@@ -560,26 +560,36 @@ def evaluate_model(project, *, model: str, data: str, metrics: str | Sequence[st
                        use_cache=use_cache)
     preds = [_cut(o, stop) for o in outputs]
     ids = _ids(frame)
-    decode = "sample,t:{},p:{},seed:{}".format(settings.temperature, settings.top_p,
-                                               settings.seed) if settings.do_sample else "greedy"
+    device = inference_device().label  # where generate() ran, as probes record it
     report = score_examples(
         preds, frame[ref_col].tolist(), metrics=names, ids=ids, prompts=prompts,
         slices={c: frame[c].tolist() for c in slice_cols}, n_resamples=n_resamples, seed=seed,
         project=project,
         signature_parts={"data": f"{label}#{digest[:12]}", "model": f"{model}#{fp}",
                          "task": None if task == "causal-lm" else task,
-                         "decode": f"{decode},new:{settings.max_new_tokens}"
-                                   f"{',chat' if settings.chat else ''}"})
+                         "decode": decode_part(settings) + (",chat" if settings.chat else ""),
+                         "device": device})
     report.source, report.model = label, model
     if task != "causal-lm":
         report.task = task
     config = {"model": model, "data": label, "metrics": names, "prompt_col": prompt_col,
               "reference_col": ref_col, "template": template, "slices": slice_cols,
-              "stop": list(stop), "generation": settings.__dict__, "resamples": n_resamples,
-              "seed": seed}
+              "stop": list(stop), "generation": {**settings.__dict__, "device": device},
+              "resamples": n_resamples, "seed": seed}
     return _record_run(project, report, name=f"{model} on {label}", config=config,
                        input_hashes={"data": digest, "model": fp},
                        parents=_eval_parents(parent, model), started=started)
+
+
+def decode_part(settings: GenerationSettings) -> str:
+    """The signature's ``decode:`` part before any mode flags: ``greedy,new:48``.
+
+    >>> decode_part(GenerationSettings(max_new_tokens=8))
+    'greedy,new:8'
+    """
+    decode = "sample,t:{},p:{},seed:{}".format(settings.temperature, settings.top_p,
+                                               settings.seed) if settings.do_sample else "greedy"
+    return f"{decode},new:{settings.max_new_tokens}"
 
 
 def _ids(frame: pd.DataFrame) -> list:
@@ -797,8 +807,9 @@ def _side(project, ref: str, *, metrics, n_resamples, seed) -> tuple[str, list[d
     return f"run:{run.id} ({run.name})", read_records(Path(run.outputs["examples"])), run.id
 
 
-#: generation settings that change the text (batch size never does)
-_GEN_KEYS = ("chat", "do_sample", "max_new_tokens", "temperature", "top_p", "seed")
+#: generation settings that change the text (batch size never does), and where it ran
+#: (``device``: device and precision, ``cpu-fp32``; runs recorded before it lack it)
+_GEN_KEYS = ("chat", "do_sample", "max_new_tokens", "temperature", "top_p", "seed", "device")
 
 
 def generation_difference(project, a_run: int | None, b_run: int | None) -> str | None:
@@ -816,7 +827,8 @@ def generation_difference(project, a_run: int | None, b_run: int | None) -> str 
     if not isinstance(ga, dict) or not isinstance(gb, dict):
         return None
     sampled = ga.get("do_sample") or gb.get("do_sample")
-    keys = [k for k in _GEN_KEYS if sampled or k not in ("temperature", "top_p", "seed")]
+    keys = [k for k in _GEN_KEYS if (sampled or k not in ("temperature", "top_p", "seed"))
+            and (k != "device" or ("device" in ga and "device" in gb))]
     diff = [f"{k.replace('_', ' ')}: {ga.get(k)} in A, {gb.get(k)} in B" for k in keys
             if ga.get(k) != gb.get(k)]
     return "; ".join(diff) or None

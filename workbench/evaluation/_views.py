@@ -17,13 +17,19 @@ HEADLINE_ORDER = ("rougeL", "accuracy", "bleu")
 
 
 def generation_text(gen: dict | None) -> str | None:
-    """``chat · greedy · 48 tokens``: a run's generation settings in a few words."""
+    """``chat · greedy · 48 tokens · cpu-fp32``: a run's generation settings in a few
+    words, with the device and precision it ran on (runs recorded before that have none).
+
+    >>> generation_text({"chat": True, "max_new_tokens": 48, "device": "cpu-fp32"})
+    'chat · greedy · 48 tokens · cpu-fp32'
+    """
     if not gen:
         return None
     mode = (f"sampled t={gen.get('temperature', 1.0):g} p={gen.get('top_p', 1.0):g}"
             if gen.get("do_sample") else "greedy")
     return " · ".join(["chat" if gen.get("chat") else "completion", mode,
-                       f"{gen.get('max_new_tokens')} tokens"])
+                       f"{gen.get('max_new_tokens')} tokens",
+                       *([gen["device"]] if gen.get("device") else [])])
 
 
 def eval_run_label(run) -> str:
@@ -181,6 +187,12 @@ def change_word(d, correction: str | None = None) -> str:
     """``B better`` / ``B worse`` when the interval of B - A clears zero, else
     ``no clear change``. ``d`` is the interval or a metric's difference; with a
     ``correction`` its adjusted p-value (below 0.05) decides, and the sign says which way.
+
+    A positive change is "better" because every metric a comparison can hold is
+    higher-is-better: exact-match accuracy, BLEU, ROUGE-1/2/L/Lsum (the
+    :data:`METRIC_CHOICES` families) and a classifier's accuracy and macro-F1. The
+    fairness differences (parity, equalized odds), where lower is better, are worded by
+    their own verdicts (widened / narrowed), never by this function.
     """
     if isinstance(d, dict):
         if correction and "p_adjusted" in d:

@@ -83,16 +83,20 @@ class TrainPlan:
 
 
 def device_choice() -> dict:
-    """Pick device and precision automatically: CUDA with bf16/fp16 when present, else CPU."""
+    """Training's device and precision, chosen by the one helper inference uses too
+    (:func:`workbench.models.inference_device`: CUDA in bf16, fp16 where bf16 is
+    unsupported, else the CPU in fp32), with what the run records about it."""
     import torch
 
-    if torch.cuda.is_available():
-        bf16 = torch.cuda.is_bf16_supported()
-        return {"device": "cuda", "precision": "bf16" if bf16 else "fp16",
-                "name": torch.cuda.get_device_name(0),
-                "reason": "CUDA present: mixed precision " + ("bf16" if bf16 else "fp16")}
-    return {"device": "cpu", "precision": "fp32", "threads": torch.get_num_threads(),
-            "reason": "no CUDA device: CPU, fp32"}
+    from ..models import inference_device
+
+    choice = inference_device()
+    out = {"device": choice.device, "precision": choice.precision}
+    if choice.device == "cuda":
+        return {**out, "name": torch.cuda.get_device_name(0),
+                "reason": f"CUDA present: mixed precision {choice.precision}"}
+    return {**out, "threads": torch.get_num_threads(),
+            "reason": f"no CUDA device: CPU, {choice.precision}"}
 
 
 def _first_line(exc: BaseException) -> str:
