@@ -90,7 +90,7 @@ def test_thresholds_mixed_rows_and_seeds(loans, tmp_path):
     assert (both["male"]["rows"], both["male"]["mean"]) == (8, 0.875)
     a = _run(loans, tmp_path).observed
     b = _run(loans, tmp_path).observed
-    assert a == b and a["seed"] == 0 and a["resamples"] == 1000
+    assert a == b and a["seed"] == 0 and a["n_resamples"] == 1000
 
 
 def test_balanced_data_passes_and_too_few_rows_compare_nothing(loans, tmp_path):

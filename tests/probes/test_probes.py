@@ -411,7 +411,7 @@ def _pairs_frame(plan, share: float, seed: int = 0) -> pd.DataFrame:
 def test_result_carries_three_way_verdicts():
     from workbench.probes import StatsConfig, build_result
 
-    cfg = StatsConfig(n_bootstrap=200, n_permutations=1000)
+    cfg = StatsConfig(n_resamples=200, n_permutations=1000)
     for frame, want in ((_scored(300), "cleared"), (_scored(60, gap=0.3), "flagged"),
                         (_scored(20), "inconclusive")):
         r = build_result(frame, plan=None, scorers=["sentiment"], config=cfg, model=None,
@@ -443,7 +443,7 @@ def test_sampled_probes_say_how_many_samples_per_prompt_would_do():
         f["sentiment"] = f["sentiment"] + rng.normal(0, 0.5, len(f))
         frames.append(f)
     r = build_result(pd.concat(frames, ignore_index=True), plan=None, scorers=["sentiment"],
-                     config=StatsConfig(n_bootstrap=200, n_permutations=1000), model=None,
+                     config=StatsConfig(n_resamples=200, n_permutations=1000), model=None,
                      source="frame", samples=3)
     need = r["comparisons"][0]["needed"]
     assert need["samples_per_prompt_now"] == 3
@@ -461,7 +461,7 @@ def test_pair_benchmark_preference_verdicts(share, n_pairs, want):
     from workbench.probes import StatsConfig, build_result
 
     plan = _likelihood_plan(n_pairs)
-    cfg = StatsConfig(n_bootstrap=200, n_permutations=1000)
+    cfg = StatsConfig(n_resamples=200, n_permutations=1000)
     r = build_result(_pairs_frame(plan, share), plan=plan, scorers=["loglik"], config=cfg,
                      model="synthetic", source="frame")
     pref = r["preference"]
@@ -483,7 +483,7 @@ def test_pair_benchmark_preference_verdicts(share, n_pairs, want):
 def test_before_after_gap_verdicts(project):
     from workbench.probes import StatsConfig, build_result
 
-    cfg = StatsConfig(n_bootstrap=200, n_permutations=1000)
+    cfg = StatsConfig(n_resamples=200, n_permutations=1000)
 
     def result(frame):
         return build_result(frame, plan=None, scorers=["sentiment"], config=cfg, model=None,
@@ -576,7 +576,7 @@ def test_every_bundled_benchmark_at_full_size(project):
 
     from workbench.probes import BENCHMARKS, StatsConfig, build_result
 
-    cfg = StatsConfig(n_bootstrap=200, n_permutations=1000)
+    cfg = StatsConfig(n_resamples=200, n_permutations=1000)
     rng = np.random.default_rng(0)
     for name in [n for b in BENCHMARKS.values() for n in b.names]:
         plan = resolve_probes(project, f"{name}:100000" if name.startswith("bold") else name)
@@ -630,7 +630,7 @@ def test_probe_html_shows_three_verdicts_in_three_colours(every, verdict, css):
                           + 0.001 * np.sin(i) for i, (g, c) in
                           enumerate(zip(frame["group"], frame["context"]))]
     r = build_result(frame, plan=plan, scorers=["sentiment"],
-                     config=StatsConfig(n_bootstrap=200, n_permutations=1000), model=None,
+                     config=StatsConfig(n_resamples=200, n_permutations=1000), model=None,
                      source="frame")
     assert r["verdict"] == verdict
     html = probe_html(r, frame)
