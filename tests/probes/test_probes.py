@@ -646,6 +646,52 @@ def test_probe_html_shows_three_verdicts_in_three_colours(every, verdict, css):
         assert "What a decision would need" in html or "inconclusive with" in html
 
 
+def _as_written_before_the_rename(settings: dict) -> dict:
+    out = dict(settings)
+    out["n_bootstrap"], out["confidence"] = out.pop("n_resamples"), out.pop("confidence_level")
+    return out
+
+
+def test_a_run_stored_with_the_old_setting_names_still_loads_and_renders(project, tmp_path):
+    """Results written before the rename say n_bootstrap and confidence: loading one (a
+    store run or a result file) gives today's names, quietly, and the report reads them."""
+    import warnings
+
+    import numpy as np
+
+    from workbench.core.errors import RenamedKeyWarning
+    from workbench.core.store import Store
+    from workbench.probes import StatsConfig, build_result, check_outputs
+    from workbench.reports import probe_html
+
+    plan = expand(parse_probe_set(_set(fillers={"occupation": [f"job{i}" for i in range(6)]})))
+    frame = check_outputs(pd.DataFrame([{"group": p.group, "template": p.template,
+                                         "prompt": p.text, "output": "ok"}
+                                        for p in plan.prompts]), plan, where="o.csv")
+    frame["sentiment"] = np.sin(np.arange(len(frame)))
+    r = build_result(frame, plan=plan, scorers=["sentiment"], model=None, source="frame",
+                     config=StatsConfig(n_resamples=200, confidence_level=0.9,
+                                        n_permutations=1000))
+    old = json.loads(json.dumps(r))
+    old["settings"] = _as_written_before_the_rename(old["settings"])
+    for rep in old["scorers"].values():
+        rep["settings"] = _as_written_before_the_rename(rep["settings"])
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps(old))
+    with Store.for_project(project).record("probe", name="old") as out:
+        out["result"] = old
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RenamedKeyWarning)  # nobody wrote these: no warning
+        loaded = [load_result(project, str(out["run_id"])), load_result(project, str(path))]
+    for got in loaded:
+        assert got["settings"] == r["settings"]
+        assert got["scorers"]["sentiment"]["settings"] == r["scorers"]["sentiment"]["settings"]
+        assert (got["settings"]["n_resamples"], got["settings"]["confidence_level"]) == (200, 0.9)
+        html = probe_html(got, frame)
+        assert "90% percentile bootstrap intervals (200 resamples, seed 0)" in html
+        assert "sentiment: group means, 90% bootstrap intervals" in html
+
+
 def test_compare_html_gap_verdicts_never_green_when_inconclusive(project, tmp_path):
     import re
 
