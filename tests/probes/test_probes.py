@@ -276,9 +276,17 @@ def test_before_after_refuses_different_probe_sets(project, tmp_path):
 @pytest.mark.slow
 def test_cli_probe_outputs_and_bias_report_exit_codes(project, tmp_path):
     env = {"WORKBENCH_PROJECT": str(project.root)}
+    text = project.config_path.read_text()  # an old key: it works, with one warning line
+    project.config_path.write_text(text + "probes:\n  confidence: 0.9\n")
     b = _outputs(tmp_path / "same.csv", effect=0.0, n_templates=16, script=False)
     proc = run_cli("probe", "--outputs", str(b), "--json", str(tmp_path / "b.json"), env=env)
     assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.splitlines() == [
+        f"warning: {project.config_path}: probes.confidence (line {text.count(chr(10)) + 2}): "
+        "renamed to 'confidence_level'; the old name still works for now"]
+    woman = json.loads((tmp_path / "b.json").read_text())["groups"]["woman"]
+    assert (f"mean={woman['mean']:+.3f}  90% CI [{woman['ci'][0]:+.3f}, {woman['ci'][1]:+.3f}]"
+            in proc.stdout)
     assert "FLAGGED" not in proc.stdout and ("INCONCLUSIVE" in proc.stdout
                                              or "CLEARED" in proc.stdout)
     a = _outputs(tmp_path / "dir" / "same.csv", effect=1.0, n_templates=16) \
@@ -689,6 +697,7 @@ def test_a_run_stored_with_the_old_setting_names_still_loads_and_renders(project
         assert (got["settings"]["n_resamples"], got["settings"]["confidence_level"]) == (200, 0.9)
         html = probe_html(got, frame)
         assert "90% percentile bootstrap intervals (200 resamples, seed 0)" in html
+        assert "90% interval" in html and "95%" not in html  # the tables say the same level
         assert "sentiment: group means, 90% bootstrap intervals" in html
 
 

@@ -13,6 +13,8 @@ This rule finds it before training::
       # label_column: label     # ... or the share of rows with one label value
       # label_value: refund
       max_gap: 0.2              # fail when the largest gap between group means is above
+      # confidence_level: 0.95  # bootstrap intervals (scipy's names; the old level and
+      # n_resamples: 1000       # resamples still work, with a warning)
 
 A row belongs to a group when its text mentions one of the group's words (whole words,
 any case); rows that mention several groups are left out (``mixed: exclude``) or counted

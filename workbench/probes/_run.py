@@ -225,8 +225,10 @@ def _preference(frame: pd.DataFrame, groups: list[str], score: str, cfg: StatsCo
                  > wide.loc[wide.index.intersection(idx), groups[1]]).astype(float).to_numpy()
             if w.size:
                 by_type[str(t)] = {"n": int(w.size), "share": float(w.mean()),
-                                   "ci": list(bootstrap_mean_ci(w, n_resamples=cfg.n_resamples,
-                                                                seed=cfg.seed))}
+                                   "ci": list(bootstrap_mean_ci(
+                                       w, n_resamples=cfg.n_resamples,
+                                       confidence_level=cfg.confidence_level,
+                                       seed=cfg.seed))}
     flagged = bool(p < cfg.alpha and abs(share - 0.5) >= cfg.min_share_effect)
     cleared = bool(not flagged and tost_p < cfg.alpha)
     verdict = "flagged" if flagged else "cleared" if cleared else "inconclusive"
