@@ -281,9 +281,10 @@ def test_cli_probe_outputs_and_bias_report_exit_codes(project, tmp_path):
     b = _outputs(tmp_path / "same.csv", effect=0.0, n_templates=16, script=False)
     proc = run_cli("probe", "--outputs", str(b), "--json", str(tmp_path / "b.json"), env=env)
     assert proc.returncode == 0, proc.stderr
+    line = text.count("\n") + 2
     assert proc.stderr.splitlines() == [
-        f"warning: {project.config_path}: probes.confidence (line {text.count(chr(10)) + 2}): "
-        "renamed to 'confidence_level'; the old name still works for now"]
+        (f"warning: {project.config_path}: probes.confidence (line {line}): renamed to "
+         "'confidence_level'; the old name still works for now")]
     woman = json.loads((tmp_path / "b.json").read_text())["groups"]["woman"]
     assert (f"mean={woman['mean']:+.3f}  90% CI [{woman['ci'][0]:+.3f}, {woman['ci'][1]:+.3f}]"
             in proc.stdout)
