@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -10,7 +11,7 @@ import pytest
 
 from tests.conftest import run_cli
 from workbench.checks import RULES, DatasetRef, load_suite, run_checks
-from workbench.core.errors import WorkbenchError
+from workbench.core.errors import RenamedKeyWarning, WorkbenchError
 
 RULE = "expect_group_outcome_association_to_be_below"
 
@@ -90,7 +91,66 @@ def test_thresholds_mixed_rows_and_seeds(loans, tmp_path):
     assert (both["male"]["rows"], both["male"]["mean"]) == (8, 0.875)
     a = _run(loans, tmp_path).observed
     b = _run(loans, tmp_path).observed
-    assert a == b and a["seed"] == 0 and a["resamples"] == 1000
+    assert a == b and a["seed"] == 0 and a["n_resamples"] == 1000
+
+
+LENGTHS = f"""
+expectations:
+  - {{{{type: {RULE}, column: q, score_column: a, score: length, max_gap: 5, {{opts}}}}}}
+"""
+
+
+def _lengths(tmp_path, opts: str) -> dict:
+    words = ["a", "a b", "a b c d", "a b c", "a b c d e f", "a b c d e", "a", "a b"]
+    frame = pd.DataFrame({"q": [f"she asked {i}" for i in range(8)]
+                          + [f"he asked {i}" for i in range(8)],
+                          "a": words + [w + " x y" for w in reversed(words)]})
+    suite = load_suite(_suite(tmp_path, LENGTHS.format(opts=opts)), check_types=False)
+    [res] = run_checks(frame, suite, dataset=_ref(frame)).results
+    return res.observed
+
+
+def test_renamed_keywords_give_the_same_numbers_with_one_warning_each(tmp_path):
+    """scipy's names (confidence_level, n_resamples); level and resamples still work."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RenamedKeyWarning)
+        new = _lengths(tmp_path, "confidence_level: 0.9, n_resamples: 500, seed: 3")
+    with pytest.warns(RenamedKeyWarning) as seen:
+        old = _lengths(tmp_path, "level: 0.9, resamples: 500, seed: 3")
+    assert [str(w.message) for w in seen] == [  # once, at load: the run does not warn again
+        (f"{tmp_path / 's.yaml'}: expectations[0].level (line 3): renamed to "
+         "'confidence_level'; the old name still works for now"),
+        (f"{tmp_path / 's.yaml'}: expectations[0].resamples (line 3): renamed to "
+         "'n_resamples'; the old name still works for now")]
+    assert old == new and (new["confidence_level"], new["n_resamples"]) == (0.9, 500)
+    # pinned before the rename (level: 0.9, resamples: 500, seed: 3)
+    assert {g: v["ci"] for g, v in new["groups"].items()} == {"female": [1.875, 4.0],
+                                                              "male": [4.125, 6.125]}
+    assert new["gap_ci"] == [0.74375, 3.5]
+
+
+TOO_FEW = r"expectations\[0\].n_resamples \(line 4\): must be greater than or equal to 100; got 50"
+
+
+@pytest.mark.parametrize("opts,message", [
+    ("resamples: 50", TOO_FEW),
+    ("n_resamples: 50", TOO_FEW),
+    ("level: 1.2", r"expectations\[0\].confidence_level \(line 4\): must be less than 1; got 1.2"),
+    ("level: 0.9\n    confidence_level: 0.9",
+     r"expectations\[0\].level \(line 4\): give 'confidence_level' or its old name 'level', not both"),
+])
+def test_bad_bootstrap_keyword_names_the_new_key_and_its_line(tmp_path, opts, message):
+    import warnings
+
+    text = (f"name: s\nexpectations:\n  - type: {RULE}\n    {opts}\n    column: text\n"
+            "    label_column: approved\n    label_value: x\n    max_gap: 1\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RenamedKeyWarning)
+        with pytest.raises(WorkbenchError, match="^" + re.escape(str(tmp_path / "s.yaml")) + ": "
+                           + message + "$"):
+            load_suite(_suite(tmp_path, text), check_types=False)
 
 
 def test_balanced_data_passes_and_too_few_rows_compare_nothing(loans, tmp_path):
@@ -239,12 +299,17 @@ expectations:
     score_column: answer
     score: sentiment
     max_gap: 0.3
+    resamples: 1000
     meta: {{notes: answers about women and men are equally warm}}
 """, "planted.yaml")
     proc = run_cli("check", str(tmp_path / "planted.csv"), "--suite", str(suite), "--json",
                    str(tmp_path / "r.json"), "--html", str(tmp_path / "r.html"),
                    "--no-data-docs", cwd=project.root)
     assert proc.returncode == 1, proc.stderr
+    # the old keyword still works, with one line naming the new one (and nothing else)
+    assert proc.stderr.strip().splitlines() == [
+        f"warning: {suite}: expectations[1].resamples (line 12): renamed to 'n_resamples'; "
+        "the old name still works for now"]
     assert f"FAIL  2. {RULE}(question)" in proc.stdout
     assert "ok    1. expect_column_values_to_not_be_null(answer)" in proc.stdout
     result = json.loads((tmp_path / "r.json").read_text())
@@ -257,7 +322,7 @@ expectations:
     assert observed["groups"]["female"]["rows"] == observed["groups"]["male"]["rows"] == 20
     assert observed["groups"]["female"]["mean"] < 0 < observed["groups"]["male"]["mean"]
     assert observed["gap"] > 0.3 and observed["gap_ci"][0] > 0.3
-    assert observed["lowest"] == "female"
+    assert observed["lowest"] == "female" and observed["n_resamples"] == 1000
     g, ci = observed["groups"], observed["gap_ci"]  # the check's line says what it found
     assert (f"mean sentiment(answer): female {g['female']['mean']:+.3f} (20 rows), male "
             f"{g['male']['mean']:+.3f} (20 rows); gap male - female {observed['gap']:.3f} "

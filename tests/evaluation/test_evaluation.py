@@ -174,6 +174,8 @@ def test_cli_bad_inputs_exit_2_with_one_line(eval_data, project):
         (["--model", "tiny:gpt2"], "evaluate: --data is missing"),
         (["--predictions", "x.csv", "--compare", "1", "2"], "give exactly one of"),
         (["--predictions", str(_touch(eval_data / "e.jsonl"))], "the file is empty"),
+        (["--predictions", str(_write(eval_data, "ok.csv", GOOD)), "--n-resamples", "50"],
+         r"^error: --n-resamples: must be an integer >= 1000; got 50$"),
         (["--model", "tiny:gpt2", "--data", str(eval_data / "noref.csv"), "--metrics", "bleu"],
          r"error: --reference-col: \S*noref\.csv: no reference column 'answer' for bleu"),
     ]:
@@ -186,17 +188,22 @@ def test_cli_bad_inputs_exit_2_with_one_line(eval_data, project):
 def test_cli_predictions_then_compare(project, tmp_path):
     a, b = _write(tmp_path, "a.csv", BAD), _write(tmp_path, "b.jsonl", GOOD)
     proc = run_cli("evaluate", "--predictions", str(a), "--json", str(tmp_path / "a.json"),
-                   "--html", str(tmp_path / "a.html"), cwd=project.root)
+                   "--html", str(tmp_path / "a.html"), "--resamples", "1200", cwd=project.root)
     assert proc.returncode == 0, proc.stderr
+    # the old flag is a hidden alias of --n-resamples: it works, and says the new name
+    assert proc.stderr.splitlines()[0] == ("warning: --resamples is renamed --n-resamples; "
+                                           "the old name still works for now")
     res = json.loads((tmp_path / "a.json").read_text())
+    assert "boot:1200,seed:0" in res["signature"]
     assert list(res) == ["run_id", "n", "metrics", "ci", "slices", "signature"] and res["n"] == 36
     assert "rougeLsum" in proc.stdout and "95% interval" in proc.stdout
     assert (tmp_path / "a.html").stat().st_size < 2_000_000
     assert "accuracy" not in res["metrics"]  # exact match of free text only when asked for
     proc = run_cli("evaluate", "--compare", str(a), str(b), "--metrics", "accuracy,rouge",
-                   "--correct", "holm", "--json", "-", cwd=project.root)
+                   "--correct", "holm", "--json", "-", "--n-resamples", "1100", cwd=project.root)
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
+    assert "boot:paired,1100,seed:0" in out["signature"] and "--resamples" not in proc.stderr
     assert out["metrics"]["accuracy"]["ci"][0] > 0 and out["correction"] == "holm"
     raw = [d["p_value"] for d in out["metrics"].values()]
     from workbench.evaluation.metrics import adjust_pvalues

@@ -119,7 +119,7 @@ def test_too_few_resamples(scores):
     with pytest.raises(WorkbenchError, match="^n resamples: must be an integer >= 1000; got 50"
                        ) as err:
         bootstrap_ci(scores, n_resamples=50)
-    assert err.value.param == "n_resamples"  # the CLI shows it as --resamples
+    assert err.value.param == "n_resamples"  # the CLI shows it as --n-resamples
 
 
 # ----------------------------------------------------------------- classification (sklearn)

@@ -19,7 +19,7 @@ from workbench.probes import (
 )
 from workbench.probes._robust import scorer_offsets
 
-FAST = StatsConfig(n_bootstrap=200, n_permutations=1000)
+FAST = StatsConfig(n_resamples=200, n_permutations=1000)
 CARRIERS = ["{subject} said hello.", "{subject} sat down.", "{subject} is here.",
             "{subject} walked into the room.", "{subject} lives in this town.",
             "{subject} arrived at noon."]

@@ -26,7 +26,7 @@ SET = {"name": "v", "version": 1, "attribute": "gender",
        "templates": [{"id": "worked", "text": "{subject} worked as {job} and",
                       "variants": ["{subject} had a job as {job} and",
                                    "{subject} was employed as {job} and"]}]}
-FAST = StatsConfig(n_bootstrap=200, n_permutations=1000)
+FAST = StatsConfig(n_resamples=200, n_permutations=1000)
 
 
 def _set(**changes):

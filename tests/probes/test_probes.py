@@ -276,9 +276,18 @@ def test_before_after_refuses_different_probe_sets(project, tmp_path):
 @pytest.mark.slow
 def test_cli_probe_outputs_and_bias_report_exit_codes(project, tmp_path):
     env = {"WORKBENCH_PROJECT": str(project.root)}
+    text = project.config_path.read_text()  # an old key: it works, with one warning line
+    project.config_path.write_text(text + "probes:\n  confidence: 0.9\n")
     b = _outputs(tmp_path / "same.csv", effect=0.0, n_templates=16, script=False)
     proc = run_cli("probe", "--outputs", str(b), "--json", str(tmp_path / "b.json"), env=env)
     assert proc.returncode == 0, proc.stderr
+    line = text.count("\n") + 2
+    assert proc.stderr.splitlines() == [
+        (f"warning: {project.config_path}: probes.confidence (line {line}): renamed to "
+         "'confidence_level'; the old name still works for now")]
+    woman = json.loads((tmp_path / "b.json").read_text())["groups"]["woman"]
+    assert (f"mean={woman['mean']:+.3f}  90% CI [{woman['ci'][0]:+.3f}, {woman['ci'][1]:+.3f}]"
+            in proc.stdout)
     assert "FLAGGED" not in proc.stdout and ("INCONCLUSIVE" in proc.stdout
                                              or "CLEARED" in proc.stdout)
     a = _outputs(tmp_path / "dir" / "same.csv", effect=1.0, n_templates=16) \
@@ -411,7 +420,7 @@ def _pairs_frame(plan, share: float, seed: int = 0) -> pd.DataFrame:
 def test_result_carries_three_way_verdicts():
     from workbench.probes import StatsConfig, build_result
 
-    cfg = StatsConfig(n_bootstrap=200, n_permutations=1000)
+    cfg = StatsConfig(n_resamples=200, n_permutations=1000)
     for frame, want in ((_scored(300), "cleared"), (_scored(60, gap=0.3), "flagged"),
                         (_scored(20), "inconclusive")):
         r = build_result(frame, plan=None, scorers=["sentiment"], config=cfg, model=None,
@@ -443,7 +452,7 @@ def test_sampled_probes_say_how_many_samples_per_prompt_would_do():
         f["sentiment"] = f["sentiment"] + rng.normal(0, 0.5, len(f))
         frames.append(f)
     r = build_result(pd.concat(frames, ignore_index=True), plan=None, scorers=["sentiment"],
-                     config=StatsConfig(n_bootstrap=200, n_permutations=1000), model=None,
+                     config=StatsConfig(n_resamples=200, n_permutations=1000), model=None,
                      source="frame", samples=3)
     need = r["comparisons"][0]["needed"]
     assert need["samples_per_prompt_now"] == 3
@@ -461,7 +470,7 @@ def test_pair_benchmark_preference_verdicts(share, n_pairs, want):
     from workbench.probes import StatsConfig, build_result
 
     plan = _likelihood_plan(n_pairs)
-    cfg = StatsConfig(n_bootstrap=200, n_permutations=1000)
+    cfg = StatsConfig(n_resamples=200, n_permutations=1000)
     r = build_result(_pairs_frame(plan, share), plan=plan, scorers=["loglik"], config=cfg,
                      model="synthetic", source="frame")
     pref = r["preference"]
@@ -483,7 +492,7 @@ def test_pair_benchmark_preference_verdicts(share, n_pairs, want):
 def test_before_after_gap_verdicts(project):
     from workbench.probes import StatsConfig, build_result
 
-    cfg = StatsConfig(n_bootstrap=200, n_permutations=1000)
+    cfg = StatsConfig(n_resamples=200, n_permutations=1000)
 
     def result(frame):
         return build_result(frame, plan=None, scorers=["sentiment"], config=cfg, model=None,
@@ -576,7 +585,7 @@ def test_every_bundled_benchmark_at_full_size(project):
 
     from workbench.probes import BENCHMARKS, StatsConfig, build_result
 
-    cfg = StatsConfig(n_bootstrap=200, n_permutations=1000)
+    cfg = StatsConfig(n_resamples=200, n_permutations=1000)
     rng = np.random.default_rng(0)
     for name in [n for b in BENCHMARKS.values() for n in b.names]:
         plan = resolve_probes(project, f"{name}:100000" if name.startswith("bold") else name)
@@ -630,7 +639,7 @@ def test_probe_html_shows_three_verdicts_in_three_colours(every, verdict, css):
                           + 0.001 * np.sin(i) for i, (g, c) in
                           enumerate(zip(frame["group"], frame["context"]))]
     r = build_result(frame, plan=plan, scorers=["sentiment"],
-                     config=StatsConfig(n_bootstrap=200, n_permutations=1000), model=None,
+                     config=StatsConfig(n_resamples=200, n_permutations=1000), model=None,
                      source="frame")
     assert r["verdict"] == verdict
     html = probe_html(r, frame)
@@ -644,6 +653,53 @@ def test_probe_html_shows_three_verdicts_in_three_colours(every, verdict, css):
     assert "&lt;i&gt;said&lt;/i&gt; &amp; left" in html and "<i>said</i>" not in html
     if verdict == "inconclusive":
         assert "What a decision would need" in html or "inconclusive with" in html
+
+
+def _as_written_before_the_rename(settings: dict) -> dict:
+    out = dict(settings)
+    out["n_bootstrap"], out["confidence"] = out.pop("n_resamples"), out.pop("confidence_level")
+    return out
+
+
+def test_a_run_stored_with_the_old_setting_names_still_loads_and_renders(project, tmp_path):
+    """Results written before the rename say n_bootstrap and confidence: loading one (a
+    store run or a result file) gives today's names, quietly, and the report reads them."""
+    import warnings
+
+    import numpy as np
+
+    from workbench.core.errors import RenamedKeyWarning
+    from workbench.core.store import Store
+    from workbench.probes import StatsConfig, build_result, check_outputs
+    from workbench.reports import probe_html
+
+    plan = expand(parse_probe_set(_set(fillers={"occupation": [f"job{i}" for i in range(6)]})))
+    frame = check_outputs(pd.DataFrame([{"group": p.group, "template": p.template,
+                                         "prompt": p.text, "output": "ok"}
+                                        for p in plan.prompts]), plan, where="o.csv")
+    frame["sentiment"] = np.sin(np.arange(len(frame)))
+    r = build_result(frame, plan=plan, scorers=["sentiment"], model=None, source="frame",
+                     config=StatsConfig(n_resamples=200, confidence_level=0.9,
+                                        n_permutations=1000))
+    old = json.loads(json.dumps(r))
+    old["settings"] = _as_written_before_the_rename(old["settings"])
+    for rep in old["scorers"].values():
+        rep["settings"] = _as_written_before_the_rename(rep["settings"])
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps(old))
+    with Store.for_project(project).record("probe", name="old") as out:
+        out["result"] = old
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RenamedKeyWarning)  # nobody wrote these: no warning
+        loaded = [load_result(project, str(out["run_id"])), load_result(project, str(path))]
+    for got in loaded:
+        assert got["settings"] == r["settings"]
+        assert got["scorers"]["sentiment"]["settings"] == r["scorers"]["sentiment"]["settings"]
+        assert (got["settings"]["n_resamples"], got["settings"]["confidence_level"]) == (200, 0.9)
+        html = probe_html(got, frame)
+        assert "90% percentile bootstrap intervals (200 resamples, seed 0)" in html
+        assert "90% interval" in html and "95%" not in html  # the tables say the same level
+        assert "sentiment: group means, 90% bootstrap intervals" in html
 
 
 def test_compare_html_gap_verdicts_never_green_when_inconclusive(project, tmp_path):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import scipy.stats
 
-from workbench.core.errors import WorkbenchError
+from workbench.core.errors import RenamedKeyWarning, WorkbenchError
 from workbench.probes import StatsConfig, adjust_pvalues, compare_groups, finalize
 from workbench.probes._stats import (
     bootstrap_mean_ci,
@@ -168,7 +168,7 @@ def test_power_warnings():
 def test_more_than_1023_contexts_do_not_overflow():
     """2.0 / 2 ** n raised OverflowError beyond 1023 contexts; the warning now uses ldexp."""
     g, c, s = _frame(np.random.default_rng(2).normal(0, 0.3, 1100).tolist())
-    rep = compare_groups(g, c, s, config=StatsConfig(n_bootstrap=200, n_permutations=500))
+    rep = compare_groups(g, c, s, config=StatsConfig(n_resamples=200, n_permutations=500))
     (cmp,) = rep.comparisons
     assert cmp.n_contexts == 1100 and not cmp.exact and 0 < cmp.p_value <= 1
 
@@ -192,9 +192,70 @@ def test_stats_config_from_project(project):
         StatsConfig.from_project(project)
 
 
+def _pinned(cfg):
+    g, c, s = _frame(np.random.default_rng(5).normal(0.2, 1, 12).tolist())
+    rep = compare_groups(g, c, s, config=cfg)
+    return [rep.by_group["a"].ci, rep.by_group["b"].ci, rep.comparisons[0].ci]
+
+
+def test_renamed_keys_n_resamples_and_confidence_level(project):
+    """scipy's names; the old ones still work with one warning each, numbers unchanged."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RenamedKeyWarning)  # today's names never warn
+        new = StatsConfig(n_resamples=300, confidence_level=0.9, seed=7, n_permutations=200)
+    with pytest.warns(RenamedKeyWarning) as seen:
+        old = StatsConfig(n_bootstrap=300, confidence=0.9, seed=7, n_permutations=200)
+    assert old == new and [str(w.message) for w in seen] == [
+        "n_bootstrap: renamed to 'n_resamples'; the old name still works for now",
+        "confidence: renamed to 'confidence_level'; the old name still works for now"]
+    # seed 7 pinned before the rename: the same intervals under either name
+    want = [(-0.23266098870564633, 0.48348129543622625),
+            (-0.32581316434039176, 0.3851337508698077),
+            (-0.3090234086987175, 0.5177242426363554)]
+    assert _pinned(new) == _pinned(old) == [pytest.approx(w, abs=1e-12) for w in want]
+    assert new.model_dump()["n_resamples"] == 300 and "n_bootstrap" not in new.model_dump()
+
+    base = project.config_path.read_text()
+    project.config_path.write_text(base + "probes:\n  n_bootstrap: 300\n  confidence: 0.9\n")
+    line = base.count("\n") + 2
+    with pytest.warns(RenamedKeyWarning) as seen:
+        cfg = StatsConfig.from_project(project)
+    assert (cfg.n_resamples, cfg.confidence_level) == (300, 0.9)
+    assert str(seen[0].message) == (f"{project.config_path}: probes.n_bootstrap (line {line}): "
+                                    "renamed to 'n_resamples'; the old name still works for now")
+    assert f"probes.confidence (line {line + 1}): renamed to 'confidence_level'" in str(
+        seen[1].message)
+
+
+TOO_FEW = "probes.n_resamples (line {line}): must be greater than or equal to 100; got 50"
+
+
+@pytest.mark.parametrize("setting,message", [
+    ("n_bootstrap: 50", TOO_FEW),
+    ("n_resamples: 50", TOO_FEW),
+    ("confidence: 1.5", "probes.confidence_level (line {line}): must be less than 1; got 1.5"),
+    ("n_bootstrap: 500\n  n_resamples: 500",
+     ("probes.n_bootstrap (line {line}): give 'n_resamples' or its old name 'n_bootstrap', "
+      "not both")),
+])
+def test_bad_bootstrap_setting_names_the_new_key_and_its_line(project, setting, message):
+    import warnings
+
+    base = project.config_path.read_text()
+    project.config_path.write_text(base + f"probes:\n  {setting}\n")
+    want = f"{project.config_path}: " + message.format(line=base.count("\n") + 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RenamedKeyWarning)
+        with pytest.raises(WorkbenchError) as err:
+            StatsConfig.from_project(project)
+    assert str(err.value) == want
+
+
 def _flag_rate(mean_diff, sims=400, n_ctx=30):
     rng = np.random.default_rng(0)
-    cfg = StatsConfig(n_bootstrap=200, n_permutations=1000)
+    cfg = StatsConfig(n_resamples=200, n_permutations=1000)
     flagged = 0
     for k in range(sims):
         base = rng.normal(0, 1, n_ctx)

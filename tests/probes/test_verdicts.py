@@ -26,7 +26,7 @@ from workbench.probes._stats import (
 
 # Verdicts use neither bootstrap interval; 1000 flips resolve p to 0.001, enough for alpha
 # 0.05 over 6 comparisons (Holm's smallest reachable adjusted p is 6/1001).
-SIM = StatsConfig(n_bootstrap=100, n_permutations=1000)
+SIM = StatsConfig(n_resamples=100, n_permutations=1000)
 
 
 # ------------------------------------------------------------------- TOST
@@ -466,7 +466,7 @@ def test_cli_bad_margins_and_old_runs_exit_2_in_one_line(project, tmp_path, args
     from workbench.probes import run_probe
 
     same = _outputs_csv(tmp_path / "same.csv", n=8)
-    res = run_probe(project, outputs=same, config=StatsConfig(n_bootstrap=100,
+    res = run_probe(project, outputs=same, config=StatsConfig(n_resamples=100,
                                                               n_permutations=100))
     s = tmp_path / "s.json"
     import json

@@ -13,6 +13,8 @@ This rule finds it before training::
       # label_column: label     # ... or the share of rows with one label value
       # label_value: refund
       max_gap: 0.2              # fail when the largest gap between group means is above
+      # confidence_level: 0.95  # bootstrap intervals (scipy's names; the old level and
+      # n_resamples: 1000       # resamples still work, with a warning)
 
 A row belongs to a group when its text mentions one of the group's words (whole words,
 any case); rows that mention several groups are left out (``mixed: exclude``) or counted
@@ -26,7 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -88,9 +90,11 @@ class AssociationArgs(RuleArgs):
     min_rows: int = Field(5, ge=1)
     mixed: Literal["exclude", "both"] = "exclude"
     fail_on: Literal["estimate", "lower_bound"] = "estimate"
-    level: float = Field(0.95, gt=0, lt=1)
-    resamples: int = Field(1000, ge=100)
+    confidence_level: float = Field(0.95, gt=0, lt=1)
+    n_resamples: int = Field(1000, ge=100)
     seed: int = 0
+    renamed_keys: ClassVar[dict[str, str]] = {"level": "confidence_level",
+                                              "resamples": "n_resamples"}
 
     @field_validator("score")
     @classmethod
@@ -195,11 +199,12 @@ def _outcomes(frame: pd.DataFrame, args: AssociationArgs, rows: np.ndarray) -> n
     return y
 
 
-def _resampled_means(values: np.ndarray, resamples: int, rng: np.random.Generator) -> np.ndarray:
-    """Means of ``resamples`` bootstrap resamples (the one helper's draws, <= 4M indices at
-    a time)."""
+def _resampled_means(values: np.ndarray, n_resamples: int,
+                     rng: np.random.Generator) -> np.ndarray:
+    """Means of ``n_resamples`` bootstrap resamples (the one helper's draws, <= 4M indices
+    at a time)."""
     return np.concatenate([values[idx].mean(axis=1) for idx in resample_indices(
-        len(values), n_resamples=resamples, rng=rng, max_cells=4_000_000)])
+        len(values), n_resamples=n_resamples, rng=rng, max_cells=4_000_000)])
 
 
 def _r(x: float) -> float:
@@ -232,17 +237,18 @@ def _association(frame, args: AssociationArgs, id_column=None) -> Outcome:
         info: dict[str, Any] = {"rows": int(len(pos)), "compared": len(pos) >= args.min_rows}
         if len(pos):
             vals = y[pos]
-            boot = _resampled_means(vals, args.resamples, rng)
+            boot = _resampled_means(vals, args.n_resamples, rng)
             info["mean"] = _r(vals.mean())
-            info["ci"] = [_r(x) for x in percentile_interval(boot, confidence_level=args.level)]
+            info["ci"] = [_r(x) for x in percentile_interval(boot, confidence_level=args.confidence_level)]
             if info["compared"]:
                 draws[g] = boot
         groups[g] = info
     observed: dict[str, Any] = {
         "outcome": args.outcome, "word_list": swaps.label, "groups": groups,
         "rows_mixed": int(np.sum(count > 1)), "rows_without_group": int(np.sum(count == 0)),
-        "max_gap": args.max_gap, "fail_on": args.fail_on, "level": args.level,
-        "resamples": args.resamples, "seed": args.seed}
+        "max_gap": args.max_gap, "fail_on": args.fail_on,
+        "confidence_level": args.confidence_level, "n_resamples": args.n_resamples,
+        "seed": args.seed}
     if len(draws) < 2:
         observed.update(gap=None, reason=f"fewer than two groups with at least "
                         f"{args.min_rows} rows; nothing to compare")
@@ -256,7 +262,7 @@ def _association(frame, args: AssociationArgs, id_column=None) -> Outcome:
     # The largest gap of each resample (max - min over groups) is never below zero and
     # biased upward, so its interval leaves out a gap of zero even when it is the estimate.
     gaps = draws[high] - draws[low]
-    gap_ci = percentile_interval(gaps, confidence_level=args.level)
+    gap_ci = percentile_interval(gaps, confidence_level=args.confidence_level)
     stat = gap if args.fail_on == "estimate" else gap_ci[0]
     success = stat <= args.max_gap
     observed.update(gap=_r(gap), gap_ci=[_r(gap_ci[0]), _r(gap_ci[1])], highest=high,

@@ -12,11 +12,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ..core.config import rename_keys
 from ._report import EXAMPLES
 from ._text import (
     PII_KINDS,
@@ -44,6 +45,13 @@ class Outcome:
 
 class RuleArgs(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+    #: Old keyword -> new keyword; the old one is accepted with a warning naming the new.
+    renamed_keys: ClassVar[dict[str, str]] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_names(cls, data: Any) -> Any:
+        return rename_keys(data, cls.renamed_keys)
 
 
 #: ``turns``: the roles a text rule reads in a column of conversations (default: every

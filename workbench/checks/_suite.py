@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from ..core.config import ConfigSource, read_yaml, validate
+from ..core.config import ConfigSource, read_yaml, rename_keys, validate
 from ..core.digest import sha256_text
 from ..core.errors import ConfigError, NotFoundError, WorkbenchError, did_you_mean
 from ._rules import RULES, rule_columns
@@ -170,8 +170,11 @@ def load_suite(path: str | Path, *, check_types: bool = True,
         type_, kwargs, meta = _split_item(item, proto, where, "rule")
         if type_ in RULES:
             engine: Engine = "workbench"
-            validate(RULES[type_].args, kwargs, ConfigSource(shown, lines), at=where,
-                     keywords_of=type_)
+            # kept under today's names, so running the rule does not warn a second time
+            source = ConfigSource(shown, lines)
+            kwargs = rename_keys(kwargs, RULES[type_].args.renamed_keys, source=source,
+                                 at=where)
+            validate(RULES[type_].args, kwargs, source, at=where, keywords_of=type_)
         else:
             engine = "great_expectations"
             if check_types:

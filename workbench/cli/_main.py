@@ -13,6 +13,7 @@ import os
 import re
 import sys
 import traceback
+import warnings
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -23,7 +24,7 @@ try:  # typer >= 0.20 raises the exceptions of the click it vendors
 except ImportError:  # pragma: no cover - an older typer uses click itself
     from click import exceptions as _click_exc
 
-from ..core.errors import WorkbenchError, did_you_mean
+from ..core.errors import RenamedKeyWarning, WorkbenchError, did_you_mean
 from . import check, clean, data, evaluate, models, probes, review, runs, schedule, split, train
 from ._output import STATE, echo
 
@@ -67,7 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     STATE["json_stdout"] = any(a == "--json" and b == "-" for a, b in zip(args, args[1:])) \
         or "--json=-" in args
     try:
-        rv = app(args=args, prog_name="workbench", standalone_mode=False)
+        with warnings.catch_warnings():
+            warnings.showwarning = _one_line_warning(warnings.showwarning)
+            rv = app(args=args, prog_name="workbench", standalone_mode=False)
     except _EXIT as exc:
         return _exit(exc.exit_code)
     except _USAGE as exc:
@@ -102,6 +105,17 @@ def main(argv: list[str] | None = None) -> int:
                    "for the traceback)", err=True)
         return _exit(3)
     return _exit(rv if isinstance(rv, int) else 0)
+
+
+def _one_line_warning(show):
+    """``showwarning`` that prints a renamed config key as one ``warning:`` line on stderr
+    (the message names file, line and new key), and anything else as ``show`` would."""
+    def showwarning(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, RenamedKeyWarning):
+            typer.echo(f"warning: {message}", err=True)
+        else:
+            show(message, category, filename, lineno, file, line)
+    return showwarning
 
 
 # typer raises its vendored click's exceptions; a plain click install may raise its own

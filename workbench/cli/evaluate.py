@@ -130,7 +130,8 @@ def register(app: typer.Typer) -> None:
         temperature: Annotated[float, typer.Option("--temperature", help="Sampling temperature.")] = 1.0,
         top_p: Annotated[float, typer.Option("--top-p", help="Nucleus sampling mass.")] = 1.0,
         seed: Annotated[int, typer.Option("--seed", help="Seed for the bootstrap and for sampling.")] = 0,
-        n_resamples: Annotated[int, typer.Option("--resamples", "--n-resamples", help="Bootstrap resamples (>= 1000).")] = 1000,
+        n_resamples: Annotated[int, typer.Option("--n-resamples", help="Bootstrap resamples (>= 1000).")] = 1000,
+        old_resamples: Annotated[Optional[int], typer.Option("--resamples", hidden=True, help="Old name of --n-resamples.")] = None,
         no_cache: Annotated[bool, typer.Option("--no-cache", help="Ignore the generation cache.")] = False,
         json_out: JsonOpt = None,
         html_out: HtmlOpt = None,
@@ -140,6 +141,11 @@ def register(app: typer.Typer) -> None:
         predictions made elsewhere, or compare two evaluations (paired bootstrap)."""
         from ..core.errors import WorkbenchError
         from ._output import echo, get_project
+
+        if old_resamples is not None:
+            typer.echo("warning: --resamples is renamed --n-resamples; the old name still "
+                       "works for now", err=True)
+            n_resamples = old_resamples
 
         modes = [m for m, on in (("--model/--data", model or data), ("--predictions", predictions),
                                  ("--compare", compare)) if on]

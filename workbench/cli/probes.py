@@ -86,8 +86,9 @@ def probe(
     r = res.result
     echo(f"probe set {r['probe_set']['name']} v{r['probe_set']['version']} · scorer "
          f"{r['scorer']} · {r['n_examples']} outputs, {r['n_contexts']} contexts")
+    level = f"{r['settings']['confidence_level']:.0%}"  # the interval's own level
     for g, v in r["groups"].items():
-        echo(f"  {g:<24} n={v['n']:<5} mean={v['mean']:+.3f}  95% CI [{v['ci'][0]:+.3f}, "
+        echo(f"  {g:<24} n={v['n']:<5} mean={v['mean']:+.3f}  {level} CI [{v['ci'][0]:+.3f}, "
              f"{v['ci'][1]:+.3f}]")
     echo(f"  gap {r['gap']:.3f}")
     for c in r["comparisons"]:

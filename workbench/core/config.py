@@ -27,17 +27,23 @@ unable to parse string as an integer; got 'x'
 Traceback (most recent call last):
   ...
 workbench.core.errors.ConfigError: cfg.yaml: bb: unknown key (did you mean 'b'?); allowed: a, b
+
+A model that renamed a key lists ``renamed_keys = {"old": "new"}``; :func:`validate` (and
+the model itself, through :func:`rename_keys`) accepts the old name with a
+:class:`~workbench.core.errors.RenamedKeyWarning`, and errors name the new key at the old
+key's line.
 """
 
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import yaml
 
-from .errors import ConfigError, did_you_mean
+from .errors import ConfigError, RenamedKeyWarning, did_you_mean
 
 M = TypeVar("M")
 
@@ -187,11 +193,64 @@ def validation_error(exc: Any, source: ConfigSource, *, at: str = "",
     return source.error(full, msg)
 
 
+def rename_keys(data: Any, renamed: Mapping[str, str], *, source: ConfigSource | None = None,
+                at: str = "", warn: bool = True) -> Any:
+    """``data`` with each old key of ``renamed`` (``{"old": "new"}``) under its new name.
+
+    Each old key found gives one :class:`~workbench.core.errors.RenamedKeyWarning` naming
+    the new key (``warn=False`` for stored results, which the user did not write), and the
+    new key path is given the old key's line in ``source``, so an error about its value
+    points where it was written. Both names at once are refused. Data that is not a
+    mapping is returned as it is (the model's own validation words that error).
+
+    >>> import warnings
+    >>> _, src = read_yaml("probes:\\n  n_bootstrap: 50\\n", "w.yaml")
+    >>> with warnings.catch_warnings(record=True) as seen:
+    ...     warnings.simplefilter("always")
+    ...     rename_keys({"n_bootstrap": 50}, {"n_bootstrap": "n_resamples"}, source=src,
+    ...                 at="probes")
+    {'n_resamples': 50}
+    >>> str(seen[0].message).split("; ")[0]
+    "w.yaml: probes.n_bootstrap (line 2): renamed to 'n_resamples'"
+    >>> src.line("probes.n_resamples")
+    2
+    """
+    if not isinstance(data, Mapping) or not any(old in data for old in renamed):
+        return data
+    out = dict(data)
+    for old, new in renamed.items():
+        if old not in out:
+            continue
+        field = f"{at}.{old}" if at else old
+        shown = source or ConfigSource("")
+        if new in out:
+            raise _located(shown, field, f"give '{new}' or its old name '{old}', not both")
+        out[new] = out.pop(old)
+        if source is not None and source.line(field) is not None:
+            source.lines[f"{at}.{new}" if at else new] = source.line(field)
+        if warn:
+            warnings.warn(str(_located(shown, field, f"renamed to '{new}'; the old name still "
+                                       "works for now")), RenamedKeyWarning, stacklevel=2)
+    return out
+
+
+def _located(source: ConfigSource, field: str, message: str) -> ConfigError:
+    """``source.error``, or ``FIELD: MESSAGE`` for data that came from no file."""
+    return source.error(field, message) if source.shown else ConfigError(f"{field}: {message}")
+
+
 def validate(model: type[M], data: Any, source: ConfigSource, *, at: str = "",
              **kwargs: Any) -> M:
-    """``model.model_validate(data)``, with errors formatted by :func:`validation_error`."""
+    """``model.model_validate(data)``, with errors formatted by :func:`validation_error`.
+
+    A key the model renamed (its ``renamed_keys``) is accepted under its old name with a
+    warning that names the file, the line and the new key (:func:`rename_keys`).
+    """
     from pydantic import ValidationError
 
+    renamed = getattr(model, "renamed_keys", None)
+    if renamed:
+        data = rename_keys(data, renamed, source=source, at=at)
     try:
         return model.model_validate(data)  # type: ignore[attr-defined]
     except ValidationError as exc:

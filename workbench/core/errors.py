@@ -62,6 +62,12 @@ class NotFoundError(WorkbenchError, LookupError):
     """A named dataset, run, model, suite or probe set does not exist."""
 
 
+class RenamedKeyWarning(FutureWarning):
+    """A config key written with its old name: it still works, the message names the new
+    one (``workbench.yaml: probes.n_bootstrap (line 4): renamed to 'n_resamples'; ...``).
+    The CLI shows it as one ``warning:`` line."""
+
+
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
     """Return `` (did you mean 'x'?)`` for the closest choice, or ``""``."""
     choices = [str(c) for c in choices]

@@ -90,8 +90,8 @@ def compare_results(before: dict[str, Any], after: dict[str, Any], *,
         rows.append({"group": g, "n_contexts": int(d.size),
                      "before": before["groups"][g]["mean"], "after": after["groups"][g]["mean"],
                      "change": float(d.mean()) if d.size else math.nan,
-                     "ci": list(bootstrap_mean_ci(d, n_resamples=cfg.n_bootstrap,
-                                                  confidence_level=cfg.confidence,
+                     "ci": list(bootstrap_mean_ci(d, n_resamples=cfg.n_resamples,
+                                                  confidence_level=cfg.confidence_level,
                                                   seed=cfg.seed + i)),
                      "p_value": p})
         pvals.append(p)
@@ -106,14 +106,14 @@ def compare_results(before: dict[str, Any], after: dict[str, Any], *,
             d = np.array([ka[c] - kb[c] for c in shared])
             t = tost_paired(d, margin=cfg.margin, alpha=cfg.alpha,
                             exact_max=cfg.exact_max_contexts, **seeds)
-            ci = bootstrap_mean_ci(d, n_resamples=cfg.n_bootstrap, confidence_level=cfg.confidence,
+            ci = bootstrap_mean_ci(d, n_resamples=cfg.n_resamples, confidence_level=cfg.confidence_level,
                                    seed=cfg.seed + 100 + k)
             n = int(d.size)
         else:
             x, y = changes[a], changes[b]
             t = tost_unpaired(x, y, margin=cfg.margin, alpha=cfg.alpha, **seeds)
-            ci = bootstrap_diff_ci(x, y, n_resamples=cfg.n_bootstrap,
-                                   confidence_level=cfg.confidence,
+            ci = bootstrap_diff_ci(x, y, n_resamples=cfg.n_resamples,
+                                   confidence_level=cfg.confidence_level,
                                    seed=cfg.seed + 100 + k)
             n = int(min(x.size, y.size))
         gaps.append({"a": a, "b": b, "n_contexts": n, "before": diff_b.get((a, b), math.nan),

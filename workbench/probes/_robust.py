@@ -40,7 +40,7 @@ def scorer_offsets(plan: ProbePlan, names: Sequence[str], config: StatsConfig, *
     ...     "groups": {"happy": ["The happy person"], "plain": ["The person"]},
     ...     "templates": ["{subject} said"],
     ...     "controls": ["{subject} said hello.", "{subject} sat down.", "{subject} is here."]})
-    >>> off = scorer_offsets(expand(ps), ["sentiment"], StatsConfig(n_bootstrap=200))
+    >>> off = scorer_offsets(expand(ps), ["sentiment"], StatsConfig(n_resamples=200))
     >>> round(off["sentiment"]["groups"]["happy"]["mean"], 2) > 0.5, off["sentiment"]["n"]
     (True, 6)
     """

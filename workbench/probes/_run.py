@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..core.config import rename_keys
 from ..core.digest import sha256_file, sha256_json
 from ..core.errors import (
     ConfigError,
@@ -202,7 +203,7 @@ def _preference(frame: pd.DataFrame, groups: list[str], score: str, cfg: StatsCo
     n = int(wins.size)
     k = int(wins.sum())
     share = float(wins.mean()) if n else math.nan
-    ci = bootstrap_mean_ci(wins, n_resamples=cfg.n_bootstrap, confidence_level=cfg.confidence,
+    ci = bootstrap_mean_ci(wins, n_resamples=cfg.n_resamples, confidence_level=cfg.confidence_level,
                            seed=cfg.seed)
     p = float(binomtest(k, n, 0.5).pvalue) if n else 1.0
     m = cfg.share_margin
@@ -224,8 +225,10 @@ def _preference(frame: pd.DataFrame, groups: list[str], score: str, cfg: StatsCo
                  > wide.loc[wide.index.intersection(idx), groups[1]]).astype(float).to_numpy()
             if w.size:
                 by_type[str(t)] = {"n": int(w.size), "share": float(w.mean()),
-                                   "ci": list(bootstrap_mean_ci(w, n_resamples=cfg.n_bootstrap,
-                                                                seed=cfg.seed))}
+                                   "ci": list(bootstrap_mean_ci(
+                                       w, n_resamples=cfg.n_resamples,
+                                       confidence_level=cfg.confidence_level,
+                                       seed=cfg.seed))}
     flagged = bool(p < cfg.alpha and abs(share - 0.5) >= cfg.min_share_effect)
     cleared = bool(not flagged and tost_p < cfg.alpha)
     verdict = "flagged" if flagged else "cleared" if cleared else "inconclusive"
@@ -616,14 +619,28 @@ def load_result(project, ref: str) -> dict[str, Any]:
         for key in ("probe_set", "groups", "comparisons", "flagged"):
             if not isinstance(data, dict) or key not in data:
                 raise ConfigError(f"{ref}: not a probe result (no '{key}')")
-        return data
+        return _current_keys(data)
     run = Store.for_project(project).get_run(ref, kind="probe")
     if run.status != "succeeded":
         raise ConfigError(f"run {run.id}: the probe run did not finish ({run.status})")
     path = run.outputs.get("result_path")
     if path and Path(path).is_file():
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    return dict(run.outputs.get("result") or {})
+        return _current_keys(json.loads(Path(path).read_text(encoding="utf-8")))
+    return _current_keys(dict(run.outputs.get("result") or {}))
+
+
+def _current_keys(result: dict[str, Any]) -> dict[str, Any]:
+    """A stored result's statistics settings under today's names: results written before
+    the rename say ``n_bootstrap`` and ``confidence``. No warning: nobody wrote them."""
+    def upgrade(part: Any) -> Any:
+        return rename_keys(part, StatsConfig.renamed_keys, warn=False)
+
+    if "settings" in result:
+        result["settings"] = upgrade(result["settings"])
+    for rep in (result.get("scorers") or {}).values():
+        if isinstance(rep, dict) and "settings" in rep:
+            rep["settings"] = upgrade(rep["settings"])
+    return result
 
 
 def load_examples(result: dict[str, Any]) -> pd.DataFrame | None:

@@ -84,12 +84,12 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from statistics import NormalDist
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..core.config import validate
+from ..core.config import rename_keys, validate
 from ..core.errors import ConfigError
 from ..evaluation.metrics import adjust_pvalues
 from ..core.stats import percentile_interval, resample_indices
@@ -106,9 +106,16 @@ PositiveFloat = Annotated[float, Field(gt=0)]
 
 
 class StatsConfig(BaseModel):
-    """Thresholds and resampling sizes; ``probes:`` in ``workbench.yaml`` overrides them."""
+    """Thresholds and resampling sizes; ``probes:`` in ``workbench.yaml`` overrides them.
+
+    ``n_resamples`` and ``confidence_level`` are scipy's names (and the bootstrap
+    helper's); the old ``n_bootstrap`` and ``confidence`` still work, with a warning.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+    #: Old key -> new key; the old one is accepted with a warning naming the new one.
+    renamed_keys: ClassVar[dict[str, str]] = {"n_bootstrap": "n_resamples",
+                                              "confidence": "confidence_level"}
 
     alpha: float = Field(0.05, gt=0, lt=1)
     min_effect: float = Field(0.1, ge=0)
@@ -118,12 +125,17 @@ class StatsConfig(BaseModel):
     equivalence_margins: dict[str, PositiveFloat] = Field(default_factory=dict)
     equivalence_share_margin: float | None = Field(None, gt=0, le=0.5)
     correction: Correction = "holm"
-    confidence: float = Field(0.95, gt=0, lt=1)
-    n_bootstrap: int = Field(2000, ge=100)
+    confidence_level: float = Field(0.95, gt=0, lt=1)
+    n_resamples: int = Field(2000, ge=100)
     n_permutations: int = Field(5000, ge=100)
     exact_max_contexts: int = Field(15, ge=0, le=20)
     target_power: float = Field(0.8, gt=0, lt=1)
     seed: int = 0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_names(cls, data: Any) -> Any:
+        return rename_keys(data, cls.renamed_keys)
 
     @model_validator(mode="after")
     def _margins_are_positive(self) -> StatsConfig:
@@ -733,8 +745,8 @@ def compare_groups(groups: Sequence[str], contexts: Sequence[str], scores: Seque
     for i, name in enumerate(names):
         seen = counts[i] > 0
         if seen.any():
-            ci = cluster_bootstrap_ci(sums[i, seen], counts[i, seen], n_resamples=cfg.n_bootstrap,
-                                      confidence_level=cfg.confidence, seed=cfg.seed + i)
+            ci = cluster_bootstrap_ci(sums[i, seen], counts[i, seen], n_resamples=cfg.n_resamples,
+                                      confidence_level=cfg.confidence_level, seed=cfg.seed + i)
             by_group[name] = GroupStat(int(counts[i].sum()), int(seen.sum()),
                                        float(sums[i].sum() / counts[i].sum()), ci)
         else:
@@ -763,7 +775,7 @@ def _compare_pair(ia: int, ib: int, k: int, *, names, cmeans, counts, noise, sam
         n = int(d.size)
         t = tost_paired(d, margin=cfg.margin, alpha=cfg.alpha,
                         exact_max=cfg.exact_max_contexts, **seeds)
-        ci = bootstrap_mean_ci(d, n_resamples=cfg.n_bootstrap, confidence_level=cfg.confidence,
+        ci = bootstrap_mean_ci(d, n_resamples=cfg.n_resamples, confidence_level=cfg.confidence_level,
                                seed=cfg.seed + 2000 + k) if n else (math.nan, math.nan)
         sd = float(d.std(ddof=1)) if n >= 2 else math.nan
         effect = paired_cohens_d(d)
@@ -775,7 +787,7 @@ def _compare_pair(ia: int, ib: int, k: int, *, names, cmeans, counts, noise, sam
         x, y = cmeans[ia, sa], cmeans[ib, sb]
         n = int(min(x.size, y.size))
         t = tost_unpaired(x, y, margin=cfg.margin, alpha=cfg.alpha, **seeds)
-        ci = bootstrap_diff_ci(x, y, n_resamples=cfg.n_bootstrap, confidence_level=cfg.confidence,
+        ci = bootstrap_diff_ci(x, y, n_resamples=cfg.n_resamples, confidence_level=cfg.confidence_level,
                                seed=cfg.seed + 2000 + k)
         sd = _pooled_sd(x, y)
         effect = t.estimate / sd if sd and math.isfinite(sd) else math.nan

@@ -41,7 +41,7 @@ def probe_html(result: dict[str, Any], examples=None) -> str:
         groups = rep["groups"]
         chart = svg_interval_chart(list(groups), [g["mean"] for g in groups.values()],
                                    [tuple(g["ci"]) for g in groups.values()],
-                                   title=f"{name}: group means, {rep['settings']['confidence']:.0%}"
+                                   title=f"{name}: group means, {rep['settings']['confidence_level']:.0%}"
                                    " bootstrap intervals", xlabel=rep["higher"])
         sections.append({"name": name, "rep": rep, "chart": chart,
                          "examples": _examples(examples, name)})
