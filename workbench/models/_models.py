@@ -78,6 +78,12 @@ def _finalise(project, spec: str, build: Callable[[Path], dict]) -> Path:
     project.models_dir.mkdir(parents=True, exist_ok=True)
     dest = project.models_dir / _slug(spec)
     tmp = Path(tempfile.mkdtemp(dir=project.models_dir, prefix=".build-"))
+    from transformers.utils import logging as hf_logging
+
+    from ..core.output import show_progress
+
+    if not show_progress():  # a build inside a command prints no "Writing model shards" bar
+        hf_logging.disable_progress_bar()
     try:
         meta = build(tmp)
         meta = {"spec": spec, **meta}
