@@ -252,13 +252,15 @@ def say(tone: str, text: str) -> None:
 
 def interval_table(rows: list[dict], *, label: str, value: str, title: str,
                    overall: float | None = None) -> None:
-    """An interval chart of ``rows`` (``label``, ``value``, ``95% low``/``95% high``
+    """An interval chart of ``rows`` (``label``, ``value``, ``<level> low``/``<level> high``
     columns) and the rows as a table below it."""
     frame = pd.DataFrame(rows)
     if frame.empty:
         return
-    interval_chart(frame.rename(columns={label: "label", value: "value", "95% low": "low",
-                                         "95% high": "high"})[["label", "value", "low", "high"]],
+    ends = {c: c.rsplit(" ", 1)[1] for c in frame.columns
+            if str(c).endswith((" low", " high"))}
+    interval_chart(frame.rename(columns={label: "label", value: "value", **ends})
+                   [["label", "value", "low", "high"]],
                    title=title, overall=overall)
     st.dataframe(frame.round(4), hide_index=True, width="stretch")
 
@@ -276,7 +278,7 @@ def download(path, label: str, *, key: str, mime: str = "text/html") -> None:
 def show_probe_result(r: dict, *, report=None) -> None:
     """One probe result: the three-way verdict, signature, group means, comparisons, and
     its HTML ``report`` to download."""
-    from workbench.probes import comparison_rows, group_rows, verdict_message
+    from workbench.probes import comparison_rows, group_rows, interval_label, verdict_message
 
     say(*verdict_message(r))
     st.code(r["signature"], language=None)
@@ -285,13 +287,14 @@ def show_probe_result(r: dict, *, report=None) -> None:
     c2.metric("Contexts", r["n_contexts"])
     c3.metric(f"Gap ({r['scorer']})", f"{r['gap']:.3f}" if r["gap"] == r["gap"] else "—")
     interval_table(group_rows(r), label="group", value="mean",
-                   title=f"mean {r['scorer']} per group (95% interval)")
+                   title=f"mean {r['scorer']} per group ({interval_label(r)} interval)")
     st.dataframe(pd.DataFrame(comparison_rows(r)).round(4), hide_index=True, width="stretch")
     show_robustness(r)
     if r.get("preference"):
         p = r["preference"]
         st.write(f"**{esc(p['a'])}** preferred in {p['share']:.1%} of {p['n']} pairs "
-                 f"(95% interval {p['ci'][0]:.1%}–{p['ci'][1]:.1%}; ideal 50%).")
+                 f"({interval_label(r)} interval {p['ci'][0]:.1%}–{p['ci'][1]:.1%}; "
+                 "ideal 50%).")
     for w in r.get("warnings", []):
         st.warning(esc(w))
     if r.get("agreement"):
@@ -305,31 +308,33 @@ def show_probe_result(r: dict, *, report=None) -> None:
 def show_robustness(r: dict) -> None:
     """Phrasings, scorer offsets (with "may come from the scorer"), contexts a decision
     needs, and the scorers' agreement."""
-    from workbench.probes import agreement_text, offset_rows, robustness_rows
+    from workbench.probes import agreement_text, interval_label, offset_rows, robustness_rows
 
     st.markdown("**How robust each finding is**: phrasings, the scorer's own offset on "
                 "neutral control texts, and the contexts a decision would need")
     st.dataframe(pd.DataFrame(robustness_rows(r)), hide_index=True, width="stretch")
     if offset_rows(r):
         interval_table(offset_rows(r), label="group", value="offset",
-                       title="scorer offset: mean score on neutral control texts (95% interval)")
+                       title="scorer offset: mean score on neutral control texts "
+                             f"({interval_label(r)} interval)")
     if agreement_text(r):
         st.caption(esc(agreement_text(r)))
 
 
 def show_probe_compare(cmp: dict, path) -> None:
     """A before/after comparison of two probe runs, with its report to download."""
-    from workbench.probes import compare_message, interval_rows
+    from workbench.probes import compare_message, interval_label, interval_rows
 
     say(*compare_message(cmp))
+    lvl = interval_label(cmp)
     st.caption(f"Recorded as run {cmp.get('run_id', '?')}; report: {esc(path)} (also on the "
                "**Reports** page). Paired over the shared "
-               "contexts; intervals are 95% bootstrap, p-values adjusted across comparisons.")
+               f"contexts; intervals are {lvl} bootstrap, p-values adjusted across comparisons.")
     st.markdown("**Change in each group's mean score** (after - before)")
-    interval_table(interval_rows(cmp["groups"]), label="group", value="change",
+    interval_table(interval_rows(cmp["groups"], level=lvl), label="group", value="change",
                    title="after - before", overall=0.0)
     st.markdown("**Change in the gap between groups** (a - b, after minus before)")
-    st.dataframe(pd.DataFrame(interval_rows(cmp["gaps"])).round(4), hide_index=True,
+    st.dataframe(pd.DataFrame(interval_rows(cmp["gaps"], level=lvl)).round(4), hide_index=True,
                  width="stretch")
     if cmp["examples"]:
         st.markdown("**Where scores changed most**")

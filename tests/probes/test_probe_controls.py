@@ -97,6 +97,11 @@ def test_a_gap_within_the_offset_may_come_from_the_scorer_and_can_be_subtracted(
         {"group": g, "offset": v["mean"], "95% low": v["ci"][0], "95% high": v["ci"][1],
          "n": v["n"]} for g, v in groups.items()]
     assert offset_rows(res.result)[0]["offset"] > 0.3  # 'happy' scores positive on its own
+    from workbench.probes import comparison_rows, group_rows
+
+    at90 = {**res.result, "settings": {**res.result["settings"], "confidence_level": 0.9}}
+    for rows in (offset_rows(at90), group_rows(at90), comparison_rows(at90)):
+        assert {"90% low", "90% high"} <= set(rows[0]) and "95% low" not in rows[0]
 
     sub = run_probe(project, plan=plan, outputs=out, config=FAST, subtract_offset=True)
     (s,) = sub.result["comparisons"]

@@ -76,6 +76,7 @@ __all__ = [
 ]
 
 from ._views import (  # noqa: E402 - what front ends show of a probe run
+    interval_label,
     agreement_text,
     compare_message,
     comparison_rows,
@@ -91,7 +92,7 @@ from ._views import (  # noqa: E402 - what front ends show of a probe run
     verdict_message,
 )
 
-__all__ += ["agreement_text", "offset_rows", "robustness_rows",
+__all__ += ["agreement_text", "interval_label", "offset_rows", "robustness_rows",
             "compare_message", "comparison_rows", "contexts_needed_text", "generation_of",
             "group_rows", "interval_rows", "plan_rows", "probe_run_label", "save_probe_set",
             "verdict_message"]

@@ -74,31 +74,45 @@ def contexts_needed_text(result: dict[str, Any]) -> str:
             + ", or ".join(c for c in clauses if c) + f" (this run has {n}).")
 
 
+def interval_label(result: dict[str, Any] | None) -> str:
+    """The run's interval level as people write it (``"95%"``, ``"90%"``), from its
+    ``settings.confidence_level`` (95% when a result does not say).
+
+    >>> interval_label({"settings": {"confidence_level": 0.9}}), interval_label({})
+    ('90%', '95%')
+    """
+    level = ((result or {}).get("settings") or {}).get("confidence_level") or 0.95
+    return f"{float(level) * 100:g}%"
+
+
 def group_rows(result: dict[str, Any]) -> list[dict]:
-    """One row per group: n, mean and its 95% interval."""
-    return [{"group": g, "n": v["n"], "mean": v["mean"], "95% low": v["ci"][0],
-             "95% high": v["ci"][1]} for g, v in result["groups"].items()]
+    """One row per group: n, mean and its interval (at the run's level)."""
+    lvl = interval_label(result)
+    return [{"group": g, "n": v["n"], "mean": v["mean"], f"{lvl} low": v["ci"][0],
+             f"{lvl} high": v["ci"][1]} for g, v in result["groups"].items()]
 
 
-COMPARISON_COLUMNS = ("a", "b", "verdict", "diff", "95% low", "95% high", "p_adjusted",
+COMPARISON_COLUMNS = ("a", "b", "verdict", "diff", "low", "high", "p_adjusted",
                       "tost_p_adjusted", "margin", "effect_size", "n_contexts", "power")
 
 
 def comparison_rows(result: dict[str, Any]) -> list[dict]:
     """One row per group pair with its verdict first; ``ci`` as two columns."""
-    rows = interval_rows(result.get("comparisons") or [])
-    return [{k: r.get(k) for k in COMPARISON_COLUMNS if k in r} for r in rows]
+    lvl = interval_label(result)
+    rows = interval_rows(result.get("comparisons") or [], level=lvl)
+    cols = [f"{lvl} {c}" if c in ("low", "high") else c for c in COMPARISON_COLUMNS]
+    return [{k: r.get(k) for k in cols if k in r} for r in rows]
 
 
-def interval_rows(rows: list[dict]) -> list[dict]:
-    """Rows with their ``ci`` pair as ``95% low`` / ``95% high`` columns, in place."""
+def interval_rows(rows: list[dict], *, level: str = "95%") -> list[dict]:
+    """Rows with their ``ci`` pair as ``<level> low`` / ``<level> high`` columns."""
     out = []
     for r in rows:
         r = dict(r)
         if isinstance(r.get("ci"), (list, tuple)):
             lo, hi = r.pop("ci")
             keys = list(r)
-            r = {**{k: r[k] for k in keys}, "95% low": lo, "95% high": hi}
+            r = {**{k: r[k] for k in keys}, f"{level} low": lo, f"{level} high": hi}
         out.append(r)
     return out
 
@@ -134,10 +148,13 @@ def robustness_rows(result: dict[str, Any]) -> list[dict]:
 
 
 def offset_rows(result: dict[str, Any]) -> list[dict]:
-    """Each scorer's mean score per group on the neutral control texts, with its 95%
-    interval: what the scorer itself gives each group when the model says nothing."""
+    """Each scorer's mean score per group on the neutral control texts, with its interval
+    (at the run's level): what the scorer itself gives each group when the model says
+    nothing."""
+    lvl = interval_label(result)
     return [{"group": f"{g} ({name})" if len(result.get("offsets") or {}) > 1 else g,
-             "offset": v["mean"], "95% low": v["ci"][0], "95% high": v["ci"][1], "n": v["n"]}
+             "offset": v["mean"], f"{lvl} low": v["ci"][0], f"{lvl} high": v["ci"][1],
+             "n": v["n"]}
             for name, off in (result.get("offsets") or {}).items()
             for g, v in (off.get("groups") or {}).items()]
 
