@@ -488,8 +488,9 @@ def run_probe(project, *, plan: ProbePlan | None = None, outputs: str | Path | N
         raise ConfigError("probes: a probe set is needed to probe a model", param="probes")
     if plan is not None and plan.kind == "likelihood":
         if model is None:
-            raise ConfigError(f"--probes {plan.name}: a likelihood benchmark scores a model's "
-                              "log-likelihoods; it cannot audit an outputs file")
+            raise ConfigError(f"probes: {plan.name} is a likelihood benchmark, which scores a "
+                              "model's log-likelihoods; it cannot audit an outputs file",
+                              param="probes")
         if scorers and list(scorers) != ["loglik"]:
             raise ConfigError(f"scorer: {plan.name} is scored by log-likelihood only",
                               param="scorer")
