@@ -78,3 +78,20 @@ def test_spark_without_java_says_how_to_install(tmp_path):
         pytest.skip("pyspark is not installed here")
     assert msg.startswith("engine: Spark needs Java 17 or newer and none was found")
     assert (kind, param) == ("ConfigError", "engine")
+
+
+def test_a_spark_error_names_the_engine_flag_or_label(monkeypatch):
+    from types import SimpleNamespace
+
+    from workbench.cli._main import error_line
+    from workbench.core import engines
+    from workbench.core.errors import ConfigError
+
+    no_pyspark = SimpleNamespace(util=SimpleNamespace(find_spec=lambda name: None))
+    monkeypatch.setattr(engines, "importlib", no_pyspark)
+    with pytest.raises(ConfigError) as err:
+        engines.require_spark()
+    line = error_line(err.value, ["check", "qa", "--suite", "s.yaml", "--engine", "spark"])
+    assert line.startswith("--engine: Spark needs pyspark, which is not installed; install it "
+                           "with `pip install 'workbench[spark]'`")
+    assert err.value.labelled("Engine").startswith("Engine: Spark needs pyspark, which is")
