@@ -272,7 +272,7 @@ def test_before_after_detects_widened_gap_and_gates(project, tmp_path):
     assert "widened" in html and "&lt;script&gt;" in html and "<script>" not in html
 
 
-def test_before_after_refuses_different_probe_sets(project, tmp_path):
+def test_mismatched_before_after_and_probe_inputs_are_refused(project, tmp_path):
     r1 = run_probe(project, outputs=_outputs(tmp_path / "x.csv")).result
     r2 = dict(r1, probe_set={"name": "gender", "version": 1})
     with pytest.raises(ConfigError, match=r"^before/after: different probe sets \(x v0 vs "
@@ -286,6 +286,10 @@ def test_before_after_refuses_different_probe_sets(project, tmp_path):
                        r"file$") as err:
         run_probe(project, plan=_likelihood_plan(2), outputs=tmp_path / "x.csv")
     assert err.value.param == "probes"
+    for both_or_neither in ({}, {"model": "tiny:gpt2", "outputs": tmp_path / "x.csv"}):
+        with pytest.raises(ConfigError, match=r"^give either a model or an outputs file \(one "
+                           r"of them, not both\)$"):
+            run_probe(project, **both_or_neither)
 
 
 # ------------------------------------------------------------------- CLI
