@@ -421,7 +421,8 @@ def test_corrupt_checkpoint_fails_clearly(tproj, damage, message):
     rid, ckpt = _fake_interrupted_run(tproj, cfg)
     data = (ckpt / damage).read_bytes()
     (ckpt / damage).write_bytes(data[: len(data) // 2])
-    with pytest.raises(WorkbenchError, match=message + r" \(.*\); delete this checkpoint"):
+    with pytest.raises(DataError, match=message + r" \(.*\); delete this checkpoint folder to "
+                       r"resume from an earlier one, or train from the start without resuming$"):
         plan_training(tproj, parse_config(cfg), resume=True, source="c.yaml")
 
 
