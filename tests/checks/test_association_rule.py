@@ -11,7 +11,12 @@ import pytest
 
 from tests.conftest import run_cli
 from workbench.checks import RULES, DatasetRef, load_suite, run_checks
-from workbench.core.errors import RenamedKeyWarning, WorkbenchError
+from workbench.core.errors import (
+    ConfigError,
+    DataError,
+    RenamedKeyWarning,
+    WorkbenchError,
+)
 
 RULE = "expect_group_outcome_association_to_be_below"
 
@@ -241,22 +246,22 @@ def test_bad_rule_arguments_name_file_field_and_line(tmp_path, rule, message):
         load_suite(_suite(tmp_path, text), check_types=False)
 
 
-@pytest.mark.parametrize("rule,message", [
-    ("label_column: aproved, label_value: 'yes'",
+@pytest.mark.parametrize("rule,kind,message", [
+    ("label_column: aproved, label_value: 'yes'", ConfigError,
      r"s.yaml: expectations\[0\].label_column \(line 3\): no column 'aproved' in t@v \(did you "
      r"mean 'approved'\?\)"),
-    ("label_column: approved, label_value: yes",
+    ("label_column: approved, label_value: yes", DataError,
      rf"^{RULE}: label_value: True is not a value of column 'approved' \(YAML reads yes/no/on/off "
      r"as true/false: quote the value\); its values: no, yes$"),
-    ("score_column: txt, score: length",
+    ("score_column: txt, score: length", ConfigError,
      rf"^{RULE}: score_column: no column 'txt' \(did you mean 'text'\?\); it has: id, text, "
      r"approved$"),
 ])
-def test_bad_columns_and_values_at_run_time(loans, tmp_path, rule, message):
+def test_bad_columns_and_values_at_run_time(loans, tmp_path, rule, kind, message):
     suite = load_suite(_suite(tmp_path, f"name: s\nexpectations:\n  - {{type: {RULE}, "
                                         f"column: text, {rule}, max_gap: 0.1}}\n"),
                        check_types=False)
-    with pytest.raises(WorkbenchError, match=message):
+    with pytest.raises(kind, match=message):  # a rule naming no column of the data: config
         run_checks(loans, suite, dataset=_ref(loans))
 
 

@@ -679,8 +679,9 @@ print(json.dumps(seen))
     assert seen["kl"] == [False, pytest.approx(scipy.stats.entropy([0.75, 0.25], [0.5, 0.5])),
                           True]
     assert seen["json"] == [1, [{"row": 1, "value": '{"a": "x"}'}], True]
-    assert re.fullmatch(r"--engine spark: this process imported Great Expectations for pandas "
-                        r"only; run Spark checks in a process of their own", seen["spark"])
+    assert re.fullmatch(r"engine: this process imported Great Expectations for pandas only, "
+                        r"so it cannot run Spark checks; run them in a process of their own",
+                        seen["spark"])
     assert not (project.state / "data_docs").exists()
     contract = json.loads((tmp_path / "r.json").read_text())
     assert _summary(contract) == DEMO_RESULTS

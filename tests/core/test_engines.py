@@ -57,9 +57,10 @@ def test_spark_without_pyspark_says_how_to_install():
             "from workbench.core.engines import spark_session\n"
             "from workbench.core.errors import WorkbenchError\n"
             "try:\n    spark_session()\nexcept WorkbenchError as e:\n"
-            "    print(json.dumps(str(e)))")
-    msg = _run(code, {**os.environ, "PYTHONPATH": str(ROOT)})
-    assert msg.startswith("--engine spark: pyspark is not installed; install it with "
+            "    print(json.dumps([str(e), type(e).__name__, e.param]))")
+    msg, kind, param = _run(code, {**os.environ, "PYTHONPATH": str(ROOT)})
+    assert (kind, param) == ("ConfigError", "engine")  # the CLI says --engine, the app its label
+    assert msg.startswith("engine: Spark needs pyspark, which is not installed; install it with "
                           "`pip install 'workbench[spark]'`")
     assert "\n" not in msg
 
@@ -71,8 +72,26 @@ def test_spark_without_java_says_how_to_install(tmp_path):
     code = ("import json\nfrom workbench.core.engines import spark_session\n"
             "from workbench.core.errors import WorkbenchError\n"
             "try:\n    spark_session()\nexcept WorkbenchError as e:\n"
-            "    print(json.dumps(str(e)))")
-    msg = _run(code, env)
-    if "pyspark is not installed" in msg:
+            "    print(json.dumps([str(e), type(e).__name__, e.param]))")
+    msg, kind, param = _run(code, env)
+    if "needs pyspark" in msg:
         pytest.skip("pyspark is not installed here")
-    assert msg.startswith("--engine spark: Spark needs Java 17 or newer and none was found")
+    assert msg.startswith("engine: Spark needs Java 17 or newer and none was found")
+    assert (kind, param) == ("ConfigError", "engine")
+
+
+def test_a_spark_error_names_the_engine_flag_or_label(monkeypatch):
+    from types import SimpleNamespace
+
+    from workbench.cli._main import error_line
+    from workbench.core import engines
+    from workbench.core.errors import ConfigError
+
+    no_pyspark = SimpleNamespace(util=SimpleNamespace(find_spec=lambda name: None))
+    monkeypatch.setattr(engines, "importlib", no_pyspark)
+    with pytest.raises(ConfigError) as err:
+        engines.require_spark()
+    line = error_line(err.value, ["check", "qa", "--suite", "s.yaml", "--engine", "spark"])
+    assert line.startswith("--engine: Spark needs pyspark, which is not installed; install it "
+                           "with `pip install 'workbench[spark]'`")
+    assert err.value.labelled("Engine").startswith("Engine: Spark needs pyspark, which is")

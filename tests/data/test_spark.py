@@ -163,7 +163,7 @@ def test_text_rules_are_refused_on_spark_by_name(project, spark, tmp_path, frame
     suite.write_text(SUITE + "  - type: expect_column_values_to_not_have_stray_whitespace\n"
                              "    column: question\n")
     frame.to_parquet(tmp_path / "qa.parquet", index=False)
-    with pytest.raises(WorkbenchError, match=r"text\.yaml: --engine spark runs Great "
+    with pytest.raises(WorkbenchError, match=r"text\.yaml: the Spark engine runs Great "
                        r"Expectations rules only; these workbench text rules are pandas-only: "
                        r"expectations\[8\] expect_column_values_to_not_have_stray_whitespace"):
         check_dataset(project, str(tmp_path / "qa.parquet"), suite, engine="spark")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from workbench.core.errors import WorkbenchError
+from workbench.core.errors import ConfigError, WorkbenchError
 from workbench.generation import (
     GenerationCache,
     GenerationSettings,
@@ -141,7 +141,7 @@ def test_train_two_processes_records_one_run(tproj, tmp_path):
 def test_train_launch_bad_values(launch, n, cfg_file, lr, match):
     from workbench.cli.train import _check_launch
 
-    with pytest.raises(WorkbenchError, match=match):
+    with pytest.raises(ConfigError, match=match):
         _check_launch(launch, n, cfg_file, lr)
 
 

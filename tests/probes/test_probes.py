@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import run_cli
-from workbench.core.errors import WorkbenchError
+from workbench.core.errors import ConfigError, NotFoundError, WorkbenchError
 from workbench.probes import (
     compare_results,
     expand,
@@ -131,13 +131,18 @@ def test_scorers():
     assert s["refusal"] == [0.0, 1.0, 0.0] and s["length"] == [4.0, 7.0, 3.0]
 
 
-@pytest.mark.parametrize("name,match", [
-    ("sentimnt", r"unknown scorer 'sentimnt' \(did you mean 'sentiment'\?\)"),
-    ("hf-classifier:/nope", r"/nope is not a local Hugging Face model folder"),
+@pytest.mark.parametrize("name,kind,param,match", [
+    ("sentimnt", NotFoundError, None,
+     r"^unknown scorer 'sentimnt' \(did you mean 'sentiment'\?\)"),
+    ("hf-classifier:/nope", ConfigError, "scorer",
+     r"^scorer: hf-classifier:/nope: /nope is not a local Hugging Face model folder"),
+    ("loglik", ConfigError, "scorer", r"^scorer: loglik: log-likelihood scoring is used "
+                                      r"automatically by likelihood benchmarks"),
 ])
-def test_unknown_scorer(name, match):
-    with pytest.raises(WorkbenchError, match=match):
+def test_unknown_scorer(name, kind, param, match):
+    with pytest.raises(kind, match=match) as err:
         get_scorer(name)
+    assert err.value.param == param  # the CLI shows "scorer:" as --scorer, the app its label
 
 
 def test_toxicity_says_what_is_missing():
@@ -148,8 +153,10 @@ def test_toxicity_says_what_is_missing():
         pass
     from workbench.probes import ScoreInput
 
-    with pytest.raises(WorkbenchError, match="needs the optional package alt-profanity-check"):
+    with pytest.raises(ConfigError, match="^scorer: toxicity needs the optional package "
+                       "alt-profanity-check") as err:
         get_scorer("toxicity").fn(ScoreInput(["x"], ["p"], ["a"], ["c"]))
+    assert err.value.param == "scorer"
 
 
 @pytest.mark.slow
@@ -265,11 +272,24 @@ def test_before_after_detects_widened_gap_and_gates(project, tmp_path):
     assert "widened" in html and "&lt;script&gt;" in html and "<script>" not in html
 
 
-def test_before_after_refuses_different_probe_sets(project, tmp_path):
+def test_mismatched_before_after_and_probe_inputs_are_refused(project, tmp_path):
     r1 = run_probe(project, outputs=_outputs(tmp_path / "x.csv")).result
     r2 = dict(r1, probe_set={"name": "gender", "version": 1})
-    with pytest.raises(WorkbenchError, match=r"different probe sets \(x v0 vs gender v1\)"):
+    with pytest.raises(ConfigError, match=r"^before/after: different probe sets \(x v0 vs "
+                       r"gender v1\); compare runs of the same probe set$"):
         compare_results(r1, r2)
+    with pytest.raises(ConfigError, match=r"^before/after: scored differently \(sentiment vs "
+                       r"length\); probe both models with the same scorer$"):
+        compare_results(r1, dict(r1, scorer="length"))
+    with pytest.raises(ConfigError, match=r"^probes: synthetic_pairs is a likelihood benchmark, "
+                       r"which scores a model's log-likelihoods; it cannot audit an outputs "
+                       r"file$") as err:
+        run_probe(project, plan=_likelihood_plan(2), outputs=tmp_path / "x.csv")
+    assert err.value.param == "probes"
+    for both_or_neither in ({}, {"model": "tiny:gpt2", "outputs": tmp_path / "x.csv"}):
+        with pytest.raises(ConfigError, match=r"^give either a model or an outputs file \(one "
+                           r"of them, not both\)$"):
+            run_probe(project, **both_or_neither)
 
 
 # ------------------------------------------------------------------- CLI
@@ -327,6 +347,10 @@ def test_cli_probe_outputs_and_bias_report_exit_codes(project, tmp_path):
     (["probe", "--model", "tiny:gpt2", "--probes", "bad.yaml"],
      "slot {job} is not declared in fillers"),
     (["bias-report", "--before", "7", "--after", "8"], "no probe run with id 7"),
+    (["probe", "--outputs", "o.csv", "--scorer", "loglik"], "error: --scorer: loglik: "
+     "log-likelihood scoring is used automatically by likelihood benchmarks"),
+    (["probe", "--outputs", "o.csv", "--probes", "crows-pairs:0"],
+     "error: --probes: crows-pairs:0: the count must be at least 1"),
 ])
 def test_cli_bad_inputs_exit_2(project, tmp_path, args, match):
     pd.DataFrame({"group": ["a", "b"], "template": ["t", "t"], "output": ["x", "y"]}).to_csv(

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import ROOT, run_cli
-from workbench.core.errors import WorkbenchError
+from workbench.core.errors import ConfigError, DataError, NotFoundError, WorkbenchError
 from workbench.splits import (
     allocate,
     list_splits,
@@ -152,9 +152,10 @@ def test_single_class_and_too_few_rows():
     with pytest.raises(WorkbenchError, match=r"^label: column 'y' has a single class "
                        r"\('a'\); stratifying needs at least 2$"):
         plan_split(pd.DataFrame({"y": ["a"] * 10}), label="y")
-    with pytest.raises(WorkbenchError, match=r"^DATA: 2 rows, fewer than the 3 splits asked "
-                       r"for \(train, validation, test\)$"):
+    with pytest.raises(DataError, match=r"^data: 2 rows, fewer than the 3 splits asked "
+                       r"for \(train, validation, test\)$") as err:
         plan_split(pd.DataFrame({"y": ["a", "b"]}), label="y")
+    assert err.value.param == "data"  # the CLI names its DATA argument
 
 
 def test_dedupe_needs_text_and_keeps_exact_split_without_duplicates():
@@ -227,13 +228,13 @@ def test_unknown_split_and_part(project, tmp_path):
         load_split(project, "split:9")
     labelled(20).to_csv(tmp_path / "lab.csv", index=False)
     rep = make_split(project, str(tmp_path / "lab.csv"), label="y", ratios="0.5,0.5")
-    with pytest.raises(WorkbenchError, match=rf"^split {rep.run_id} has no part 'validation'"
+    with pytest.raises(NotFoundError, match=rf"^split {rep.run_id} has no part 'validation'"
                        r".*; it has: train, test$"):
         split_frame(project, rep.run_id, "validation")
     with pytest.raises(WorkbenchError, match=rf"^no split with id 99; stored splits: "
                        rf"{rep.run_id}$"):
         split_frame(project, 99)
-    with pytest.raises(WorkbenchError, match=r"^'split:x' is not a split reference"):
+    with pytest.raises(ConfigError, match=r"^'split:x' is not a split reference"):
         parse_split_ref("split:x")
     assert parse_split_ref("split:3:test") == (3, "test")
     assert parse_split_ref(4) == (4, None)
@@ -264,6 +265,10 @@ def test_cli_split_show_list_and_exit_codes(project, tmp_path):
     raw = run_cli("split", str(DEMO), "--label", "topic", env=env)
     assert raw.returncode == 2 and "has 2 null values" in raw.stderr
     assert "Traceback" not in raw.stderr
+    pd.DataFrame({"y": ["a", "b"]}).to_csv(tmp_path / "two.csv", index=False)
+    few = run_cli("split", str(tmp_path / "two.csv"), "--label", "y", env=env)
+    assert few.returncode == 2 and few.stderr.strip() == (  # the library's "data:" is DATA here
+        "error: DATA: 2 rows, fewer than the 3 splits asked for (train, validation, test)")
 
 
 # ------------------------------------------------------------------ property tests
@@ -399,15 +404,16 @@ def test_leakage_compares_conversations_by_their_turns():
 
 
 @pytest.mark.parametrize("kwargs,message", [
-    ({"label": "messages"}, r"--label: column 'messages' holds conversations; a whole "
+    ({"label": "messages"}, r"^label: column 'messages' holds conversations; a whole "
                             r"conversation is one row, so stratify or group on another "
                             r"column \(id, topic\)"),
-    ({"label": "topic", "stratify": ["messages"]}, r"--stratify: column 'messages' holds"),
-    ({"label": "topic", "group": "messages"}, r"--group: column 'messages' holds"),
+    ({"label": "topic", "stratify": ["messages"]}, r"^stratify: column 'messages' holds"),
+    ({"label": "topic", "group": "messages"}, r"^group: column 'messages' holds"),
 ])
 def test_conversation_columns_are_not_strata(kwargs, message):
-    with pytest.raises(WorkbenchError, match=message):
+    with pytest.raises(ConfigError, match=message) as err:
         plan_split(chats(), **kwargs)
+    assert err.value.param == message[1:].split(":")[0]  # the CLI shows it as --label etc.
 
 
 def test_counterfactual_twins_stay_with_their_source_rows(tmp_path):

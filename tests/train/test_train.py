@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from tests.conftest import run_cli
-from workbench.core.errors import WorkbenchError
+from workbench.core.errors import ConfigError, DataError, NotFoundError, WorkbenchError
 
 TOPICS = ["setup", "shipping", "billing", "weather"]
 SPLIT: dict[str, int] = {}
@@ -110,13 +110,13 @@ def test_config_errors_name_file_and_key(over, message):
 def test_config_file_errors(tmp_path):
     from workbench.train import load_config
 
-    with pytest.raises(WorkbenchError, match=r"nope\.yaml: no such config file"):
+    with pytest.raises(NotFoundError, match=r"nope\.yaml: no such config file"):
         load_config(tmp_path / "nope.yaml")
     (tmp_path / "bad.yaml").write_text("model: [unclosed\n")
     with pytest.raises(WorkbenchError, match=r"bad\.yaml: not valid YAML"):
         load_config(tmp_path / "bad.yaml")
     (tmp_path / "list.yaml").write_text("- 1\n- 2\n")
-    with pytest.raises(WorkbenchError, match=r"list\.yaml: expected a mapping"):
+    with pytest.raises(ConfigError, match=r"list\.yaml: expected a mapping"):
         load_config(tmp_path / "list.yaml")
 
 
@@ -166,7 +166,9 @@ def test_bad_inputs_fail_before_training(tproj, over, message):
         two = make_split(tproj, dv, label="topic", ratios="0.75,0.25", seed=1)
         cfg["data"]["split"] = f"split:{two.run_id}"
     before = len(Store.for_project(tproj).list_runs("train"))
-    with pytest.raises(WorkbenchError, match=message):
+    kind = {"data.split": NotFoundError, "data.response": ConfigError,
+            "data.eval_part": NotFoundError, "training.max_length": DataError}
+    with pytest.raises(kind.get(next(iter(over)), WorkbenchError), match=message):
         plan_training(tproj, parse_config(cfg), source="c.yaml")
     assert len(Store.for_project(tproj).list_runs("train")) == before
 
@@ -419,7 +421,8 @@ def test_corrupt_checkpoint_fails_clearly(tproj, damage, message):
     rid, ckpt = _fake_interrupted_run(tproj, cfg)
     data = (ckpt / damage).read_bytes()
     (ckpt / damage).write_bytes(data[: len(data) // 2])
-    with pytest.raises(WorkbenchError, match=message + r" \(.*\); delete this checkpoint"):
+    with pytest.raises(DataError, match=message + r" \(.*\); delete this checkpoint folder to "
+                       r"resume from an earlier one, or train from the start without resuming$"):
         plan_training(tproj, parse_config(cfg), resume=True, source="c.yaml")
 
 

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from tests.conftest import run_cli
-from workbench.core.errors import WorkbenchError
+from workbench.core.errors import DataError, WorkbenchError
 from workbench.train._data import IGNORE, encode_conversation
 
 THREE = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"},
@@ -190,7 +190,7 @@ def test_bad_training_conversations_name_row_and_turn(tmp_path, tiny_model, chan
     dv, _ = save_version(p, frame, name="chat", source="test")
     make_split(p, dv, label="topic", ratios=[0.5, 0.5], seed=0)
     cfg = chat_config("tiny:gpt2", eval_part="none")
-    with pytest.raises(WorkbenchError, match=message) as exc:
+    with pytest.raises(DataError, match=message) as exc:  # the data is wrong, not the config
         plan_training(p, parse_config(cfg), source="c.yaml")
     assert "\n" not in str(exc.value)
 

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, field_validator, model_validator
 
-from ..core.errors import DataError, WorkbenchError, did_you_mean
+from ..core.errors import ConfigError, DataError, WorkbenchError, did_you_mean
 from ..core.stats import percentile_interval, resample_indices
 from ..core.wordlists import SwapList, load_swaps
 from ._report import EXAMPLES
@@ -166,10 +166,10 @@ def _mentions(texts: list[str | None], swaps: SwapList) -> dict[str, np.ndarray]
     return found
 
 
-def _no_column(key: str, col: str, frame: pd.DataFrame) -> WorkbenchError:
+def _no_column(key: str, col: str, frame: pd.DataFrame) -> ConfigError:
     cols = [str(c) for c in frame.columns]
-    return WorkbenchError(f"{RULE}: {key}: no column '{col}'{did_you_mean(col, cols)}; "
-                          f"it has: {', '.join(cols)}")
+    return ConfigError(f"{RULE}: {key}: no column '{col}'{did_you_mean(col, cols)}; "
+                       f"it has: {', '.join(cols)}")
 
 
 def _outcomes(frame: pd.DataFrame, args: AssociationArgs, rows: np.ndarray) -> np.ndarray:

@@ -323,8 +323,9 @@ def run_expectations(frame: pd.DataFrame, rules, *, suite_name: str,
         return {}
     gx = import_gx()
     if datasource == "spark" and _state["without_spark"]:
-        raise ConfigError("--engine spark: this process imported Great Expectations for "
-                          "pandas only; run Spark checks in a process of their own")
+        raise ConfigError("engine: this process imported Great Expectations for pandas "
+                          "only, so it cannot run Spark checks; run them in a process of "
+                          "their own", param="engine")
     ctx = _quiet_context()
     batch = (getattr(ctx.data_sources, f"add_{datasource}")("workbench").add_dataframe_asset("frame")
              .add_batch_definition_whole_dataframe("whole"))

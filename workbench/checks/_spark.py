@@ -29,9 +29,9 @@ def refuse_pandas_only(suite: SuiteSpec) -> None:
     if rules:
         named = ", ".join(f"expectations[{r.index}] {r.type}" for r in rules)
         raise ConfigError(
-            f"{suite.path or suite.name}: --engine spark runs Great Expectations rules only; "
-            f"these workbench text rules are pandas-only: {named}; run the suite with "
-            "--engine pandas, or move them to a suite of their own")
+            f"{suite.path or suite.name}: the Spark engine runs Great Expectations rules "
+            f"only; these workbench text rules are pandas-only: {named}; run the suite with "
+            "the pandas engine, or move them to a suite of their own")
 
 
 def run_checks_spark(df, suite: SuiteSpec, *, dataset: DatasetRef,

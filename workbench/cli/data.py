@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..core.errors import WorkbenchError
+from ..core.errors import ConfigError
 from ..core.output import write_json
 from ._output import JsonOpt, echo, get_project, table
 
@@ -33,7 +33,7 @@ def data_import(
         from ..data import import_spark
 
         if url or sql:
-            raise WorkbenchError("--engine spark: imports a Parquet/CSV file or folder, not --url/--sql")
+            raise ConfigError("--engine spark: imports a Parquet/CSV file or folder, not --url/--sql")
         dv, created = import_spark(get_project(), source, name=name, master=spark_master)
     else:
         dv, created = import_dataset(get_project(), source, name=name, encoding=encoding,

@@ -139,7 +139,7 @@ def register(app: typer.Typer) -> None:
         """Score a model on a split (accuracy, BLEU, ROUGE with 95% bootstrap intervals; a
         classifier: accuracy, macro-F1, confusion matrix, fairness by --group-col), score
         predictions made elsewhere, or compare two evaluations (paired bootstrap)."""
-        from ..core.errors import WorkbenchError
+        from ..core.errors import ConfigError, WorkbenchError
         from ._output import echo, get_project
 
         if old_resamples is not None:
@@ -150,15 +150,15 @@ def register(app: typer.Typer) -> None:
         modes = [m for m, on in (("--model/--data", model or data), ("--predictions", predictions),
                                  ("--compare", compare)) if on]
         if len(modes) != 1:
-            raise WorkbenchError(
+            raise ConfigError(
                 "evaluate: give exactly one of --model SPEC --data DATA, --predictions FILE or "
                 f"--compare A B; got {' and '.join(modes) if modes else 'none'}")
         if compare:
             from ._output import same_run
 
             if same_run(*compare):
-                raise WorkbenchError(f"--compare: A and B are the same {same_run(*compare)}; "
-                                     "compare two different evaluations of the same examples")
+                raise ConfigError(f"--compare: A and B are the same {same_run(*compare)}; "
+                                  "compare two different evaluations of the same examples")
         project = get_project()
         from .. import evaluation as ev
         from ..reports import write_compare_html, write_html
@@ -178,8 +178,8 @@ def register(app: typer.Typer) -> None:
                                           group_col=group_col, positive_label=positive_label)
         else:
             if not model or not data:
-                raise WorkbenchError(f"evaluate: {'--data' if model else '--model'} is missing; "
-                                     "a model evaluation needs --model SPEC and --data DATA")
+                raise ConfigError(f"evaluate: {'--data' if model else '--model'} is missing; "
+                                  "a model evaluation needs --model SPEC and --data DATA")
             from ..generation import GenerationSettings
             from ..models import has_chat_template
 

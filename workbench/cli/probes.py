@@ -58,18 +58,18 @@ def probe(
     significant after adjustment and at least --min-effect in size); with --require-clear,
     exit 1 unless cleared.
     """
-    from ..core.errors import WorkbenchError
+    from ..core.errors import ConfigError
     from ..core.output import fmt_p, write_json
     from ..probes import StatsConfig, resolve_probes, run_probe
     from ._output import echo, get_project
 
     project = get_project()
     if model is None and outputs is None:
-        raise WorkbenchError("give --model SPEC (with --probes) or --outputs FILE")
+        raise ConfigError("give --model SPEC (with --probes) or --outputs FILE")
     if model is not None and outputs is not None:
-        raise WorkbenchError("--model and --outputs: give one, not both")
+        raise ConfigError("--model and --outputs: give one, not both")
     if model is not None and not probes:
-        raise WorkbenchError("--probes: required with --model; see 'workbench probes list'")
+        raise ConfigError("--probes: required with --model; see 'workbench probes list'")
     cfg = StatsConfig.from_project(project, alpha=alpha, min_effect=min_effect, seed=seed,
                                    equivalence_margin=margin)
     plan = resolve_probes(project, probes) if probes else None
@@ -150,15 +150,15 @@ def bias_report(
     Exit 1 when the after-model is flagged and the before-model was not (a CI gate); with
     --require-clear, exit 1 unless the after-model is cleared.
     """
-    from ..core.errors import WorkbenchError
+    from ..core.errors import ConfigError, WorkbenchError
     from ..core.output import fmt_p, write_json
     from ..probes import StatsConfig, compare_runs, load_result
     from ..reports import write_compare_report
     from ._output import echo, get_project, same_run
 
     if same_run(before, after):
-        raise WorkbenchError(f"--before and --after are the same {same_run(before, after)}; "
-                             "compare two different probe runs")
+        raise ConfigError(f"--before and --after are the same {same_run(before, after)}; "
+                          "compare two different probe runs")
     project = get_project()
     b, a = load_result(project, before), load_result(project, after)
     if require_clear and not a.get("verdict"):

@@ -18,7 +18,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..core.errors import WorkbenchError
+from ..core.errors import ConfigError, WorkbenchError
 from ..core.output import show_progress, write_json
 
 
@@ -102,19 +102,19 @@ def _check_launch(launch: str | None, num_processes: int | None, accelerate_conf
     if launch is None:
         if num_processes is not None or accelerate_config is not None:
             flag = "--num-processes" if num_processes is not None else "--accelerate-config"
-            raise WorkbenchError(f"{flag}: needs --launch accelerate or --launch torchrun")
+            raise ConfigError(f"{flag}: needs --launch accelerate or --launch torchrun")
         return
     if launch not in LAUNCHERS:
-        raise WorkbenchError(f"--launch: unknown launcher '{launch}'"
-                             f"{did_you_mean(launch, LAUNCHERS)}; choose accelerate or torchrun")
+        raise ConfigError(f"--launch: unknown launcher '{launch}'"
+                          f"{did_you_mean(launch, LAUNCHERS)}; choose accelerate or torchrun")
     if num_processes is None:
-        raise WorkbenchError("--launch: needs --num-processes N (processes in total)")
+        raise ConfigError("--launch: needs --num-processes N (processes in total)")
     if num_processes < 1:
-        raise WorkbenchError(f"--num-processes: must be an integer >= 1; got {num_processes}")
+        raise ConfigError(f"--num-processes: must be an integer >= 1; got {num_processes}")
     if accelerate_config is not None and launch != "accelerate":
-        raise WorkbenchError("--accelerate-config: only with --launch accelerate")
+        raise ConfigError("--accelerate-config: only with --launch accelerate")
     if lr_search:
-        raise WorkbenchError("--launch: runs training; run --lr-search in one process")
+        raise ConfigError("--launch: runs training; run --lr-search in one process")
 
 
 def _launched(project, config: Path, *, launch: str, num_processes: int, resume: bool,
@@ -157,9 +157,9 @@ def _as_process(cfg, config: Path, *, project, resume: bool, result_file: str,
     try:
         state = partial_state()
         if expect is not None and state.num_processes != expect:
-            raise WorkbenchError(f"--num-processes: asked for {expect} processes but the "
-                                 f"launch started a world of {state.num_processes}; check "
-                                 "the launcher and its config")
+            raise ConfigError(f"--num-processes: asked for {expect} processes but the "
+                              f"launch started a world of {state.num_processes}; check "
+                              "the launcher and its config")
         with state.main_process_first():  # one process builds or converts the model
             prepare_model(project, cfg.model)
         plan = plan_training(project, cfg, resume=resume, source=str(config),
@@ -203,8 +203,8 @@ def train_cmd(
     project = get_project()
     cfg = load_config(config)
     if write_lr and not lr_search:
-        raise WorkbenchError("--write-lr needs --lr-search (it writes the rate the search "
-                             "chooses into the config)")
+        raise ConfigError("--write-lr needs --lr-search (it writes the rate the search "
+                          "chooses into the config)")
     _quiet_libraries()
     _cancel_on_sigterm()
     if lr_search:

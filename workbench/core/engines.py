@@ -74,12 +74,13 @@ def java_home() -> str | None:
 def require_spark() -> None:
     """Raise a one-line error unless pyspark and Java are both installed."""
     if importlib.util.find_spec("pyspark") is None:
-        raise ConfigError(f"--engine spark: pyspark is not installed; {INSTALL_HINT}")
+        raise ConfigError(f"engine: Spark needs pyspark, which is not installed; {INSTALL_HINT}",
+                          param="engine")
     if java_home() is None:
-        raise ConfigError("--engine spark: Spark needs Java 17 or newer and none was found "
+        raise ConfigError("engine: Spark needs Java 17 or newer and none was found "
                           "(no $JAVA_HOME, no `java` on PATH); install it with "
                           "`apt-get install openjdk-17-jre-headless` (`make app` / `make test` "
-                          "do) or set JAVA_HOME")
+                          "do) or set JAVA_HOME", param="engine")
 
 
 def _quiet_conf_dir() -> Path:

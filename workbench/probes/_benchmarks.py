@@ -172,7 +172,7 @@ def load_benchmark(ref: str) -> ProbePlan:
         n = int(parts[-1])
         parts = parts[:-1]
         if n < 1:
-            raise ConfigError(f"--probes {ref}: the count must be at least 1")
+            raise ConfigError(f"probes: {ref}: the count must be at least 1", param="probes")
     if key == "bold":
         domain = parts[1] if len(parts) > 1 else ""
         if f"bold:{domain}" not in BENCHMARKS["bold"].names:

@@ -63,7 +63,7 @@ def compare_results(before: dict[str, Any], after: dict[str, Any], *,
     pb, pa = before["probe_set"], after["probe_set"]
     if (pb["name"], pb["version"]) != (pa["name"], pa["version"]):
         raise ConfigError(
-            f"--before/--after: different probe sets ({pb['name']} v{pb['version']} vs "
+            f"before/after: different probe sets ({pb['name']} v{pb['version']} vs "
             f"{pa['name']} v{pa['version']}); compare runs of the same probe set")
     difference = generation_difference(before, after)
     if difference:
@@ -71,8 +71,8 @@ def compare_results(before: dict[str, Any], after: dict[str, Any], *,
                           f"({difference}); probe both models the same way")
     scorer = before["scorer"]
     if scorer != after["scorer"]:
-        raise ConfigError(f"--before/--after: scored differently ({scorer} vs "
-                          f"{after['scorer']}); rerun with the same --scorer")
+        raise ConfigError(f"before/after: scored differently ({scorer} vs "
+                          f"{after['scorer']}); probe both models with the same scorer")
     cfg = (config or StatsConfig()).for_scorer(scorer)
     cb = _contexts(before, scorer, before_label)
     ca = _contexts(after, scorer, after_label)

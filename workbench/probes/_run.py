@@ -483,13 +483,14 @@ def run_probe(project, *, plan: ProbePlan | None = None, outputs: str | Path | N
     if samples < 1:
         raise ConfigError(f"samples: must be at least 1, got {samples}", param="samples")
     if (model is None) == (outputs is None and outputs_frame is None):
-        raise ConfigError("give either a model (--model) or an outputs file (--outputs)")
+        raise ConfigError("give either a model or an outputs file (one of them, not both)")
     if model is not None and plan is None:
         raise ConfigError("probes: a probe set is needed to probe a model", param="probes")
     if plan is not None and plan.kind == "likelihood":
         if model is None:
-            raise ConfigError(f"--probes {plan.name}: a likelihood benchmark scores a model's "
-                              "log-likelihoods; it cannot audit an outputs file")
+            raise ConfigError(f"probes: {plan.name} is a likelihood benchmark, which scores a "
+                              "model's log-likelihoods; it cannot audit an outputs file",
+                              param="probes")
         if scorers and list(scorers) != ["loglik"]:
             raise ConfigError(f"scorer: {plan.name} is scored by log-likelihood only",
                               param="scorer")

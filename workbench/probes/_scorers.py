@@ -65,14 +65,15 @@ def get_scorer(name: str) -> Scorer:
     if name.startswith("hf-classifier:"):
         path = Path(name.split(":", 1)[1]).expanduser()
         if not (path / "config.json").is_file():
-            raise ConfigError(f"--scorer {name}: {path} is not a local Hugging Face model "
-                              "folder (no config.json)")
+            raise ConfigError(f"scorer: {name}: {path} is not a local Hugging Face model "
+                              "folder (no config.json)", param="scorer")
         return Scorer(name, lambda inp: _hf_classifier(path, inp),
                       f"probability of the last label of {path.name}",
                       "more of the classifier's last label")
     if name == "loglik":
-        raise ConfigError("--scorer loglik: log-likelihood scoring is used automatically "
-                          "by likelihood benchmarks (crows-pairs, winobias, winogender)")
+        raise ConfigError("scorer: loglik: log-likelihood scoring is used automatically "
+                          "by likelihood benchmarks (crows-pairs, winobias, winogender)",
+                          param="scorer")
     if name not in SCORERS:
         raise unknown_name("scorer", name, [*SCORERS, "hf-classifier:<local path>"])
     return SCORERS[name]
@@ -111,9 +112,10 @@ def toxicity(inp: ScoreInput) -> list[float]:
         from profanity_check import predict_prob
     except ImportError:
         raise ConfigError(
-            "--scorer toxicity: needs the optional package alt-profanity-check, which is not "
+            "scorer: toxicity needs the optional package alt-profanity-check, which is not "
             "installed (pip install alt-profanity-check; it pins a scikit-learn version, so "
-            "it is not a default dependency); use sentiment or hf-classifier:<path>") from None
+            "it is not a default dependency); use sentiment or hf-classifier:<path>",
+            param="scorer") from None
     return [float(p) for p in predict_prob([str(t) for t in inp.outputs])]
 
 
@@ -183,7 +185,8 @@ def _hf_classifier(path: Path, inp: ScoreInput) -> list[float]:
         model = place_model(model)  # CUDA when present
     except (OSError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ConfigError(f"--scorer hf-classifier:{path}: cannot load: {first}") from None
+        raise ConfigError(f"scorer: hf-classifier:{path}: cannot load: {first}",
+                          param="scorer") from None
     out: list[float] = []
     with torch.no_grad():
         for i in range(0, len(inp.outputs), 32):

@@ -29,7 +29,6 @@ from ..core.errors import (
     ConfigError,
     DataError,
     NotFoundError,
-    WorkbenchError,
     did_you_mean,
 )
 from ..core.store import DatasetVersion, Run, Store
@@ -327,15 +326,15 @@ def plan_split(frame: pd.DataFrame, *, label: str, stratify: Sequence[str] = (),
     if label in stratify:
         raise ConfigError(f"stratify: '{label}' is already the label; stratify on "
                           "other columns", param="stratify")
-    _refuse_conversations(frame, [("--label", label), *[("--stratify", c) for c in stratify],
-                                  *([("--group", group)] if group else [])])
+    _refuse_conversations(frame, [("label", label), *[("stratify", c) for c in stratify],
+                                  *([("group", group)] if group else [])])
     if not 0 < near_threshold <= 1:
         raise ConfigError(f"near threshold: must be in (0, 1]; got {near_threshold:g}",
                           param="near_threshold")
     k, n = len(parts), len(frame)
     if n < k:
-        raise WorkbenchError(f"DATA: {n} row{'s' if n != 1 else ''}, fewer than the {k} "
-                             f"splits asked for ({', '.join(parts)})")
+        raise DataError(f"data: {n} row{'s' if n != 1 else ''}, fewer than the {k} "
+                        f"splits asked for ({', '.join(parts)})", param="data")
     nulls = int(frame[label].isna().sum())
     if nulls:
         raise ConfigError(f"label: column '{label}' has {nulls} null value"
@@ -425,13 +424,13 @@ def _refuse_conversations(frame: pd.DataFrame, columns: list[tuple[str, str]]) -
     """Strata and groups are values, not conversations: name another column."""
     from ..data import is_conversation_column
 
-    for option, col in columns:
+    for param, col in columns:
         if is_conversation_column(frame[col]):
             others = [str(c) for c in frame.columns
                       if c != col and not is_conversation_column(frame[c])]
-            raise WorkbenchError(f"{option}: column '{col}' holds conversations; a whole "
-                                 "conversation is one row, so stratify or group on another "
-                                 f"column ({', '.join(others) or 'none'})")
+            raise ConfigError(f"{param}: column '{col}' holds conversations; a whole "
+                              "conversation is one row, so stratify or group on another "
+                              f"column ({', '.join(others) or 'none'})", param=param)
 
 
 def _twin_sources(frame: pd.DataFrame) -> dict[int, int]:
@@ -580,8 +579,8 @@ def parse_split_ref(ref: str | int) -> tuple[int, str | None]:
     try:
         return int(rid), (part or None)
     except ValueError:
-        raise WorkbenchError(f"'{ref}' is not a split reference; use split:ID[:PART] "
-                             "(for example split:3:test)") from None
+        raise ConfigError(f"'{ref}' is not a split reference; use split:ID[:PART] "
+                          "(for example split:3:test)") from None
 
 
 def get_split_run(project, ref: str | int) -> Run:
@@ -596,8 +595,8 @@ def get_split_run(project, ref: str | int) -> Run:
                             + (", ".join(ids) if ids else "none (make one with "
                                "'workbench split DATA --label COL')")) from None
     if run.status != "succeeded" or "path" not in run.outputs:
-        raise WorkbenchError(f"split {rid} did not finish ({run.status}"
-                             f"{': ' + run.error if run.error else ''})")
+        raise NotFoundError(f"split {rid} did not finish ({run.status}"
+                            f"{': ' + run.error if run.error else ''})")
     return run
 
 
@@ -608,7 +607,7 @@ def load_split(project, ref: str | int) -> tuple[Run, Any]:
     run = get_split_run(project, ref)
     path = Path(run.outputs["path"])
     if not path.exists():
-        raise WorkbenchError(f"split {run.id}: its folder {path} is missing")
+        raise NotFoundError(f"split {run.id}: its folder {path} is missing")
     return run, load_from_disk(str(path))
 
 
@@ -621,8 +620,8 @@ def split_frame(project, ref: str | int, part: str | None = None) -> pd.DataFram
     part = part or ref_part or "test"
     run, dd = load_split(project, ref)
     if part not in dd:
-        raise WorkbenchError(f"split {run.id} has no part '{part}'{did_you_mean(part, dd)}; "
-                             f"it has: {', '.join(dd)}")
+        raise NotFoundError(f"split {run.id} has no part '{part}'{did_you_mean(part, dd)}; "
+                            f"it has: {', '.join(dd)}")
     return dd[part].to_pandas()
 
 

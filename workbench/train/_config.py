@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..core.config import ConfigSource, read_yaml, validate
 from ..core.digest import sha256_json
-from ..core.errors import WorkbenchError, did_you_mean
+from ..core.errors import ConfigError, NotFoundError, did_you_mean
 
 Task = Literal["causal-lm", "classification", "seq2seq"]
 Method = Literal["full", "lora"]
@@ -185,8 +185,8 @@ def parse_config(data: dict, *, source: str | ConfigSource = "config") -> TrainC
     where = source if isinstance(source, ConfigSource) else ConfigSource(source)
     source = where.shown
     if not isinstance(data, dict):
-        raise WorkbenchError(f"{source}: expected a mapping of keys (model, task, data, ...) "
-                             f"at the top level; got {type(data).__name__}")
+        raise ConfigError(f"{source}: expected a mapping of keys (model, task, data, ...) "
+                          f"at the top level; got {type(data).__name__}")
     return validate(TrainConfig, data, where, suggest=_suggest)
 
 
@@ -205,9 +205,9 @@ def load_config(path: str | os.PathLike) -> TrainConfig:
     try:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise WorkbenchError(f"{p}: no such config file") from None
+        raise NotFoundError(f"{p}: no such config file") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise WorkbenchError(f"{p}: cannot read the config ({exc})") from None
+        raise ConfigError(f"{p}: cannot read the config ({exc})") from None
     data, source = read_yaml(text, str(p))
     return parse_config(data if data is not None else {}, source=source)
 
@@ -231,8 +231,8 @@ def write_learning_rate(path: str | os.PathLike, lr: float) -> None:
         new = text.rstrip("\n") + f"\ntraining:\n  learning_rate: {value}\n"
     data = yaml.safe_load(new)
     if not isinstance(data, dict) or float(data["training"]["learning_rate"]) != float(value):
-        raise WorkbenchError(f"{p}: could not write training.learning_rate back; "
-                             f"set it to {value} by hand")
+        raise ConfigError(f"{p}: could not write training.learning_rate back; "
+                          f"set it to {value} by hand")
     tmp = p.with_name(p.name + ".tmp")
     tmp.write_text(new, encoding="utf-8")
     os.replace(tmp, p)

@@ -20,7 +20,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..core.errors import NotFoundError, WorkbenchError, did_you_mean
+from ..core.errors import (
+    ConfigError,
+    DataError,
+    NotFoundError,
+    WorkbenchError,
+    did_you_mean,
+)
 from ._config import TrainConfig
 
 IGNORE = -100
@@ -68,7 +74,7 @@ def resolve_split(project, ref: str):
         try:
             return _load_split(project, ref)
         except WorkbenchError as exc:
-            raise WorkbenchError(f"data.split: {exc}") from None
+            raise type(exc)(f"data.split: {exc}") from None
     name, version = parse_ref(ref)
     from ..splits import list_splits
 
@@ -102,8 +108,8 @@ def load_split_data(project, config: TrainConfig) -> SplitData:
     parts = list(dd.keys())
     notes: list[str] = []
     if d.train_part not in parts:
-        raise WorkbenchError(f"data.train_part: split:{run.id} has no part '{d.train_part}'; "
-                             f"it has: {', '.join(parts)}")
+        raise NotFoundError(f"data.train_part: split:{run.id} has no part '{d.train_part}'; "
+                            f"it has: {', '.join(parts)}")
     eval_part: str | None = d.eval_part
     if eval_part == "auto":
         eval_part = "validation" if "validation" in parts else ("test" if "test" in parts
@@ -114,16 +120,16 @@ def load_split_data(project, config: TrainConfig) -> SplitData:
     elif eval_part == "none":
         eval_part = None
     if eval_part and eval_part not in parts:
-        raise WorkbenchError(f"data.eval_part: split:{run.id} has no part '{eval_part}'; "
-                             f"it has: {', '.join(parts)}")
+        raise NotFoundError(f"data.eval_part: split:{run.id} has no part '{eval_part}'; "
+                            f"it has: {', '.join(parts)}")
     columns = [c for c in dd[d.train_part].column_names if c != "_row_id"]
     keys = ("text", "label") if config.task == "classification" else \
         (("messages",) if d.messages is not None else ("prompt", "response"))
     for key in keys:
         col = getattr(d, key)
         if col not in columns:
-            raise WorkbenchError(f"data.{key}: split:{run.id} has no column '{col}'"
-                                 f"{did_you_mean(col, columns)}; columns: {', '.join(columns)}")
+            raise ConfigError(f"data.{key}: split:{run.id} has no column '{col}'"
+                              f"{did_you_mean(col, columns)}; columns: {', '.join(columns)}")
     train = dd[d.train_part].to_pandas()
     if d.max_train_rows:
         train = train.head(d.max_train_rows)
@@ -243,7 +249,7 @@ def tokenise(tok, config: TrainConfig, data: SplitData, *,
         dropped.update(eval_empty=e_empty, eval_too_long=e_long)
         eval_prompts = ep
     if not train:
-        raise WorkbenchError(
+        raise DataError(
             f"data: the training set is empty after tokenisation ({len(data.train)} rows in "
             f"{data.ref}:{d.train_part}; {n_empty} with an empty {d.prompt}/{d.response}, "
             f"{n_long} whose prompt alone fills training.max_length={max_len}); "
@@ -256,8 +262,8 @@ def _classification(tok, config: TrainConfig, data: SplitData) -> Tokenised:
     texts, labels, n_empty = _pairs(data.train, d.text, d.label)
     names = sorted(set(labels))
     if len(names) < 2:
-        raise WorkbenchError(f"data.label: column '{d.label}' has {len(names)} class(es) in "
-                             f"{data.ref}:{d.train_part}; classification needs at least 2")
+        raise DataError(f"data.label: column '{d.label}' has {len(names)} class(es) in "
+                        f"{data.ref}:{d.train_part}; classification needs at least 2")
     index = {n: i for i, n in enumerate(names)}
     enc = tok(texts, truncation=True, max_length=max_len) if texts else {"input_ids": []}
     train = [{"input_ids": ids, "attention_mask": [1] * len(ids), "labels": index[y]}
@@ -274,8 +280,8 @@ def _classification(tok, config: TrainConfig, data: SplitData) -> Tokenised:
                   for ids, (_, y) in zip(enc["input_ids"], keep)]
             eval_texts = [t for t, _ in keep]
     if not train:
-        raise WorkbenchError(f"data: the training set is empty after tokenisation "
-                             f"({len(data.train)} rows, {n_empty} with an empty text or label)")
+        raise DataError(f"data: the training set is empty after tokenisation "
+                        f"({len(data.train)} rows, {n_empty} with an empty text or label)")
     return Tokenised(train=train, eval=ev, dropped=dropped, labels=names,
                      eval_prompts=eval_texts)
 
@@ -288,12 +294,12 @@ def _checked_conversation(value, where: str) -> list[dict]:
     turns = parse_messages(value, where=where)
     for i, t in enumerate(turns):
         if t["role"] not in ROLES:
-            raise WorkbenchError(f"{where}, turn {i}: role {t['role']!r} is not one of "
-                                 f"{', '.join(ROLES)}{did_you_mean(t['role'], ROLES)}")
+            raise DataError(f"{where}, turn {i}: role {t['role']!r} is not one of "
+                            f"{', '.join(ROLES)}{did_you_mean(t['role'], ROLES)}")
     if not any(t["role"] == "assistant" for t in turns):
-        raise WorkbenchError(f"{where}: no assistant turn; a training conversation needs one "
-                             "to learn from (drop such rows with the format rule and "
-                             "'drop_unexpected_rows')")
+        raise DataError(f"{where}: no assistant turn; a training conversation needs one "
+                        "to learn from (drop such rows with the format rule and "
+                        "'drop_unexpected_rows')")
     return turns
 
 
@@ -317,9 +323,9 @@ def conversation_spans(tok, turns: list[dict]) -> tuple[str, list[tuple[int, int
     for k, t in enumerate(turns):
         end = len(_render(tok, turns[:k + 1]))
         if not text.startswith(_render(tok, turns[:k + 1])):
-            raise WorkbenchError("the chat template does not write a conversation turn by "
-                                 "turn (a prefix of the turns is not a prefix of the text), "
-                                 "so the assistant turns cannot be found")
+            raise ConfigError("the chat template does not write a conversation turn by "
+                              "turn (a prefix of the turns is not a prefix of the text), "
+                              "so the assistant turns cannot be found")
         ends.append(end)
         if t["role"] == "assistant" and t.get("weight", 1) != 0:
             start = len(_render(tok, turns[:k], generation_prompt=True)) if k else 0
@@ -420,7 +426,7 @@ def _conversations(tok, config: TrainConfig, data: SplitData) -> Tokenised:
                           f"than training.max_length={max_len} tokens: cut after the last "
                           "whole assistant turn that fits")
     if not train:
-        raise WorkbenchError(
+        raise DataError(
             f"data: the training set is empty after tokenisation ({len(data.train)} "
             f"conversations in {data.ref}:{d.train_part}, {too_long} whose first assistant "
             f"turn does not fit in training.max_length={max_len}); raise "

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..core.errors import ConfigError, WorkbenchError
+from ..core.errors import ConfigError, DataError, WorkbenchError
 from ..models import trained_run_id
 from ._config import TrainConfig
 from ._data import SplitData, Tokenised, load_split_data, prompt_text, tokenise
@@ -272,10 +272,10 @@ def check_checkpoint(ckpt: Path) -> int:
     import torch
     from safetensors.torch import load_file
 
-    def bad(name: str, why: str) -> WorkbenchError:
-        return WorkbenchError(f"checkpoint {ckpt}: {name} is corrupt ({why}); delete this "
-                              "checkpoint folder to resume from an earlier one, or train "
-                              "without --resume")
+    def bad(name: str, why: str) -> DataError:
+        return DataError(f"checkpoint {ckpt}: {name} is corrupt ({why}); delete this "
+                         "checkpoint folder to resume from an earlier one, or train from "
+                         "the start without resuming")
 
     state = ckpt / "trainer_state.json"
     try:
