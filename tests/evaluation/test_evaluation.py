@@ -215,6 +215,30 @@ def test_cli_predictions_then_compare(project, tmp_path):
                                  "leakage": None}
 
 
+def test_sentiment_metric_by_group_slice_from_the_terminal(project, tmp_path):
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    curt, warm = "No. This is a silly problem. Read the manual.", "Happy to help, thanks!"
+    preds = [curt, warm, curt, warm] * 3
+    group = ["woman", "man"] * 6
+    preds[2] = warm  # one warm answer to a woman: the woman slice's mean is not the curt one
+    path = _write(tmp_path, "g.csv", preds, REFS[:12], gender=group)
+    proc = run_cli("evaluate", "--predictions", str(path), "--metrics", "sentiment",
+                   "--slice", "gender", "--json", str(tmp_path / "g.json"), cwd=project.root)
+    assert proc.returncode == 0, proc.stderr
+    res = json.loads((tmp_path / "g.json").read_text())
+    vader = {t: SentimentIntensityAnalyzer().polarity_scores(t)["compound"] for t in (curt, warm)}
+    women = (5 * vader[curt] + vader[warm]) / 6
+    assert res["metrics"]["sentiment"] == pytest.approx(np.mean([vader[p] for p in preds]))
+    assert res["slices"]["gender=woman"]["metrics"]["sentiment"] == pytest.approx(women)
+    assert res["slices"]["gender=man"]["metrics"]["sentiment"] == pytest.approx(vader[warm])
+    assert "sentiment:vader-compound,prediction" in res["signature"]
+    # the terminal's slice table gives each value its interval (a man's: one point)
+    row = next(line for line in proc.stdout.splitlines() if line.startswith("gender=man"))
+    w = f"{vader[warm]:.3f}"
+    assert f"{w} [{w}, {w}]" in row and list(res["metrics"]) == ["sentiment"]
+
+
 def _recorded_as(store, run_id: int, **generation) -> int:
     """A copy of evaluation run ``run_id`` whose generation settings say ``generation``
     (``None`` drops a key, as a run recorded before it existed lacks it)."""

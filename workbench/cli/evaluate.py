@@ -37,8 +37,13 @@ def _print_report(rep) -> None:
                 ["metric", "value", "95% interval"]))
     if rep.slices:
         names = list(rep.metrics)
-        echo(table([[k, s["n"], *[fmt(s["metrics"].get(m), 3) for m in names]]
-                     for k, s in rep.slices.items()], ["slice", "n", *names]))
+        def cell(key, s, m):  # the slice's value and, when there is one, its interval
+            lo_hi = rep.slice_ci.get(key, {}).get(m)
+            v = fmt(s["metrics"].get(m), 3)
+            return f"{v} [{fmt(lo_hi[0], 3)}, {fmt(lo_hi[1], 3)}]" if lo_hi else v
+
+        echo(table([[k, s["n"], *[cell(k, s, m) for m in names]]
+                    for k, s in rep.slices.items()], ["slice", "n", *names]))
     if rep.confusion:
         _print_confusion(rep.confusion)
     if rep.fairness:
@@ -112,7 +117,7 @@ def register(app: typer.Typer) -> None:
         data: Annotated[Optional[str], typer.Option("--data", help="split:ID[:PART] (default part test), a dataset NAME[@VERSION] or a file.")] = None,
         predictions: Annotated[Optional[str], typer.Option("--predictions", help="Score a CSV/JSONL with prediction, reference [, id, slice columns] made elsewhere.")] = None,
         compare: Annotated[Optional[tuple[str, str]], typer.Option("--compare", help="Compare two evaluations of the same examples: A B (run:ID or a per-example file); reports B - A.")] = None,
-        metrics: Annotated[Optional[str], typer.Option("--metrics", help="Comma list of accuracy, bleu, rouge (default bleu,rouge: exact-match accuracy of free text only when asked for; accuracy with --label-col); 'classification' scores a predictions file of labels; 'fairness' asks for --group-col metrics.")] = None,
+        metrics: Annotated[Optional[str], typer.Option("--metrics", help="Comma list of accuracy, bleu, rouge, sentiment (default bleu,rouge; sentiment: VADER of the prediction itself, e.g. with --slice by group; exact-match accuracy of free text only when asked for; accuracy with --label-col); 'classification' scores a predictions file of labels; 'fairness' asks for --group-col metrics.")] = None,
         correct: Annotated[Optional[str], typer.Option("--correct", help="With --compare: adjust the p-values across the metrics: holm or bh (default none).")] = None,
         group_col: Annotated[Optional[str], typer.Option("--group-col", help="Classification fairness: per-group rates, parity and equalized-odds differences by this column (with --compare: before/after).")] = None,
         positive_label: Annotated[Optional[str], typer.Option("--positive-label", help="Fairness: the positive class (default the obvious one of two labels, e.g. 1 or pos).")] = None,

@@ -24,6 +24,7 @@ from ..core.errors import (
     ConfigError,
     DataError,
     NotFoundError,
+    WorkbenchError,
     did_you_mean,
 )
 from ..generation import GenerationSettings
@@ -239,8 +240,10 @@ def score_examples(predictions: Sequence, references: Sequence, *,
     predictions, references
         One prediction and one reference (a string or a list of strings) per example.
     metrics
-        ``accuracy`` (exact match), ``bleu``, ``rouge`` (default ``bleu`` and ``rouge``:
-        exact-match accuracy of free text only when asked for).
+        ``accuracy`` (exact match), ``bleu``, ``rouge``, ``sentiment`` (the prediction's own
+        VADER compound in [-1, 1]; with ``slices`` by group, how warmly each group is
+        answered) (default ``bleu`` and ``rouge``: exact-match accuracy of free text only
+        when asked for).
     ids, prompts
         Per-example ids (default the row number) and prompts, for the records.
     slices
@@ -294,7 +297,8 @@ def score_examples(predictions: Sequence, references: Sequence, *,
     parts = {**(signature_parts or {}), "n": len(preds),
              "metrics": "+".join(names), "boot": f"{n_resamples},seed:{seed}",
              "em": "squad-norm" if normalize else "exact",
-             "rouge": "f-mean,stem:no,lsum:newline" if "rouge" in names else None}
+             "rouge": "f-mean,stem:no,lsum:newline" if "rouge" in names else None,
+             "sentiment": "vader-compound,prediction" if "sentiment" in names else None}
     sig = signature(**parts)
     if scores.bleu_signature:
         sig += f" || BLEU {scores.bleu_signature}"

@@ -8,8 +8,9 @@ from typing import Any
 from ..core.errors import ConfigError
 from ..core.output import fmt_p
 
-METRIC_CHOICES = ("accuracy", "bleu", "rouge")
-"""The metric families a generation evaluation can compute (BLEU is in points, 0-100)."""
+METRIC_CHOICES = ("accuracy", "bleu", "rouge", "sentiment")
+"""The metric families a generation evaluation can compute (BLEU is in points, 0-100;
+sentiment is the VADER compound of each answer itself, -1 to 1)."""
 METRIC_DEFAULTS = ("bleu", "rouge")
 """What is asked for unless told otherwise: exact-match accuracy of free text only on request."""
 

@@ -47,7 +47,8 @@ def compute_scores(predictions: Sequence[str], references: Sequence, *,
     references
         One string, or a list of strings, per example.
     metrics
-        Names from ``accuracy``, ``bleu``, ``rouge`` (default all).
+        Names from ``accuracy``, ``bleu``, ``rouge``, ``sentiment`` (the prediction's VADER
+        compound, no reference used; default all).
     normalize
         Exact-match normalisation for accuracy.
     use_stemmer
@@ -64,6 +65,12 @@ def compute_scores(predictions: Sequence[str], references: Sequence, *,
     if not preds:
         return scores
     for name in names:
+        if name == "sentiment":  # a score of the prediction alone, shared with the data rule
+            from ...checks._association import OUTCOME_SCORES
+
+            scores.per_example["sentiment"] = np.asarray(
+                OUTCOME_SCORES["sentiment"].fn(preds), dtype=float)
+            continue
         metric = load_metric(name, project=project)
         if name == "accuracy":
             res = metric.compute(predictions=preds, references=refs, normalize=normalize)

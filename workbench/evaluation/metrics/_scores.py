@@ -16,6 +16,9 @@ METRICS: dict[str, tuple[str, ...]] = {
     "accuracy": ("accuracy",),
     "bleu": ("bleu",),
     "rouge": ROUGE_TYPES,
+    # the prediction's own VADER sentiment in [-1, 1] (no reference needed): with a slice
+    # by group it shows whether a model answers one group's questions less warmly
+    "sentiment": ("sentiment",),
 }
 #: exact-match accuracy of free text is reported only when asked for: one changed word makes
 #: a right answer "wrong", so by default free text is scored by BLEU and ROUGE
@@ -113,7 +116,7 @@ class Scores:
         """Rebuild from per-example records written by :meth:`record`."""
         per = {}
         first = records[0] if records else {}
-        for name in ("accuracy", *ROUGE_TYPES):
+        for name in ("accuracy", *ROUGE_TYPES, "sentiment"):
             if name in first:
                 per[name] = np.array([float(r[name]) for r in records])
         stats = None
