@@ -59,3 +59,7 @@ from ._views import (  # noqa: E402 - what front ends show of check runs
 __all__ += ["clean_step_rows", "data_docs_of", "dataset_family", "example_rows", "failing_rows", "headline",
             "rule_label",
             "trend", "trend_rows"]
+
+from ._association import OUTCOME_SCORES  # noqa: E402 - scores of a text alone (sentiment)
+
+__all__ += ["OUTCOME_SCORES"]

@@ -66,7 +66,7 @@ def compute_scores(predictions: Sequence[str], references: Sequence, *,
         return scores
     for name in names:
         if name == "sentiment":  # a score of the prediction alone, shared with the data rule
-            from ...checks._association import OUTCOME_SCORES
+            from ...checks import OUTCOME_SCORES
 
             scores.per_example["sentiment"] = np.asarray(
                 OUTCOME_SCORES["sentiment"].fn(preds), dtype=float)
