@@ -3,7 +3,7 @@ import streamlit as st
 
 from pages._ui import header, note, project, run_errors, store
 from workbench.core.access import app_path
-from workbench.data import import_dataset, import_upload
+from workbench.data import import_dataset, import_notes, import_upload
 from workbench.review import verdict_count
 
 header("Home", "Your project at a glance: its datasets, the latest runs, and a place to "
@@ -77,6 +77,7 @@ if result:  # rerun, so the tables above list it
     dv = result[0]
     st.session_state["import_note"] = (f"Imported {dv.ref}: {dv.rows} rows, {len(dv.columns)} "
                                        "columns." if result[1] else
-                                       f"Identical content is already stored as {dv.ref}.")
+                                       f"Identical content is already stored as {dv.ref}.") \
+        + "".join(f" Note: {n}." for n in import_notes(dv))
     st.rerun()
 note("import_note")

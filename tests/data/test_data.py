@@ -425,6 +425,13 @@ def test_cli_export_and_show_conversations(project, tmp_path):
     src = _chat_jsonl(tmp_path / "chat.jsonl")
     r = run_cli("data", "import", str(src), cwd=project.root)
     assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[1:] == ["note: column 'messages' holds conversations"]
+    texts = tmp_path / "sms.jsonl"
+    texts.write_text('{"messages": "see you at 5"}\n{"messages": "ok"}\n')
+    r = run_cli("data", "import", str(texts), cwd=project.root)
+    assert r.returncode == 0 and r.stdout.splitlines()[1:] == [
+        "note: column 'messages' holds text, not conversations (a list of {role, content} "
+        "turns per row): it is stored as text"], r.stdout + r.stderr
     r = run_cli("data", "export", "chat", str(tmp_path / "out.jsonl"), "--json",
                 str(tmp_path / "e.json"), cwd=project.root)
     assert r.returncode == 0, r.stderr
@@ -454,6 +461,9 @@ def test_cli_export_and_show_conversations(project, tmp_path):
     shown = json.loads(r.stdout)
     assert shown["columns"][2]["dtype"] == "messages"
     assert shown["sample"][1]["messages"] == CHAT_ROWS[1]["messages"]
+    first = CHAT_ROWS[0]["messages"][0]
+    assert f"{first['role']}: {first['content'][:10]}" in r.stderr  # turns, not a list's repr
+    assert "[{'role'" not in r.stderr
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "datasets"])

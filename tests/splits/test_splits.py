@@ -161,7 +161,7 @@ def test_single_class_and_too_few_rows():
 def test_dedupe_needs_text_and_keeps_exact_split_without_duplicates():
     frame = pd.DataFrame({"y": ["a", "b"] * 10, "n": range(20)})
     with pytest.raises(WorkbenchError, match=r"^dedupe: no free-text column to find "
-                       r"duplicates in; name one with --text COL$"):
+                       r"duplicates in; name the text columns$"):
         plan_split(frame, label="y", dedupe=True)
     texts = frame.assign(t=[f"entirely different sentence {i} " * (i + 1) for i in range(20)])
     a = plan_split(texts, label="y", dedupe=True, ratios="0.5,0.5", seed=2)

@@ -107,6 +107,14 @@ def test_config_errors_name_file_and_key(over, message):
         parse_config(base_config(**over), source="c.yaml")
 
 
+def test_a_split_id_may_be_written_as_a_number():
+    from workbench.train import parse_config
+
+    assert parse_config(base_config(**{"data.split": 3}), source="c.yaml").data.split == "3"
+    with pytest.raises(WorkbenchError, match=r"^c\.yaml: data\.split: must be a valid string"):
+        parse_config(base_config(**{"data.split": True}), source="c.yaml")
+
+
 def test_config_file_errors(tmp_path):
     from workbench.train import load_config
 

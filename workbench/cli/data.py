@@ -27,7 +27,7 @@ def data_import(
 ) -> None:
     """Import data as an immutable, content-addressed dataset version."""
     from ..core.engines import check_engine
-    from ..data import import_dataset
+    from ..data import import_dataset, import_notes
 
     if check_engine(engine) == "spark":
         from ..data import import_spark
@@ -40,7 +40,9 @@ def data_import(
                                      url=url, sql=sql)
     what = "imported" if created else "unchanged: already stored as"
     echo(f"{what} {dv.ref} ({dv.rows} rows, {len(dv.columns)} columns)")
-    write_json(json_out, {**dv.to_dict(), "created": created})
+    for note in import_notes(dv):
+        echo(f"note: {note}")
+    write_json(json_out, {**dv.to_dict(), "created": created, "notes": import_notes(dv)})
 
 
 @data_app.command("list")
@@ -64,7 +66,7 @@ def data_show(ref: Annotated[str, typer.Argument(help="NAME or NAME@VERSION.")],
               json_out: JsonOpt = None) -> None:
     """Show a dataset version: schema, rows, lineage and a sample."""
     from ..core.store import Store
-    from ..data import load_frame, sample
+    from ..data import load_frame, preview, sample
 
     project = get_project()
     dv, frame = load_frame(project, ref)
@@ -74,8 +76,7 @@ def data_show(ref: Annotated[str, typer.Argument(help="NAME or NAME@VERSION.")],
                 ["column", "dtype", "nulls"]))
     for edge in lineage["parents"]:
         echo(f"derived from {edge['id']} ({edge['relation']})")
-    with_pd_opts = frame.head(rows).to_string(max_colwidth=40)
-    echo(with_pd_opts)
+    echo(preview(frame, rows).to_string(max_colwidth=40))   # turns, not Python's repr
     write_json(json_out, {**dv.to_dict(), "lineage": lineage, "sample": sample(frame, rows)})
 
 

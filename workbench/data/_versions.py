@@ -507,6 +507,28 @@ def sample(frame: pd.DataFrame, n: int = 5) -> list[dict]:
     return json.loads(head.to_json(orient="records", force_ascii=False, default_handler=str))
 
 
+def import_notes(dv: DatasetVersion) -> list[str]:
+    """What an import made of the columns a reader would take for conversations.
+
+    A column named ``messages`` that holds text (an SMS corpus, say) is kept as text, and
+    this says so, so that nobody takes it for conversations that training could read.
+
+    >>> from types import SimpleNamespace as V
+    >>> import_notes(V(columns=[{"name": "messages", "dtype": "str", "nulls": 0}]))
+    ["column 'messages' holds text, not conversations (a list of {role, content} turns per row): it is stored as text"]
+    >>> import_notes(V(columns=[{"name": "chat", "dtype": "messages", "nulls": 0}]))
+    ["column 'chat' holds conversations"]
+    """
+    notes = []
+    for col in dv.columns:
+        if col["dtype"] == "messages":
+            notes.append(f"column '{col['name']}' holds conversations")
+        elif col["name"] == "messages":
+            notes.append(f"column '{col['name']}' holds text, not conversations (a list of "
+                         "{role, content} turns per row): it is stored as text")
+    return notes
+
+
 def preview(frame: pd.DataFrame, n: int = 5) -> pd.DataFrame:
     """The first ``n`` rows for a text table: each conversation on one line as
     ``role: content | role: content``."""

@@ -242,7 +242,7 @@ def report(frame: pd.DataFrame, columns: Sequence[str], dups: Duplicates | None,
                           "by_split": {}, "examples": []},
     }
     if not columns:
-        out["note"] = "no free-text column found: pass --text COL to check for leakage"
+        out["note"] = "no free-text column found: name the text columns to check for leakage"
     if dups is not None:
         cross = [rows for rows in dups.exact if len({part_of[i] for i in rows}) > 1]
         out["exact"].update(clusters=len(dups.exact), rows=sum(map(len, dups.exact)),

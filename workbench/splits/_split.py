@@ -356,8 +356,8 @@ def plan_split(frame: pd.DataFrame, *, label: str, stratify: Sequence[str] = (),
         if (leakage or dedupe) and texts else None
 
     if dedupe and not texts:
-        raise ConfigError("dedupe: no free-text column to find duplicates in; name one "
-                          "with --text COL", param="dedupe")
+        raise ConfigError("dedupe: no free-text column to find duplicates in; name the "
+                          "text columns", param="dedupe")
     # dedupe with no duplicate at all needs no groups: keep the exact allocation
     twins = _twin_sources(frame)
     grouped = group is not None or bool(twins) or (dedupe and clusters is not None

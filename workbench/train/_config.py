@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..core.config import ConfigSource, read_yaml, validate
 from ..core.digest import sha256_json
@@ -44,6 +44,12 @@ class DataConfig(_Strict):
         "auto", description="auto: validation when the split has one, else test")
     max_train_rows: int | None = Field(None, ge=1)
     max_eval_rows: int | None = Field(64, ge=1)
+
+    @field_validator("split", mode="before")
+    @classmethod
+    def _split_id(cls, value: object) -> object:
+        """``split: 3`` in YAML is a number: the split with id 3, as the description says."""
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
 class LoraConfig(_Strict):
