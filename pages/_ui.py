@@ -11,6 +11,7 @@ import streamlit as st
 from workbench.core.errors import WorkbenchError
 from workbench.core.project import find_project
 from workbench.core.store import Store
+from workbench.models import trained_run_id
 
 
 def _ensure_app_navigation() -> None:
@@ -99,11 +100,11 @@ def base_and_tuned(runs, same=lambda r: r.config.get("data")) -> tuple[int, int]
     (else of any other model) with the same ``same(run)``; otherwise the two newest."""
     for r in runs:
         model = str(r.config.get("model") or "")
-        if not model.startswith("run:"):
+        if (tid := trained_run_id(model)) is None:
             continue
         try:
-            base = store().get_run(int(model.split(":", 1)[1])).config.get("model")
-        except (ValueError, WorkbenchError):
+            base = store().get_run(tid).config.get("model")
+        except WorkbenchError:
             base = None
         peers = [o for o in runs if o.id != r.id and o.kind == r.kind and same(o) == same(r)
                  and o.config.get("model") != model]

@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..core.errors import DataError, did_you_mean
 from ..generation import GenerationSettings
+from ..models import trained_run_id
 
 _MARK = "\u0000WB_END\u0000"
 
@@ -123,8 +124,8 @@ def evaluate_conversations(project, *, model: str, data: str, messages_col: str,
         "generation": {**plain.__dict__, "device": device}, "resamples": n_resamples,
         "seed": seed}
     parents = [(parent, "evaluated-on")] if parent else []
-    if model.startswith("run:"):
-        parents.append((("run", int(model.split(":", 1)[1])), "evaluated"))
+    if (tid := trained_run_id(model)) is not None:
+        parents.append((("run", tid), "evaluated"))
     return _record_run(project, report, name=f"{model} on {label} (last turn)",
                        config=config, input_hashes={"data": digest, "model": fp},
                        parents=parents, started=started)

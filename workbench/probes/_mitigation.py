@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..core.errors import ConfigError
+from ..models import trained_run_id
 from ._compare import compare_results
 from ._stats import StatsConfig
 
@@ -200,15 +201,15 @@ def mitigation_defaults(probe_runs: list, eval_runs: list = (), *,
     n = len(probe_runs)
     picks = {"base": min(2, n - 1), "raw": min(1, n - 1), "mitigated": 0}
     for i, m in enumerate(probe_runs):
-        if not model(m).startswith("run:"):
+        if trained_run_id(model(m)) is None:
             continue
         root, data = origin(model(m))
         peers = [j for j, r in enumerate(probe_runs) if j > i and probe_set(r) == probe_set(m)]
-        raw = next((j for j in peers if model(probe_runs[j]).startswith("run:")
+        raw = next((j for j in peers if trained_run_id(model(probe_runs[j])) is not None
                     and model(probe_runs[j]) != model(m)
                     and origin(model(probe_runs[j]))[0] == root
                     and (data is None or origin(model(probe_runs[j]))[1] != data)), None)
-        base = next((j for j in peers if not model(probe_runs[j]).startswith("run:")
+        base = next((j for j in peers if trained_run_id(model(probe_runs[j])) is None
                      and (root is None or model(probe_runs[j]) == root)), None)
         if raw is not None and base is not None:
             picks = {"base": base, "raw": raw, "mitigated": i}
