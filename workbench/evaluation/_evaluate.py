@@ -947,7 +947,7 @@ def compare(project, a: str, b: str, *, metrics: str | Sequence[str] | None = No
     fair = _fairness_change(pairs, group_col, positive_label, n_resamples=n_resamples, seed=seed,
                             a=a, b=b) if group_col else None
     sig = signature(a=la, b=lb, n=len(pairs), boot=f"paired,{n_resamples},seed:{seed}",
-                    p="two-sided,centred", correct=correct)
+                    p="two-sided,percentile", correct=correct)
     report = CompareReport(la, lb, len(pairs), differences, sig, warnings, changed, key,
                            a_run=ida, b_run=idb, fairness=fair, sides=sides,
                            correction=correct)
