@@ -96,7 +96,7 @@ def probe(
         if c.get("may_come_from_scorer"):
             extra += "  may come from the scorer"
         echo(f"  {c['a']} - {c['b']}: {c['diff']:+.3f} [{c['ci'][0]:+.3f}, {c['ci'][1]:+.3f}]"
-             f"  p={fmt_p(c['p_value'])} adj={fmt_p(c['p_adjusted'])} d={c['effect_size']:.2f}"
+             f"  p {fmt_p(c['p_value'])} adj. p {fmt_p(c['p_adjusted'])} d={c['effect_size']:.2f}"
              f"  {c['verdict']}{extra}")
     for name, rep in r["scorers"].items():
         if name != r["scorer"]:
@@ -115,7 +115,7 @@ def probe(
     if "preference" in r:
         p = r["preference"]
         echo(f"  {p['a']} preferred in {p['share']:.1%} of {p['n']} pairs "
-             f"[{p['ci'][0]:.1%}, {p['ci'][1]:.1%}] (ideal 50%), p={fmt_p(p['p_value'])}")
+             f"[{p['ci'][0]:.1%}, {p['ci'][1]:.1%}] (ideal 50%), p {fmt_p(p['p_value'])}")
     for w in r["warnings"]:
         echo(f"  warning: {w}")
     verdict = r.get("verdict") or ("flagged" if r["flagged"] else "inconclusive")
