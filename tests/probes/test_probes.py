@@ -317,6 +317,11 @@ def test_cli_probe_outputs_and_bias_report_exit_codes(project, tmp_path):
     assert proc.returncode == 1, proc.stderr
     assert "FLAGGED" in proc.stdout and (tmp_path / "a.html").is_file()
     result = json.loads((tmp_path / "a.json").read_text())
+    from workbench.core.output import fmt_p
+
+    c = result["comparisons"][0]
+    assert f"  p {fmt_p(c['p_value'])} adj. p {fmt_p(c['p_adjusted'])} d=" in proc.stdout
+    assert "p=<" not in proc.stdout
     assert result["flagged"] is True and result["run_id"] == 2
     proc = run_cli("bias-report", "--before", "1", "--after", str(tmp_path / "a.json"),
                    "--json", "-", "--html", str(tmp_path / "cmp.html"), env=env)
