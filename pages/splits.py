@@ -23,8 +23,9 @@ if ref := pick_dataset("Dataset to split", key="split_dataset"):
     distinct = columns_of(str(proj.root), ref)
     cols, guess = list(distinct), label_guess(distinct)
     c1, c2 = st.columns(2)
-    label = c1.selectbox(LABELS["label"], cols, key="split_label",
-                         index=cols.index(guess) if guess else 0)
+    label = c1.selectbox(LABELS["label"], [*cols, "(none)"], key="split_label",
+                         index=cols.index(guess) if guess else 0,
+                         help="(none): no label, a random split (or one on the strata alone)")
     stratify = c2.multiselect("Also stratify on (crossed with the label)",
                               [c for c in cols if c != label], key="split_stratify")
     c1, c2, c3 = st.columns(3)
@@ -43,7 +44,7 @@ if ref := pick_dataset("Dataset to split", key="split_dataset"):
                              key="split_dedupe")
     if st.button("Make split", type="primary", key="split_run"):
         with st.spinner("Splitting and checking for leakage..."):
-            rep = run_errors(make_split, proj, ref, label=label, stratify=stratify,
+            rep = run_errors(make_split, proj, ref, label=None if label == "(none)" else label, stratify=stratify,
                              group=None if group == "(none)" else group, ratios=ratios,
                              seed=int(seed), min_stratum=int(min_stratum) or None,
                              text_columns=text_cols or None, near_threshold=float(threshold),

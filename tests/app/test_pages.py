@@ -391,3 +391,22 @@ def test_data_page_shows_conversations_as_chat_turns_and_downloads_them(project,
     assert export_bytes(project, dv.ref, "jsonl") == src.read_bytes()  # as it came in
     assert [b.proto.label for b in at.get("download_button")] == [
         f"Download chat-{dv.version}.csv"]
+
+
+def test_train_page_survives_a_new_run_appearing_above_the_chosen_one(app_project):
+    """The run picker is drawn once: a run that finishes after one was chosen (the newest
+    sits first) used to draw the 'Show a run' box twice (a duplicate-key exception)."""
+    from workbench.core.store import Store
+
+    store = Store.for_project(app_project)
+    old = store.start_run("train", name="first", config={"model": "tiny:gpt2"})
+    store.finish_run(old, outputs={})
+    at = _run("train.py")
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="show_run").value == old
+    new = store.start_run("train", name="second", config={"model": "tiny:gpt2"})
+    store.finish_run(new, outputs={})
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="show_run").value == old
+    assert len([s for s in at.selectbox if s.key == "show_run"]) == 1

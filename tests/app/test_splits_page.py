@@ -107,7 +107,7 @@ def test_conversations_split_whole_from_the_page(project, monkeypatch):
     monkeypatch.chdir(ROOT)
     at = _splits_page()
     assert not at.exception, [e.value for e in at.exception]
-    assert at.selectbox(key="split_label").options == ["id", "topic"]
+    assert at.selectbox(key="split_label").options == ["id", "topic", "(none)"]
     at.selectbox(key="split_label").set_value("topic")
     at.text_input(key="split_ratios").input("0.5,0.5")
     at.button(key="split_run").click().run()
@@ -119,3 +119,27 @@ def test_conversations_split_whole_from_the_page(project, monkeypatch):
     at.button(key="split_run").click().run()  # a second split: the page shows that one
     assert at.selectbox(key="split_show").value == first + 1
     assert f"Saved split {first + 1}:" in plain(at.success[0].value)
+
+
+def test_the_page_splits_a_file_of_nothing_but_conversations(project, monkeypatch):
+    """OpenAI's format: only a ``messages`` column. The label box offers '(none)' (the only
+    choice here) and the page makes a random split, each conversation whole."""
+    import json
+
+    from workbench.data import import_dataset
+
+    rows = [{"messages": [{"role": "user", "content": f"Question {i}?"},
+                          {"role": "assistant", "content": f"Answer {i}."}]} for i in range(10)]
+    path = project.root / "only.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    import_dataset(project, str(path), name="only")
+    monkeypatch.chdir(ROOT)
+    at = _splits_page()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="split_label").options == ["(none)"]
+    at.text_input(key="split_ratios").input("0.6,0.4")
+    at.button(key="split_run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    assert any("Saved split" in plain(s.value) and "train 6, test 4" in plain(s.value)
+               for s in at.success), [s.value for s in at.success]

@@ -437,3 +437,34 @@ def test_counterfactual_twins_stay_with_their_source_rows(tmp_path):
                 mark = out["counterfactual_of"][t]
                 assert part[t] == part[src[mark] if src else int(mark)]
             assert plan.manifest["counterfactual_twins"]["rows"] == 12
+
+
+def test_a_file_of_nothing_but_conversations_splits_at_random(project, tmp_path):
+    """OpenAI's fine-tuning format holds only ``messages``: no other column to stratify
+    on. Without --label the split is a plain random one, each conversation whole."""
+    rows = [{"messages": [{"role": "user", "content": f"Question {i}?"},
+                          {"role": "assistant", "content": f"Answer number {i}."}]}
+            for i in range(20)]
+    src = tmp_path / "chat.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    env = {"WORKBENCH_PROJECT": str(project.root)}
+    assert run_cli("data", "import", str(src), "--name", "chat", env=env).returncode == 0
+    refused = run_cli("split", "chat", "--label", "messages", env=env)
+    assert refused.returncode == 2
+    assert refused.stderr.strip().endswith("column (none); or leave the label out for a "
+                                           "random split")
+    r = run_cli("split", "chat", "--seed", "0", env=env)
+    assert r.returncode == 0, r.stderr
+    assert "label=(none: random split)" in r.stdout
+    assert "all      16     2           2     20" in r.stdout
+    plan = plan_split(pd.DataFrame(rows), label=None, seed=0)
+    assert plan.manifest["label"] is None and plan.manifest["counts"] == {
+        "train": 16, "validation": 2, "test": 2}
+    assert sorted(i for p in plan.parts for i in plan.rows[p]) == list(range(20))
+    again = plan_split(pd.DataFrame(rows), label=None, seed=0)
+    assert again.rows == plan.rows  # reproducible
+    # with strata only, still stratified on them
+    frame = pd.DataFrame(rows).assign(topic=["ab"[i % 2] for i in range(20)])
+    strat = plan_split(frame, label=None, stratify=["topic"], ratios=[0.5, 0.5], seed=0)
+    assert strat.manifest["strata"] == {"a": {"train": 5, "test": 5},
+                                        "b": {"train": 5, "test": 5}}

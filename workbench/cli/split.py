@@ -35,7 +35,7 @@ def _print_manifest(manifest: dict) -> None:
     parts = list(manifest["counts"])
     echo(f"split {manifest.get('run_id', '?')} of {ds.get('name')}@{ds.get('version')}  "
          f"seed={manifest['seed']}  ratios={','.join(f'{r:g}' for r in manifest['ratios'])}  "
-         f"label={manifest.get('label')}"
+         f"label={manifest.get('label') or '(none: random split)'}"
          + (f"  stratify={','.join(manifest['stratify'])}" if manifest.get("stratify") else "")
          + (f"  group={manifest['group']}" if manifest.get("group") else ""))
     rows = [[s, *[c[p] for p in parts], sum(c.values())]
@@ -71,7 +71,7 @@ def _print_manifest(manifest: dict) -> None:
 @split_app.command("make")
 def split_make(
     data: Annotated[str, typer.Argument(help="Stored dataset NAME[@VERSION] or a file (stored first).")],
-    label: Annotated[str, typer.Option("--label", help="Label column to stratify on.")],
+    label: Annotated[Optional[str], typer.Option("--label", help="Label column to stratify on (optional: without it and --stratify, a plain random split).")] = None,
     stratify: Annotated[Optional[list[str]], typer.Option("--stratify", help="Extra column crossed with the label (repeatable).")] = None,
     group: Annotated[Optional[str], typer.Option("--group", help="Rows sharing this column's value never span two splits.")] = None,
     ratios: Annotated[str, typer.Option("--ratios", help="train,test or train,validation,test; positive, summing to 1.")] = "0.8,0.1,0.1",
@@ -83,7 +83,8 @@ def split_make(
     fail_on_leak: Annotated[bool, typer.Option("--fail-on-leak", help="Exit 1 when duplicates span splits or probe prompts are in the data.")] = False,
     json_out: JsonOpt = None,
 ) -> None:
-    """Make a stratified split of DATA and save it in the store."""
+    """Make a stratified split of DATA and save it in the store (a random one when
+    neither --label nor --stratify is given)."""
     from ..probes import probe_prompts
     from ..splits import make_split
     from ._output import echo, get_project

@@ -121,8 +121,13 @@ def _value_str(v: Any) -> str:
     return str(v)
 
 
-def _strata(frame: pd.DataFrame, label: str, stratify: Sequence[str]) -> list[str]:
-    cols = [label, *stratify]
+NO_LABEL = "all"  # the one stratum of a split without a label or strata
+
+
+def _strata(frame: pd.DataFrame, label: str | None, stratify: Sequence[str]) -> list[str]:
+    cols = [c for c in (label, *stratify) if c is not None]
+    if not cols:  # no label and no strata: one stratum, a plain random split
+        return [NO_LABEL] * len(frame)
     values = [frame[c].map(_value_str).tolist() for c in cols]
     return [STRATUM_SEP.join(t) for t in zip(*values)]
 
@@ -131,13 +136,14 @@ MAX_LISTED = 10  # strata an error names before it counts the rest
 
 
 def _merge_small(strata: list[str], *, k: int, min_stratum: int | None,
-                 label: str, stratify: Sequence[str]) -> tuple[list[str], list[str]]:
+                 label: str | None, stratify: Sequence[str]) -> tuple[list[str], list[str]]:
     """Merge strata under ``min_stratum`` rows into ``other``; refuse ones under ``k``."""
     sizes = pd.Series(strata).value_counts()
     if min_stratum is None:
         small = sizes[sizes < k].sort_index()
         if len(small):
-            what = "label" if not stratify else f"{' x '.join([label, *stratify])}"
+            what = "label" if not stratify else \
+                f"{' x '.join(c for c in (label, *stratify) if c is not None)}"
             listed = ", ".join(f"'{s}' ({n} row{'s' if n != 1 else ''})"
                                for s, n in small.head(MAX_LISTED).items())
             if len(small) > MAX_LISTED:  # hundreds of strata: name a few, count the rest
@@ -285,7 +291,7 @@ def _assign_groups(strata_codes: np.ndarray, n_strata: int, groups: np.ndarray,
 
 
 # ----------------------------------------------------------------------------- planning
-def plan_split(frame: pd.DataFrame, *, label: str, stratify: Sequence[str] = (),
+def plan_split(frame: pd.DataFrame, *, label: str | None, stratify: Sequence[str] = (),
                group: str | None = None, ratios: str | Sequence[float] = DEFAULT_RATIOS,
                seed: int = 0, min_stratum: int | None = None,
                text_columns: Sequence[str] | None = None, near_threshold: float = 0.8,
@@ -296,7 +302,9 @@ def plan_split(frame: pd.DataFrame, *, label: str, stratify: Sequence[str] = (),
     Parameters
     ----------
     frame : the rows to split; positions are the row ids
-    label : column to stratify on (no nulls, at least two classes)
+    label : column to stratify on (no nulls, at least two classes); ``None``: no label,
+        stratified on ``stratify`` alone or, without it, a plain random split (a file of
+        conversations in OpenAI's format may hold nothing but its ``messages`` column)
     stratify : extra columns crossed with the label into joint strata
     group : rows sharing a value here never span two splits
     ratios : 2 (train, test) or 3 (train, validation, test) positive numbers summing to 1
@@ -318,15 +326,16 @@ def plan_split(frame: pd.DataFrame, *, label: str, stratify: Sequence[str] = (),
     ratios = parse_ratios(ratios)
     parts = PARTS_2 if len(ratios) == 2 else PARTS_3
     stratify = list(dict.fromkeys(stratify))
-    _check_column(frame, label, "label")
+    if label is not None:
+        _check_column(frame, label, "label")
     for col in stratify:
         _check_column(frame, col, "stratify")
     if group is not None:
         _check_column(frame, group, "group")
-    if label in stratify:
+    if label is not None and label in stratify:
         raise ConfigError(f"stratify: '{label}' is already the label; stratify on "
                           "other columns", param="stratify")
-    _refuse_conversations(frame, [("label", label), *[("stratify", c) for c in stratify],
+    _refuse_conversations(frame, [*([("label", label)] if label is not None else []), *[("stratify", c) for c in stratify],
                                   *([("group", group)] if group else [])])
     if not 0 < near_threshold <= 1:
         raise ConfigError(f"near threshold: must be in (0, 1]; got {near_threshold:g}",
@@ -335,12 +344,12 @@ def plan_split(frame: pd.DataFrame, *, label: str, stratify: Sequence[str] = (),
     if n < k:
         raise DataError(f"data: {n} row{'s' if n != 1 else ''}, fewer than the {k} "
                         f"splits asked for ({', '.join(parts)})", param="data")
-    nulls = int(frame[label].isna().sum())
+    nulls = int(frame[label].isna().sum()) if label is not None else 0
     if nulls:
         raise ConfigError(f"label: column '{label}' has {nulls} null value"
                           f"{'s' if nulls != 1 else ''} out of {n} rows; drop or fill "
                           "them first (for example with 'workbench clean')", param="label")
-    classes = frame[label].map(_value_str).unique()
+    classes = frame[label].map(_value_str).unique() if label is not None else ["", ""]
     if len(classes) < 2:
         raise ConfigError(f"label: column '{label}' has a single class "
                           f"('{classes[0]}'); stratifying needs at least 2", param="label")
@@ -351,7 +360,8 @@ def plan_split(frame: pd.DataFrame, *, label: str, stratify: Sequence[str] = (),
     from . import _leakage
 
     texts = _leakage.pick_text_columns(frame, text_columns,
-                                       exclude=[label, *stratify, *([group] if group else [])])
+                                       exclude=[*([label] if label is not None else []),
+                                                *stratify, *([group] if group else [])])
     clusters = _leakage.find_duplicates(frame, texts, near_threshold=near_threshold) \
         if (leakage or dedupe) and texts else None
 
@@ -430,7 +440,9 @@ def _refuse_conversations(frame: pd.DataFrame, columns: list[tuple[str, str]]) -
                       if c != col and not is_conversation_column(frame[c])]
             raise ConfigError(f"{param}: column '{col}' holds conversations; a whole "
                               "conversation is one row, so stratify or group on another "
-                              f"column ({', '.join(others) or 'none'})", param=param)
+                              f"column ({', '.join(others) or 'none'})"
+                              + ("; or leave the label out for a random split"
+                                 if param == "label" else ""), param=param)
 
 
 def _twin_sources(frame: pd.DataFrame) -> dict[int, int]:
@@ -505,7 +517,7 @@ def _resolve_version(project, data: str | DatasetVersion) -> tuple[DatasetVersio
     return dv, frame
 
 
-def make_split(project, data: str | DatasetVersion, *, label: str,
+def make_split(project, data: str | DatasetVersion, *, label: str | None,
                stratify: Sequence[str] = (), group: str | None = None,
                ratios: str | Sequence[float] = DEFAULT_RATIOS, seed: int = 0,
                min_stratum: int | None = None, text_columns: Sequence[str] | None = None,
