@@ -281,3 +281,29 @@ def test_a_run_missed_while_stopped_is_caught_up_once_after_a_restart(sched_proj
     assert f"job {job.id}: FAILED: 2 rules (check run {run.outputs['check_run_id']})" \
         in proc.stdout
     assert "cannot schedule new futures" not in proc.stderr
+
+
+def test_a_run_missed_past_its_grace_is_skipped_and_the_scheduler_still_stops(sched_project):
+    """A restart after the grace period: no run, one 'missed' line, and `--for-seconds`
+    returns on time (it used to wait for a run APScheduler had already dropped)."""
+    from workbench.checks import add_job
+    from workbench.checks._schedule import _jobstore
+    from workbench.core.store import Store
+
+    job = add_job(sched_project, ["check", "qa", "--suite", "checks/ge.yaml"],
+                  every_seconds=3600, misfire_grace_s=1)
+    sched, store = _jobstore(sched_project)
+    try:  # the scheduler was down at the job's run time, 30 s ago
+        stored = store.lookup_job(job.id)
+        stored._modify(next_run_time=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=30))
+        store.update_job(stored)
+    finally:
+        store.shutdown()
+    t0 = time.monotonic()
+    proc = run_cli("schedule", "run", "--for-seconds", "2", cwd=sched_project.root, timeout=90)
+    took = time.monotonic() - t0
+    assert proc.returncode == 0, proc.stderr
+    assert f"job {job.id}: missed its run at" in proc.stdout, proc.stdout
+    assert "started" not in proc.stdout, proc.stdout  # it was never run, so never "started"
+    assert Store.for_project(sched_project).list_runs("schedule") == []
+    assert took < 60, f"the scheduler took {took:.0f} s to stop"
