@@ -218,7 +218,9 @@ def mitigation_report_cmd(
         echo(f"  {line}")
     echo(f"report {path}")
     echo(f"signature: {rep['signature']}")
-    write_json(json_out, {**rep, "report": str(path)})
+    # the run this command recorded: the quality comparison (none without the evaluations)
+    run_id = (rep.get("utility") or {}).get("run_id")
+    write_json(json_out, {"run_id": run_id, **rep, "report": str(path)})
 
 
 def _run_name(ref: str, result: dict) -> str:
