@@ -243,6 +243,17 @@ def test_each_run_is_judged_linked_and_alerted(sched_project, hook, tmp_path):
     assert (alert["event"], alert["delivered"], alert["attempts"]) == ("broken", False, 3)
     assert alert["error"] == "HTTP 500 Internal Server Error"
 
+    # a suite that no longer parses: broken, and the alert names the job's own command
+    server.fail = 0
+    (sched_project.checks_dir / "gone.yaml").write_text("expectations: [\n")
+    assert run_job(root, "j1", ["check", "qa", "--suite", "checks/gone.yaml"],
+                   notify=notify) == 2
+    body = server.bodies[-1][1]
+    assert (body["event"], body["suite"], body["dataset"]) == ("broken", None, None)
+    assert body["text"].startswith(
+        "workbench schedule j1: BROKEN: workbench check qa --suite checks/gone.yaml: "
+        "the command recorded no check run (exit code 2: error: checks/gone.yaml:"), body
+
     hist = check_history(sched_project)
     assert [h.scheduled_job for h in hist] == ["j1", "j1"]
     assert [h.success for h in hist] == [True, False]
