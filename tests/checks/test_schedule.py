@@ -303,7 +303,7 @@ def test_a_run_missed_past_its_grace_is_skipped_and_the_scheduler_still_stops(sc
 
     job = add_job(sched_project, ["check", "qa", "--suite", "checks/ge.yaml"],
                   every_seconds=3600, misfire_grace_s=1)
-    sched, store = _jobstore(sched_project)
+    _, store = _jobstore(sched_project)
     try:  # the scheduler was down at the job's run time, 30 s ago
         stored = store.lookup_job(job.id)
         stored._modify(next_run_time=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=30))
