@@ -176,7 +176,7 @@ def bias_report(
     path = write_compare_report(project, cmp, html)
     for g in cmp["groups"]:
         echo(f"  {g['group']:<24} {g['before']:+.3f} -> {g['after']:+.3f}  change "
-             f"{g['change']:+.3f} [{g['ci'][0]:+.3f}, {g['ci'][1]:+.3f}] adj p="
+             f"{g['change']:+.3f} [{g['ci'][0]:+.3f}, {g['ci'][1]:+.3f}] adj. p "
              f"{fmt_p(g['p_adjusted'])}")
     for g in cmp["gaps"]:
         echo(f"  gap {g['a']} - {g['b']}: {g['before']:+.3f} -> {g['after']:+.3f}  "
