@@ -243,6 +243,17 @@ def test_each_run_is_judged_linked_and_alerted(sched_project, hook, tmp_path):
     assert (alert["event"], alert["delivered"], alert["attempts"]) == ("broken", False, 3)
     assert alert["error"] == "HTTP 500 Internal Server Error"
 
+    # a suite that no longer parses: broken, and the alert names the job's own command
+    server.fail = 0
+    (sched_project.checks_dir / "gone.yaml").write_text("expectations: [\n")
+    assert run_job(root, "j1", ["check", "qa", "--suite", "checks/gone.yaml"],
+                   notify=notify) == 2
+    body = server.bodies[-1][1]
+    assert (body["event"], body["suite"], body["dataset"]) == ("broken", None, None)
+    assert body["text"].startswith(
+        "workbench schedule j1: BROKEN: workbench check qa --suite checks/gone.yaml: "
+        "the command recorded no check run (exit code 2: error: checks/gone.yaml:"), body
+
     hist = check_history(sched_project)
     assert [h.scheduled_job for h in hist] == ["j1", "j1"]
     assert [h.success for h in hist] == [True, False]
@@ -281,3 +292,29 @@ def test_a_run_missed_while_stopped_is_caught_up_once_after_a_restart(sched_proj
     assert f"job {job.id}: FAILED: 2 rules (check run {run.outputs['check_run_id']})" \
         in proc.stdout
     assert "cannot schedule new futures" not in proc.stderr
+
+
+def test_a_run_missed_past_its_grace_is_skipped_and_the_scheduler_still_stops(sched_project):
+    """A restart after the grace period: no run, one 'missed' line, and `--for-seconds`
+    returns on time (it used to wait for a run APScheduler had already dropped)."""
+    from workbench.checks import add_job
+    from workbench.checks._schedule import _jobstore
+    from workbench.core.store import Store
+
+    job = add_job(sched_project, ["check", "qa", "--suite", "checks/ge.yaml"],
+                  every_seconds=3600, misfire_grace_s=1)
+    _, store = _jobstore(sched_project)
+    try:  # the scheduler was down at the job's run time, 30 s ago
+        stored = store.lookup_job(job.id)
+        stored._modify(next_run_time=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=30))
+        store.update_job(stored)
+    finally:
+        store.shutdown()
+    t0 = time.monotonic()
+    proc = run_cli("schedule", "run", "--for-seconds", "2", cwd=sched_project.root, timeout=90)
+    took = time.monotonic() - t0
+    assert proc.returncode == 0, proc.stderr
+    assert f"job {job.id}: missed its run at" in proc.stdout, proc.stdout
+    assert "started" not in proc.stdout, proc.stdout  # it was never run, so never "started"
+    assert Store.for_project(sched_project).list_runs("schedule") == []
+    assert took < 60, f"the scheduler took {took:.0f} s to stop"

@@ -52,6 +52,9 @@ USAGE = [
      "workbench bias-report: no such option --befor (did you mean --before?)"),
     (["bias-report", "--before", "1"], "workbench bias-report: missing option --after"),
     (["probes", "lst"], "workbench probes: no such command 'lst' (did you mean 'list'?)"),
+    (["probe", "list"], ("workbench probe: got unexpected extra argument(s) (list) "
+                         "(did you mean 'workbench probes list'?)")),
+    (["probe", "foo"], "workbench probe: got unexpected extra argument(s) (foo)"),
     (["probes", "check"], "workbench probes check: missing argument PATH"),
     (["schedule", "lst"], "workbench schedule: no such command 'lst' (did you mean 'list'?)"),
     (["schedule", "run", "--for-second", "3"],

@@ -215,3 +215,29 @@ def test_bias_probes_page_builds_the_mitigation_report(project, three_runs, monk
     page = project.root / "reports" / f"mitigation-run{raw}-vs-run{mitigated}.html"
     assert page.is_file() and "narrowed" in page.read_text()
     assert any(str(page) in plain(c.value) for c in at.caption)
+
+
+def test_cli_json_names_the_quality_comparison_it_recorded(project, three_runs, tmp_path):
+    """With both evaluations the report records a paired comparison: its run_id is in
+    the JSON (top level and under utility), as every run-recording command's is."""
+    from workbench.core.store import Store
+    from workbench.evaluation import evaluate_predictions
+
+    evals = []
+    for side, pred in (("raw", "tap reset"), ("mitigated", "tap the reset button")):
+        f = tmp_path / f"{side}.csv"
+        pd.DataFrame({"id": range(12), "prediction": [pred] * 12,
+                      "reference": ["tap the reset button"] * 12}).to_csv(f, index=False)
+        evals.append(evaluate_predictions(project, f).run_id)
+    env = {"WORKBENCH_PROJECT": str(project.root)}
+    base, raw, mitigated = map(str, three_runs)
+    proc = run_cli("mitigation-report", "--base", base, "--raw", raw, "--mitigated",
+                   mitigated, "--eval-raw", f"run:{evals[0]}", "--eval-mitigated",
+                   f"run:{evals[1]}", "--json", "-", env=env)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout[proc.stdout.index("{"):])
+    [cmp] = Store.for_project(project).list_runs("compare")
+    assert out["run_id"] == cmp.id == out["utility"]["run_id"]
+    proc = run_cli("mitigation-report", "--base", base, "--raw", raw, "--mitigated",
+                   mitigated, "--json", "-", env=env)
+    assert json.loads(proc.stdout[proc.stdout.index("{"):])["run_id"] is None  # none recorded

@@ -340,6 +340,7 @@ def test_cli_probe_outputs_and_bias_report_exit_codes(project, tmp_path):
     proc = run_cli("bias-report", "--before", "2", "--after", "1", env=env)
     assert proc.returncode == 0, proc.stderr
     assert "· run 4 ·" in proc.stdout and store.get_run(4).kind == "bias-compare"
+    assert "] adj. p " in proc.stdout and "p=" not in proc.stdout  # never "adj p=< 0.001"
 
 
 @pytest.mark.parametrize("args,match", [

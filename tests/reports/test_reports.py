@@ -177,6 +177,26 @@ def test_check_report_and_store_agree_on_a_real_run(project):
     assert f"{stored.failed} of {stored.rules} rules failed" in html
 
 
+def test_a_missing_failing_value_reads_missing_not_nan_or_null(project):
+    """A not-null rule's failing rows have no value: the report says so in words."""
+    from workbench.checks import check_dataset
+    from workbench.data import save_version
+    from workbench.reports import write_check_html
+
+    save_version(project, pd.DataFrame({"id": ["q1", "q2", "q3"], "a": [1.5, None, 2.0],
+                                        "b": ["x", None, "z"]}), name="m", source="test")
+    suite = project.root / "checks" / "m.yaml"
+    suite.write_text("name: m\nid_column: id\nexpectations:\n"
+                     "  - {type: expect_column_values_to_not_be_null, column: a}\n"
+                     "  - {type: expect_column_values_to_not_be_null, column: b}\n",
+                     encoding="utf-8")
+    report, run_id = check_dataset(project, "m", suite, data_docs=False)
+    html = write_check_html(project, report, None, run_id=run_id).read_text(encoding="utf-8")
+    table = html[html.index("Failing examples"):]
+    assert table.count('<td>q2</td><td><span class="text">(missing)</span>') == 2, table
+    assert not re.search(r">\s*(NaN|nan|null|None)\s*<", table), table
+
+
 # ------------------------------------------------------------------- file names
 def test_comparison_reports_name_both_runs(project):
     a, b = _run(project, name="a"), _run(project, name="b")

@@ -92,7 +92,10 @@ def alert_event(outcome: str, previous: str | None) -> AlertEvent | None:
 def alert_text(summary: dict[str, Any]) -> str:
     """The one-paragraph, Slack-compatible ``text`` of an alert."""
     head = {"failed": "FAILED", "broken": "BROKEN", "recovered": "RECOVERED"}[summary["event"]]
-    where = f"suite {summary.get('suite') or '?'} on {summary.get('dataset') or '?'}"
+    if summary.get("suite") or summary.get("dataset"):
+        where = f"suite {summary.get('suite') or '?'} on {summary.get('dataset') or '?'}"
+    else:  # no check run recorded (a broken run): the job's own command says what it checks
+        where = summary.get("command") or "the check"
     line = f"workbench schedule {summary['job']}: {head}: {where}"
     if summary["event"] == "failed":
         rules = summary.get("failed_rules") or []

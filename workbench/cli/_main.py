@@ -187,6 +187,12 @@ def usage_line(exc) -> str:
         meant = _mistyped_subcommand(ctx)
         if meant:
             return meant
+    extra = re.match(r"Got unexpected extra argument(?:\(s\)|s)? \((.+)\)$", message)
+    if extra:  # `probe list`: the command of a sibling group (`probes list`)
+        sibling = _sibling_group_command(ctx, extra.group(1).split()[0])
+        if sibling:
+            return (f"{where}: got unexpected extra argument(s) ({extra.group(1)}) "
+                    f"(did you mean '{sibling}'?)")
     p = getattr(exc, "param", None)
     if type(exc).__name__ == "MissingParameter" and p is not None:
         kind = "option" if _is_option(p) else "argument"
@@ -205,6 +211,20 @@ def _param_label(p) -> str:
     if _is_option(p):
         return next((o for o in p.opts if o.startswith("--")), p.opts[0])
     return str(getattr(p, "metavar", None) or p.name).upper()
+
+
+def _sibling_group_command(ctx, token: str) -> str | None:
+    """``workbench probes list`` when ``workbench probe list`` was typed: a group named
+    like the command (``probe`` -> ``probes``) that has ``token`` as a command."""
+    parent = ctx.parent
+    if parent is None or not hasattr(parent.command, "list_commands"):
+        return None
+    names = [n for n in parent.command.list_commands(parent) if n != ctx.info_name]
+    for name in difflib.get_close_matches(ctx.info_name, names, n=3, cutoff=0.8):
+        group = parent.command.get_command(parent, name)
+        if hasattr(group, "list_commands") and token in group.list_commands(parent):
+            return f"{parent.command_path} {name} {token}"
+    return None
 
 
 def _mistyped_subcommand(ctx) -> str | None:

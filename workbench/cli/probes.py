@@ -176,7 +176,7 @@ def bias_report(
     path = write_compare_report(project, cmp, html)
     for g in cmp["groups"]:
         echo(f"  {g['group']:<24} {g['before']:+.3f} -> {g['after']:+.3f}  change "
-             f"{g['change']:+.3f} [{g['ci'][0]:+.3f}, {g['ci'][1]:+.3f}] adj p="
+             f"{g['change']:+.3f} [{g['ci'][0]:+.3f}, {g['ci'][1]:+.3f}] adj. p "
              f"{fmt_p(g['p_adjusted'])}")
     for g in cmp["gaps"]:
         echo(f"  gap {g['a']} - {g['b']}: {g['before']:+.3f} -> {g['after']:+.3f}  "
@@ -218,7 +218,9 @@ def mitigation_report_cmd(
         echo(f"  {line}")
     echo(f"report {path}")
     echo(f"signature: {rep['signature']}")
-    write_json(json_out, {**rep, "report": str(path)})
+    # the run this command recorded: the quality comparison (none without the evaluations)
+    run_id = (rep.get("utility") or {}).get("run_id")
+    write_json(json_out, {"run_id": run_id, **rep, "report": str(path)})
 
 
 def _run_name(ref: str, result: dict) -> str:

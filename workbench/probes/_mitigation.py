@@ -170,7 +170,8 @@ def mitigation_from_runs(project, base: str | int, raw: str | int, mitigated: st
                               param="eval_mitigated")
         from ..evaluation import compare
 
-        utility = compare(project, str(eval_raw), str(eval_mitigated)).to_dict()
+        cmp = compare(project, str(eval_raw), str(eval_mitigated))  # recorded as a run
+        utility = {"run_id": cmp.run_id, **cmp.to_dict()}
     cfg = StatsConfig.from_project(project, equivalence_margin=margin)
     return mitigation_report(*results, utility=utility, config=cfg)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 
@@ -10,10 +11,15 @@ from ..checks import CheckReport, check_counts
 from ..core.digest import signature
 from ._render import render, write_report
 
+MISSING = "(missing)"  # a failing row with no value (a not-null rule's), never NaN or null
+
 
 def _text(value) -> str:
     if isinstance(value, str):
         return value
+    if value is None or (isinstance(value, float) and math.isnan(value)) \
+            or type(value).__name__ in ("NAType", "NaTType"):  # pandas' pd.NA, pd.NaT
+        return MISSING
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
