@@ -55,20 +55,20 @@ def _journey(tmp_path, hook):
     run1 = ok(run_cli("schedule", "run", "--for-seconds", "4", cwd=cwd, timeout=180))
     assert "scheduler running with 1 job(s)" in run1.stdout
     assert f"job {job['id']}: FAILED: 2 rules (check run " in run1.stdout
-    assert "alert failed (run " in run1.stdout and f"delivered to {hook.url}" in run1.stdout
+    assert "alert for a failed run (run " in run1.stdout and f"delivered to {hook.url}" in run1.stdout
     [listed] = json.loads(ok(run_cli("schedule", "list", "--json", "-", cwd=cwd)).stdout)
     assert listed["last_run"]["outcome"] == "failed"
     assert listed["last_alert"]["event"] == "failed" and listed["last_alert"]["delivered"]
     assert listed["last_alert"]["deliveries"][0]["attempts"] == 2  # one 500, then accepted
     shown = ok(run_cli("schedule", "list", cwd=cwd)).stdout
-    assert "FAILED: 2 rules" in shown and "failed (run" in shown
+    assert "FAILED: 2 rules" in shown and "for a failed run (run" in shown
 
     # 2. the team imports fixed data: the next scheduled check passes and says it recovered
     (tmp_path / "tickets.csv").write_text(GOOD)
     ok(run_cli("data", "import", str(tmp_path / "tickets.csv"), "--name", "tickets", cwd=cwd))
     run2 = ok(run_cli("schedule", "run", "--for-seconds", "4", cwd=cwd, timeout=180))
     assert f"job {job['id']}: passed (check run " in run2.stdout
-    assert "alert recovered (run " in run2.stdout
+    assert "alert for a recovered run (run " in run2.stdout
 
     # every schedule run records its outcome and the check run it launched
     runs = json.loads(ok(run_cli("runs", "list", "--kind", "schedule", "--json", "-",

@@ -87,7 +87,8 @@ def describe_alert(alert: dict | None) -> str:
     parts = [f"delivered to {d['target']}" if d["delivered"] else
              f"NOT delivered to {d['target']} after {d['attempts']} attempt(s): {d['error']}"
              for d in alert["deliveries"]]
-    return f"{alert['event']} (run {alert['run_id']}, {alert['at']}): " + "; ".join(parts)
+    return (f"for a {alert['event']} run (run {alert['run_id']}, {alert['at']}): "
+            + "; ".join(parts))
 
 
 def _run_summary(run) -> dict:
