@@ -437,7 +437,8 @@ _GEN_INPUTS = {
     "chat": lambda c, k, v: c.checkbox(
         "Use the chat template", value=v, key=k,
         help="Ask each prompt as a user turn, as instruct models (and the demo's fine-tuned "
-             "runs) expect. Off for plain models such as tiny:gpt2."),
+             "runs) expect; on by default, as `workbench probe` and `evaluate` do. Untick "
+             "it for a model whose tokenizer has no chat template."),
 }
 
 

@@ -85,7 +85,7 @@ def test_bias_probes_page_flow(page, project, tmp_path):
 
 
 @pytest.mark.slow
-def test_model_probe_runs_in_the_background(page):
+def test_model_probe_runs_in_the_background(page, project):
     """Probing a model starts a background thread; the page keeps answering and shows the
     stored run when it finishes."""
     import time
@@ -96,6 +96,7 @@ def test_model_probe_runs_in_the_background(page):
     assert at.selectbox(key="model").options[0].startswith("packaged:smollm2-135m-instruct")
     at.selectbox(key="model").set_value("tiny:gpt2").run()
     at.number_input(key="max_new_tokens").set_value(4).run()
+    assert at.checkbox(key="probe_chat").value  # the chat template on, as `workbench probe`
     at.button(key="run_probe").click().run()
     assert not at.exception, [e.value for e in at.exception]
     deadline = time.time() + 240
@@ -107,3 +108,12 @@ def test_model_probe_runs_in_the_background(page):
         time.sleep(1)
     assert not at.error, [e.value for e in at.error]
     assert done and done[0].startswith("Run #1 stored")
+    # the same model probed from the terminal with its defaults compares with it: same mode
+    from tests.conftest import run_cli
+
+    root = project.root
+    proc = run_cli("probe", "--model", "tiny:gpt2", "--probes", "gender", "--max-new-tokens",
+                   "4", cwd=root)
+    assert proc.returncode in (0, 1), proc.stderr
+    proc = run_cli("bias-report", "--before", "1", "--after", "2", cwd=root)
+    assert proc.returncode in (0, 1), proc.stderr  # 2: "generated differently" refused
