@@ -82,6 +82,10 @@ def test_bias_probes_page_flow(page, project, tmp_path):
     assert at.get("arrow_vega_lite_chart") + at.get("vega_lite_chart")
     gaps = at.dataframe[-2].value
     assert {"95% low", "95% high"} <= set(gaps.columns) and "ci" not in gaps.columns
+    # each gap change's verdict stands next to its interval, not off to the right
+    assert list(gaps.columns)[:9] == ["a", "b", "n_contexts", "before", "after", "change",
+                                      "95% low", "95% high", "verdict"], list(gaps.columns)
+    assert gaps["verdict"].iloc[0] in {"widened", "narrowed", "unchanged", "inconclusive"}
 
 
 @pytest.mark.slow
