@@ -334,8 +334,12 @@ def show_probe_compare(cmp: dict, path) -> None:
     st.markdown("**Change in each group's mean score** (after - before)")
     interval_table(interval_rows(cmp["groups"], level=lvl), label="group", value="change",
                    title="after - before", overall=0.0)
-    st.markdown("**Change in the gap between groups** (a - b, after minus before)")
-    st.dataframe(pd.DataFrame(interval_rows(cmp["gaps"], level=lvl)).round(4), hide_index=True,
+    st.markdown("**Change in the gap between groups** (a - b, after minus before): widened, "
+                "narrowed, unchanged within the margin, or inconclusive")
+    gaps = pd.DataFrame(interval_rows(cmp["gaps"], level=lvl))
+    first = [c for c in ("a", "b", "n_contexts", "before", "after", "change", f"{lvl} low",
+                         f"{lvl} high", "verdict") if c in gaps]  # the verdict in view
+    st.dataframe(gaps[first + [c for c in gaps if c not in first]].round(4), hide_index=True,
                  width="stretch")
     if cmp["examples"]:
         st.markdown("**Where scores changed most**")
@@ -437,7 +441,8 @@ _GEN_INPUTS = {
     "chat": lambda c, k, v: c.checkbox(
         "Use the chat template", value=v, key=k,
         help="Ask each prompt as a user turn, as instruct models (and the demo's fine-tuned "
-             "runs) expect. Off for plain models such as tiny:gpt2."),
+             "runs) expect; on by default, as `workbench probe` and `evaluate` do. Untick "
+             "it for a model whose tokenizer has no chat template."),
 }
 
 

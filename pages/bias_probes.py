@@ -37,7 +37,7 @@ with run_tab:
                           key=f"run_probes_{source}")
     scorers = st.multiselect("Scorers (the first is the headline)", list(SCORERS),
                              default=["sentiment"], key="scorers")
-    gen, model, outputs = {"samples": 1, "seed": 0, "max_new_tokens": 32, "chat": False}, None, None
+    gen, model, outputs = {"samples": 1, "seed": 0, "max_new_tokens": 32, "chat": True}, None, None
     if byo:
         outputs, _ = file_or_path("CSV or JSONL with group, template, output (optional prompt, "
                                   "context)", types=["csv", "jsonl"], key="outputs")

@@ -82,10 +82,14 @@ def test_bias_probes_page_flow(page, project, tmp_path):
     assert at.get("arrow_vega_lite_chart") + at.get("vega_lite_chart")
     gaps = at.dataframe[-2].value
     assert {"95% low", "95% high"} <= set(gaps.columns) and "ci" not in gaps.columns
+    # each gap change's verdict stands next to its interval, not off to the right
+    assert list(gaps.columns)[:9] == ["a", "b", "n_contexts", "before", "after", "change",
+                                      "95% low", "95% high", "verdict"], list(gaps.columns)
+    assert gaps["verdict"].iloc[0] in {"widened", "narrowed", "unchanged", "inconclusive"}
 
 
 @pytest.mark.slow
-def test_model_probe_runs_in_the_background(page):
+def test_model_probe_runs_in_the_background(page, project):
     """Probing a model starts a background thread; the page keeps answering and shows the
     stored run when it finishes."""
     import time
@@ -96,6 +100,7 @@ def test_model_probe_runs_in_the_background(page):
     assert at.selectbox(key="model").options[0].startswith("packaged:smollm2-135m-instruct")
     at.selectbox(key="model").set_value("tiny:gpt2").run()
     at.number_input(key="max_new_tokens").set_value(4).run()
+    assert at.checkbox(key="probe_chat").value  # the chat template on, as `workbench probe`
     at.button(key="run_probe").click().run()
     assert not at.exception, [e.value for e in at.exception]
     deadline = time.time() + 240
@@ -107,3 +112,12 @@ def test_model_probe_runs_in_the_background(page):
         time.sleep(1)
     assert not at.error, [e.value for e in at.error]
     assert done and done[0].startswith("Run #1 stored")
+    # the same model probed from the terminal with its defaults compares with it: same mode
+    from tests.conftest import run_cli
+
+    root = project.root
+    proc = run_cli("probe", "--model", "tiny:gpt2", "--probes", "gender", "--max-new-tokens",
+                   "4", cwd=root)
+    assert proc.returncode in (0, 1), proc.stderr
+    proc = run_cli("bias-report", "--before", "1", "--after", "2", cwd=root)
+    assert proc.returncode in (0, 1), proc.stderr  # 2: "generated differently" refused

@@ -215,6 +215,22 @@ def test_cli_predictions_then_compare(project, tmp_path):
                                  "leakage": None}
 
 
+@pytest.mark.slow
+def test_cli_compare_runs_scored_on_different_metrics(project, tmp_path):
+    """One run scored bleu,rouge, the other accuracy,bleu: the comparison covers what both
+    have (bleu) instead of failing on the ROUGE score one side lacks."""
+    a, b = _write(tmp_path, "a.csv", BAD), _write(tmp_path, "b.csv", GOOD)
+    for path, metrics in ((a, "bleu,rouge"), (b, "accuracy,bleu")):
+        proc = run_cli("evaluate", "--predictions", str(path), "--metrics", metrics,
+                       cwd=project.root)
+        assert proc.returncode == 0, proc.stderr
+    proc = run_cli("evaluate", "--compare", "run:1", "run:2", "--correct", "holm", "--json", "-",
+                   cwd=project.root)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert list(out["metrics"]) == ["bleu"] and out["metrics"]["bleu"]["diff"] > 0
+
+
 def test_sentiment_metric_by_group_slice_from_the_terminal(project, tmp_path):
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 

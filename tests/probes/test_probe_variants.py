@@ -153,3 +153,26 @@ def test_a_set_without_variants_has_one_phrasing_and_says_so():
                      model=None, source="frame")
     ph = r["comparisons"][0]["phrasings"]
     assert ph["n"] == 1 and ph["fragile"] and "one phrasing per template" in ph["label"]
+
+
+def test_an_inconclusive_gap_near_the_margin_never_asks_for_fewer_contexts_than_it_has():
+    """A gap just under the margin with a small spread: the run already has more contexts
+    than the power formulas ask for, so the page and the report say the gap is too close
+    to the margin to call, not 'a decision would need about 6 contexts (this run has 20)'."""
+    import re
+
+    from workbench.probes import robustness_rows, verdict_message
+
+    plan = expand(parse_probe_set(SET))
+    r = build_result(_frame(plan, {1: 0.1, 2: 0.1, 3: 0.1}), plan=plan,
+                     scorers=["sentiment"], config=FAST, model=None, source="frame")
+    (c,) = r["comparisons"]
+    assert c["verdict"] == "inconclusive", c
+    assert c["needed"]["different"]["contexts"] <= c["n_contexts"]  # the situation tested
+    tone, text = verdict_message(r)  # the headline on the Bias probes page
+    assert tone == "warning"
+    for asked in re.findall(r"about (\d+) contexts", text):
+        assert int(asked) > r["n_contexts"], text
+    assert "too close to the margin" in text, text
+    (row,) = robustness_rows(r)
+    assert "too close to the margin" in row["contexts needed"], row

@@ -121,3 +121,17 @@ def test_reports_page_records_a_signoff_and_lists_it(compared, monkeypatch):
         f"Sign-off {newest['id']} recorded and shown in the report."]
     shown = [m.value for m in at.markdown if "reject" in m.value]
     assert shown and "Cy \\<i\\>" in shown[0] and "\\[x\\]" in shown[0]
+
+
+def test_signoff_help_names_only_commands_that_exist():
+    """The help says where a report's id or file comes from; every `workbench X` it names
+    is a command a user can run."""
+    import re
+
+    proc = run_cli("signoff", "--help", env={"COLUMNS": "200"})
+    assert proc.returncode == 0, proc.stderr
+    named = set(re.findall(r"`workbench ([a-z-]+)", proc.stdout))
+    assert named, proc.stdout
+    for cmd in named:
+        got = run_cli(cmd, "--help")
+        assert got.returncode == 0, (cmd, got.stderr)

@@ -11,7 +11,7 @@ from ._output import JsonOpt, echo, get_project
 
 
 def signoff(
-    report: Annotated[str, typer.Argument(help="The before/after report: its id (Reports page, `workbench reports`) or its file.")],
+    report: Annotated[str, typer.Argument(help="The before/after report: its id (as the Reports page lists it) or its file (the report path `workbench bias-report` prints).")],
     reviewer: Annotated[str, typer.Option("--reviewer", help="Who decides (recorded with the decision).")],
     decision: Annotated[str, typer.Option("--decision", help="approve, reject or probe-more.")],
     comment: Annotated[Optional[str], typer.Option("--comment", help="Why (shown in the report and the model card).")] = None,

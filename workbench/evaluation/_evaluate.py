@@ -934,7 +934,8 @@ def compare(project, a: str, b: str, *, metrics: str | Sequence[str] | None = No
         leak = side["leakage"]
         if leak and leak.get("found"):
             warnings.append(f"{name.upper()} ({side['label']}): {leak['message']}")
-    key = primary_metric([x for x, _ in pairs]) if primary_metric([y for _, y in pairs]) else None
+    key = next((k for k in ("rougeL", "accuracy")  # a per-example score both sides have
+                if k in pairs[0][0] and k in pairs[0][1]), None)
     changed = []
     if key:
         for x, y in pairs:

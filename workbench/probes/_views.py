@@ -59,19 +59,34 @@ def contexts_needed_text(result: dict[str, Any]) -> str:
     """How many contexts a decision would need at the observed spread (the largest over
     the inconclusive comparisons), or ``""`` when the result does not say."""
     diff = eq = 0
+    near = False  # an inconclusive gap the run already has the contexts for: near the margin
+    n = result.get("n_contexts")
     for c in result.get("comparisons") or []:
         need = c.get("needed") if c.get("verdict") == "inconclusive" else None
         if need:
-            diff = max(diff, (need.get("different") or {}).get("contexts") or 0)
-            eq = max(eq, (need.get("equivalent") or {}).get("contexts") or 0)
-    n = result.get("n_contexts")
+            more = _more_needed(need, c.get("n_contexts") or n)
+            diff, eq = max(diff, more.get("different", 0)), max(eq, more.get("equivalent", 0))
+            near = near or not more
     if not (diff or eq):
-        return ""
+        return ("The observed gap lies too close to the margin to call: more contexts narrow "
+                "the interval, but a true gap near the margin stays undecided either way."
+                if near else "")
     clauses = [f"about {diff} contexts to detect a gap of "
                f"{result['settings'].get('min_effect')}" if diff else None,
                f"about {eq} contexts to show equivalence if there is no gap" if eq else None]
     return ("At the observed spread a decision would need "
             + ", or ".join(c for c in clauses if c) + f" (this run has {n}).")
+
+
+def _more_needed(need: dict[str, Any], n: int | None) -> dict[str, int]:
+    """The contexts a decision needs (``different``, ``equivalent``) beyond the ``n`` the
+    comparison has; none when the run has that many already (its gap is near the margin)."""
+    out = {}
+    for k in ("different", "equivalent"):
+        got = (need.get(k) or {}).get("contexts")
+        if got and (n is None or got > n):
+            out[k] = got
+    return out
 
 
 def interval_label(result: dict[str, Any] | None) -> str:
@@ -139,12 +154,19 @@ def robustness_rows(result: dict[str, Any]) -> list[dict]:
             "scorer offset (controls)": _interval(off.get("diff"), off.get("ci"))
             + (" (subtracted)" if off.get("subtracted") else ""),
             "scorer": "may come from the scorer" if c.get("may_come_from_scorer") else "",
-            "contexts needed": "" if not need else " or ".join(
-                f"{(need.get(k) or {}).get('contexts')} to show {w}"
-                for k, w in (("different", "a difference"), ("equivalent", "equivalence"))
-                if (need.get(k) or {}).get("contexts")),
+            "contexts needed": _needed_cell(need, c.get("n_contexts")),
         })
     return rows
+
+
+def _needed_cell(need: dict[str, Any] | None, n: int | None) -> str:
+    if not need:
+        return ""
+    more = _more_needed(need, n)
+    if not more:
+        return f"none beyond these {n}: the gap is too close to the margin to call"
+    return " or ".join(f"{more[k]} to show {w}" for k, w in
+                       (("different", "a difference"), ("equivalent", "equivalence")) if k in more)
 
 
 def offset_rows(result: dict[str, Any]) -> list[dict]:
