@@ -76,6 +76,6 @@ st.dataframe(pd.DataFrame(starting + [run_row(r, progress.get(r.id)) for r in ru
 if runs:
     # No status in the label: a keyed selectbox keeps an option's old text when it changes.
     labels = {r.id: f"run:{r.id} · {r.kind} · {r.name or ''}" for r in runs}
-    run = next(r for r in runs if r.id == st.selectbox("Show a run", list(labels),
-                                                       format_func=labels.get, key="show_run"))
+    chosen = st.selectbox("Show a run", list(labels), format_func=labels.get, key="show_run")
+    run = next(r for r in runs if r.id == chosen)  # one selectbox, whichever run is chosen
     show_train_run(run, jobs.progress(proj, run.id))

@@ -104,3 +104,22 @@ def test_bad_config_file_shows_one_line(project, monkeypatch, tmp_path):
     at.button(key="FormSubmitter:file_form-Start from file").click().run()
     assert [plain(e.value) for e in at.error] == [f"{bad}: epochz (line 2): unknown key; allowed: name, model, "
                                            "task, method, data, lora, training, card, lr_search"]
+
+
+def test_show_a_run_picks_an_older_run(project, monkeypatch):
+    """Choosing any but the newest run under "Show a run" shows it (the picker was drawn
+    once per run until it matched, a duplicate-key crash as soon as a second run existed)."""
+    from workbench.core.store import Store
+
+    monkeypatch.chdir(ROOT)
+    store = Store.for_project(project)
+    ids = []
+    for name in ("old-run", "new-run"):
+        with store.record("train", name=name, config={"model": "tiny:gpt2"}) as out:
+            ids.append(out["run_id"])
+    old = ids[0]
+    at = _page()
+    assert not at.exception
+    at.selectbox(key="show_run").select(old).run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="show_run").value == old
