@@ -752,13 +752,14 @@ def check_trend_charts(history: list) -> None:
         .properties(height=160), width="stretch")
     if per_rule.empty:
         return
-    n_rules = per_rule["rule"].nunique()
-    st.altair_chart(alt.Chart(per_rule).mark_rect(stroke="white").encode(
-        x, alt.Y("rule:N", title=None, sort=None, axis=alt.Axis(labelLimit=420)),
+    n_rules = per_rule["rule"].nunique()  # every rule labelled: Vega would hide every other
+    st.altair_chart(alt.Chart(per_rule).mark_rect(stroke="white").encode(  # label when tight
+        x, alt.Y("rule:N", title=None, sort=None,
+                 axis=alt.Axis(labelLimit=420, labelOverlap=False)),
         alt.Color("unexpected %:Q", scale=alt.Scale(scheme="orangered", domainMin=0),
                   legend=alt.Legend(orient="top", title="unexpected %")),
         tooltip=["check", "dataset", "rule", "unexpected %", "passed"])
-        .properties(height=22 * n_rules + 40), width="stretch")
+        .properties(height=24 * n_rules + 140), width="stretch")  # + legend and x axis
 
 
 def show_split(run) -> None:

@@ -77,5 +77,10 @@ def test_data_quality_page_runs_cleans_and_shows_trend(project, monkeypatch):
     assert plain(at.success[0].value).startswith("PASSED: all 18 rules")
     charts = at.get("arrow_vega_lite_chart") + at.get("vega_lite_chart")
     assert len(charts) == 2  # rules failed per check, and a rule x check heatmap
+    import json
+
+    heat = json.loads(charts[1].proto.spec)  # 18 rules: every row labelled, none squashed
+    assert heat["encoding"]["y"]["axis"]["labelOverlap"] is False
+    assert heat["height"] >= 20 * 18 + 100  # rows of 20 px or more, plus legend and x axis
     # the trend covers the raw data and its cleaned copy: two checks
     assert "2 checks of support_clean" in " ".join(plain(c.value) for c in at.caption)
