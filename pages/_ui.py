@@ -684,7 +684,8 @@ def training_now() -> None:
     runs = {r.pid: r for r in running}
     for job in active:
         run = runs.pop(job.pid, None)
-        st.markdown(f"**Process {job.pid}** · {job.mode} · `{esc(job.config)}`")
+        st.markdown(f"**Process {job.pid}** · {job.mode} · "  # a code span is literal:
+                    f"`{str(job.config).replace('`', chr(39))}`")  # no backslashes shown
         p = jobs.progress(proj, run.id) if run else None
         ph = run_phase(p) if p else {"fraction": 0.0, "text": job_phase(job)}
         st.progress(ph["fraction"], text=esc(ph["text"]))

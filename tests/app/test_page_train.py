@@ -62,6 +62,9 @@ def test_form_starts_background_run_shows_it_and_cancels(project, monkeypatch):
     assert not at.error, [e.value for e in at.error]
     assert at.success and "Started process" in at.success[0].value, [e.value for e in at.error]
     job = jobs.list_jobs(project)[0]
+    # the config path is shown as itself in a code span: no Markdown backslashes in it
+    assert any(m.value.endswith(f"`{job.config}`") for m in at.markdown
+               if m.value.startswith(f"**Process {job.pid}**")), [m.value for m in at.markdown]
     # listed under Past runs from its first second, with what it is doing
     status = at.dataframe[0].value["status"].astype(str).tolist()
     assert any(f"(process {job.pid})" in s for s in status), status
