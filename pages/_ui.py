@@ -704,6 +704,22 @@ def training_now() -> None:
         st.caption("Nothing is training right now.")
 
 
+@st.fragment(run_every=2)
+def past_runs_table() -> bool:
+    """Training runs, newest first, with jobs still starting on top; a running run's status
+    is its live phase and ETA (refreshed every 2 s). ``False`` when there is none."""
+    from workbench.train import job_row, jobs, run_row, starting_jobs
+
+    proj = project()
+    runs = [r for r in store().list_runs(limit=200) if r.kind in ("train", "lr-search")]
+    starting = [job_row(j) for j in starting_jobs(proj)]
+    progress = {r.id: jobs.progress(proj, r.id) for r in runs if r.status == "running"}
+    if runs or starting:
+        st.dataframe(pd.DataFrame(starting + [run_row(r, progress.get(r.id)) for r in runs]),
+                     hide_index=True, width="stretch")
+    return bool(runs or starting)
+
+
 def number_inputs(specs: list[tuple]) -> dict:
     """One row of number inputs from ``(field, label, default, key, format)`` specs; returns
     ``{field: value}`` (a float default gives a float input, an int default an int one)."""
