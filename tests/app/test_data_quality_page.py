@@ -108,3 +108,16 @@ def test_a_check_stopped_by_the_app_is_cancelled_not_failed(project):
     run = Store.for_project(project).list_runs("check")[0]
     assert (run.status, run.error) == ("cancelled", "interrupted (StopException)")
     assert [(h.run_id, h.status) for h in check_history(project)] == [(run.id, "cancelled")]
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "workbench", "--project", str(project.root),
+                          "check", "history"], capture_output=True, text=True, check=True).stdout
+    assert " cancelled " in out and "error" not in out, out
+    from streamlit.testing.v1 import AppTest  # the page's latest result is not the stopped run
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page("pages/data_quality.py").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert "No checks of" in " ".join(c.value for c in at.caption)
