@@ -382,7 +382,7 @@ def file_or_path(upload_label: str, *, types: list[str], key: str,
             st.session_state.setdefault("upload_names", {})[str(saved[0])] = upload.name
         return (done[fid], upload.name) if fid in done else (None, None)
     if typed.strip():
-        found = run_errors(app_path, project(), typed, labels={"path": path_label.strip(". ")})
+        found = run_errors(app_path, project(), typed, labels={"path": "Path"})
         return (found, str(typed).strip()) if found is not None else (None, None)
     return None, None
 

@@ -55,7 +55,8 @@ with file_tab, st.form("file_form"):
     c1, c2 = st.columns(2)
     resume = c1.checkbox("Resume an interrupted run of it", key="resume")
     file_lr = c2.checkbox("Learning-rate search instead", key="file_lr_search")
-    if st.form_submit_button("Start from file") and (cfg := run_errors(app_path, proj, cfg_path)) \
+    if st.form_submit_button("Start from file") and (cfg := run_errors(
+            app_path, proj, cfg_path, labels={"path": "Config file"})) \
             and (job := run_errors(jobs.start_job, proj, cfg, resume=resume, lr_search=file_lr)):
         job_started(job, f"Started process {job.pid} for {esc(job.config)}.")
 training_now()

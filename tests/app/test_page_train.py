@@ -99,7 +99,7 @@ def test_bad_config_file_shows_one_line(project, monkeypatch, tmp_path):
     at = _page()
     at.text_input(key="cfg_path").input(str(outside))
     at.button(key="FormSubmitter:file_form-Start from file").click().run()
-    assert "outside the project" in plain(at.error[0].value)
+    assert plain(at.error[0].value).startswith(f"Config file: {outside}: outside the project")
     bad = project.root / "bad.yaml"
     bad.write_text("model: tiny:gpt2\nepochz: 1\ndata: {split: x, prompt: a, response: b}\n")
     at = _page()
