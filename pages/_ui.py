@@ -386,7 +386,7 @@ def file_or_path(upload_label: str, *, types: list[str], key: str,
             st.session_state.setdefault("upload_names", {})[str(saved[0])] = upload.name
         return (done[fid], upload.name) if fid in done else (None, None)
     if typed.strip():
-        found = run_errors(app_path, project(), typed, labels={"path": path_label.strip(". ")})
+        found = run_errors(app_path, project(), typed, labels={"path": "Path"})
         return (found, str(typed).strip()) if found is not None else (None, None)
     return None, None
 
@@ -689,7 +689,8 @@ def training_now() -> None:
     runs = {r.pid: r for r in running}
     for job in active:
         run = runs.pop(job.pid, None)
-        st.markdown(f"**Process {job.pid}** · {job.mode} · `{esc(job.config)}`")
+        st.markdown(f"**Process {job.pid}** · {job.mode} · "  # a code span is literal:
+                    f"`{str(job.config).replace('`', chr(39))}`")  # no backslashes shown
         p = jobs.progress(proj, run.id) if run else None
         ph = run_phase(p) if p else {"fraction": 0.0, "text": job_phase(job)}
         st.progress(ph["fraction"], text=esc(ph["text"]))
@@ -706,6 +707,22 @@ def training_now() -> None:
             st.progress(ph["fraction"], text=esc(ph["text"]) + " (started outside the app)")
     if not active and not running:
         st.caption("Nothing is training right now.")
+
+
+@st.fragment(run_every=2)
+def past_runs_table() -> bool:
+    """Training runs, newest first, with jobs still starting on top; a running run's status
+    is its live phase and ETA (refreshed every 2 s). ``False`` when there is none."""
+    from workbench.train import job_row, jobs, run_row, starting_jobs
+
+    proj = project()
+    runs = [r for r in store().list_runs(limit=200) if r.kind in ("train", "lr-search")]
+    starting = [job_row(j) for j in starting_jobs(proj)]
+    progress = {r.id: jobs.progress(proj, r.id) for r in runs if r.status == "running"}
+    if runs or starting:
+        st.dataframe(pd.DataFrame(starting + [run_row(r, progress.get(r.id)) for r in runs]),
+                     hide_index=True, width="stretch")
+    return bool(runs or starting)
 
 
 def number_inputs(specs: list[tuple]) -> dict:
@@ -757,13 +774,14 @@ def check_trend_charts(history: list) -> None:
         .properties(height=160), width="stretch")
     if per_rule.empty:
         return
-    n_rules = per_rule["rule"].nunique()
-    st.altair_chart(alt.Chart(per_rule).mark_rect(stroke="white").encode(
-        x, alt.Y("rule:N", title=None, sort=None, axis=alt.Axis(labelLimit=420)),
+    n_rules = per_rule["rule"].nunique()  # every rule labelled: Vega would hide every other
+    st.altair_chart(alt.Chart(per_rule).mark_rect(stroke="white").encode(  # label when tight
+        x, alt.Y("rule:N", title=None, sort=None,
+                 axis=alt.Axis(labelLimit=420, labelOverlap=False)),
         alt.Color("unexpected %:Q", scale=alt.Scale(scheme="orangered", domainMin=0),
                   legend=alt.Legend(orient="top", title="unexpected %")),
         tooltip=["check", "dataset", "rule", "unexpected %", "passed"])
-        .properties(height=22 * n_rules + 40), width="stretch")
+        .properties(height=24 * n_rules + 140), width="stretch")  # + legend and x axis
 
 
 def show_split(run) -> None:

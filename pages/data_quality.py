@@ -35,7 +35,8 @@ if st.button("Run checks", key="run_checks", type="primary"):
                          data_docs=data_docs_of(store().get_run(result[1]).outputs))
 
 st.subheader("Latest result")  # always from the store, so a refresh loses nothing
-history = [h for h in check_history(proj, suite=spec.name) if h.dataset == ref] if spec else []
+history = [h for h in check_history(proj, suite=spec.name)  # a cancelled run has no result
+           if h.dataset == ref and h.status != "cancelled"] if spec else []
 if not history:
     st.caption(f"No checks of {esc(ref)} with this suite yet: press **Run checks**.")
 else:

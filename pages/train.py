@@ -1,12 +1,11 @@
-import pandas as pd
 import streamlit as st
 
-from pages._ui import (esc, header, job_started, number_inputs, project, run_errors,
-                       show_train_run, store, training_now)
+from pages._ui import (esc, header, job_started, number_inputs, past_runs_table, project,
+                       run_errors, show_train_run, store, training_now)
 from workbench.core.access import app_path
 from workbench.splits import list_splits
-from workbench.train import (base_models, column_roles, failed_jobs, form_config, job_row, jobs,
-                             run_row, split_columns, starting_jobs)
+from workbench.train import (base_models, column_roles, failed_jobs, form_config, jobs,
+                             split_columns)
 
 header("Train", "Fine-tune a model with Hugging Face Trainer and follow its loss live.")
 proj = project()
@@ -56,7 +55,8 @@ with file_tab, st.form("file_form"):
     c1, c2 = st.columns(2)
     resume = c1.checkbox("Resume an interrupted run of it", key="resume")
     file_lr = c2.checkbox("Learning-rate search instead", key="file_lr_search")
-    if st.form_submit_button("Start from file") and (cfg := run_errors(app_path, proj, cfg_path)) \
+    if st.form_submit_button("Start from file") and (cfg := run_errors(
+            app_path, proj, cfg_path, labels={"path": "Config file"})) \
             and (job := run_errors(jobs.start_job, proj, cfg, resume=resume, lr_search=file_lr)):
         job_started(job, f"Started process {job.pid} for {esc(job.config)}.")
 training_now()
@@ -65,14 +65,10 @@ runs = [r for r in store().list_runs(limit=200) if r.kind in ("train", "lr-searc
 for job in failed_jobs(proj):
     st.error(f"Process {job.pid} ({esc(job.config)}) stopped before training: "
              f"{esc(job.error_line())}")
-starting = [job_row(j) for j in starting_jobs(proj)]
-if not runs and not starting:
+if not past_runs_table():  # refreshed every 2 s: a running run's phase and ETA stay current
     st.info("No training runs yet. Start one above; the demo config is "
             "`configs/demo_lora.yaml` (SmolLM2-135M-Instruct with LoRA, a few minutes on a CPU).")
     st.stop()
-progress = {r.id: jobs.progress(proj, r.id) for r in runs if r.status == "running"}
-st.dataframe(pd.DataFrame(starting + [run_row(r, progress.get(r.id)) for r in runs]),
-             hide_index=True, width="stretch")
 if runs:
     # No status in the label: a keyed selectbox keeps an option's old text when it changes.
     labels = {r.id: f"run:{r.id} · {r.kind} · {r.name or ''}" for r in runs}

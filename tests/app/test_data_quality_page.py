@@ -77,5 +77,47 @@ def test_data_quality_page_runs_cleans_and_shows_trend(project, monkeypatch):
     assert plain(at.success[0].value).startswith("PASSED: all 18 rules")
     charts = at.get("arrow_vega_lite_chart") + at.get("vega_lite_chart")
     assert len(charts) == 2  # rules failed per check, and a rule x check heatmap
+    import json
+
+    heat = json.loads(charts[1].proto.spec)  # 18 rules: every row labelled, none squashed
+    assert heat["encoding"]["y"]["axis"]["labelOverlap"] is False
+    assert heat["height"] >= 20 * 18 + 100  # rows of 20 px or more, plus legend and x axis
     # the trend covers the raw data and its cleaned copy: two checks
     assert "2 checks of support_clean" in " ".join(plain(c.value) for c in at.caption)
+
+
+def test_a_check_stopped_by_the_app_is_cancelled_not_failed(project):
+    """Pressing Run checks again mid-run makes Streamlit stop the script with its
+    StopException (a BaseException) inside the check: that run is cancelled, not a failure
+    in the check history (it was "error (failed)", with the error "StopException: ")."""
+    from streamlit.runtime.scriptrunner_utils.exceptions import StopException
+
+    from workbench.checks import check_dataset, check_history
+    from workbench.core.store import Store
+    from workbench.data import import_dataset
+
+    shutil.copy(ROOT / "checks" / "support_qa.yaml", project.checks_dir)
+    dv, _ = import_dataset(project, str(ROOT / "workbench" / "demo" / "support_qa.csv"),
+                           name="support_raw")
+
+    def stopped(fraction, message):
+        raise StopException()
+
+    with pytest.raises(StopException):
+        check_dataset(project, dv.ref, project.checks_dir / "support_qa.yaml", progress=stopped)
+    run = Store.for_project(project).list_runs("check")[0]
+    assert (run.status, run.error) == ("cancelled", "interrupted (StopException)")
+    assert [(h.run_id, h.status) for h in check_history(project)] == [(run.id, "cancelled")]
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "workbench", "--project", str(project.root),
+                          "check", "history"], capture_output=True, text=True, check=True).stdout
+    assert " cancelled " in out and "error" not in out, out
+    from streamlit.testing.v1 import AppTest  # the page's latest result is not the stopped run
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page("pages/data_quality.py").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert "No checks of" in " ".join(c.value for c in at.caption)

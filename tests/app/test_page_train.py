@@ -62,6 +62,9 @@ def test_form_starts_background_run_shows_it_and_cancels(project, monkeypatch):
     assert not at.error, [e.value for e in at.error]
     assert at.success and "Started process" in at.success[0].value, [e.value for e in at.error]
     job = jobs.list_jobs(project)[0]
+    # the config path is shown as itself in a code span: no Markdown backslashes in it
+    assert any(m.value.endswith(f"`{job.config}`") for m in at.markdown
+               if m.value.startswith(f"**Process {job.pid}**")), [m.value for m in at.markdown]
     # listed under Past runs from its first second, with what it is doing
     status = at.dataframe[0].value["status"].astype(str).tolist()
     assert any(f"(process {job.pid})" in s for s in status), status
@@ -96,7 +99,7 @@ def test_bad_config_file_shows_one_line(project, monkeypatch, tmp_path):
     at = _page()
     at.text_input(key="cfg_path").input(str(outside))
     at.button(key="FormSubmitter:file_form-Start from file").click().run()
-    assert "outside the project" in plain(at.error[0].value)
+    assert plain(at.error[0].value).startswith(f"Config file: {outside}: outside the project")
     bad = project.root / "bad.yaml"
     bad.write_text("model: tiny:gpt2\nepochz: 1\ndata: {split: x, prompt: a, response: b}\n")
     at = _page()
@@ -104,3 +107,22 @@ def test_bad_config_file_shows_one_line(project, monkeypatch, tmp_path):
     at.button(key="FormSubmitter:file_form-Start from file").click().run()
     assert [plain(e.value) for e in at.error] == [f"{bad}: epochz (line 2): unknown key; allowed: name, model, "
                                            "task, method, data, lora, training, card, lr_search"]
+
+
+def test_show_a_run_picks_an_older_run(project, monkeypatch):
+    """Choosing any but the newest run under "Show a run" shows it (the picker was drawn
+    once per run until it matched, a duplicate-key crash as soon as a second run existed)."""
+    from workbench.core.store import Store
+
+    monkeypatch.chdir(ROOT)
+    store = Store.for_project(project)
+    ids = []
+    for name in ("old-run", "new-run"):
+        with store.record("train", name=name, config={"model": "tiny:gpt2"}) as out:
+            ids.append(out["run_id"])
+    old = ids[0]
+    at = _page()
+    assert not at.exception
+    at.selectbox(key="show_run").select(old).run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="show_run").value == old

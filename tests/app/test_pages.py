@@ -307,6 +307,12 @@ def test_upload_keeps_its_name_and_errors_never_show_the_upload_path(project):
     assert msg == "bad.csv: line 3 has 3 fields, the header has 2"
     assert str(project.uploads_dir) not in msg and "SECRET" not in msg
     assert not [p for p in project.uploads_dir.iterdir() if p.stat().st_size == 31]
+    # a name with spaces and brackets stays itself as the source (not my_file_v2_.csv)
+    dv, _ = import_upload(project, "C:\\Users\\me\\my file (v2).csv", b"q,a\nyo,there\n")
+    assert (dv.name, dv.source) == ("my_file_v2", "my file (v2).csv (uploaded)")
+    with pytest.raises(WorkbenchError) as info:
+        import_upload(project, "my bad (v2).csv", b"q,a\nhi,there\nSECRET-TOKEN,1,2\n")
+    assert str(info.value) == "my bad (v2).csv: line 3 has 3 fields, the header has 2"
 
 
 @pytest.mark.parametrize("content, expected", [

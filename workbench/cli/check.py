@@ -143,7 +143,9 @@ def history(
     if entries:
         echo(table([[e.run_id, e.started.strftime("%Y-%m-%d %H:%M:%S"), e.suite or "",
                       e.dataset or "",
-                      {True: "passed", False: "FAILED", None: f"error ({e.status})"}[e.success],
+                      {True: "passed", False: "FAILED",
+                       None: "cancelled" if e.status == "cancelled"
+                       else f"error ({e.status})"}[e.success],
                       len(e.failed_rules) if e.success is not None else "",
                       f"schedule {e.scheduled_job}" if e.scheduled_job else "manual"]
                      for e in entries],

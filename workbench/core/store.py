@@ -471,7 +471,9 @@ class Store:
         """Record a run around a block: yields a dict to fill with outputs.
 
         The run is ``succeeded`` when the block finishes, ``failed`` (with the error
-        text) when it raises, and ``cancelled`` on KeyboardInterrupt.
+        text) when it raises, and ``cancelled`` on KeyboardInterrupt or another interruption
+        from outside (a ``BaseException`` that is not an error, such as Streamlit stopping
+        a page's script when its button is pressed again).
         """
         run_id = self.start_run(kind, name=name, config=config, input_hashes=input_hashes,
                                 started=started)
@@ -481,9 +483,14 @@ class Store:
         except KeyboardInterrupt:
             self.finish_run(run_id, status="cancelled", outputs=outputs, error="interrupted")
             raise
-        except BaseException as exc:
+        except (Exception, SystemExit) as exc:
             self.finish_run(run_id, status="failed", outputs=outputs,
                             error=f"{type(exc).__name__}: {exc}")
+            raise
+        except BaseException as exc:  # stopped from outside, not a failure: the app's page
+            # rerun when a button is pressed again mid-run (Streamlit's StopException)
+            self.finish_run(run_id, status="cancelled", outputs=outputs,
+                            error=f"interrupted ({type(exc).__name__})")
             raise
         else:
             self.finish_run(run_id, status=outputs.pop("_status", "succeeded"), outputs=outputs)

@@ -46,10 +46,14 @@ def import_upload(project, filename: str, content: bytes, *, name: str | None = 
     from ._versions import check_name, default_name, read_source, save_version
 
     path, safe = save_upload(project, filename, content)
+    # the file's own name as the user sees it (folders and control characters dropped);
+    # only the default dataset name needs the restricted ``safe`` form
+    own = re.sub(r"[\x00-\x1f\x7f]+", "", re.split(r"[\\/]", filename or "")[-1]).strip()
+    own = own[:200] or safe
     try:
         frame, _ = read_source(str(path), encoding=encoding)
     except WorkbenchError as exc:
         path.unlink(missing_ok=True)
-        raise type(exc)(str(exc).replace(str(path), safe), param=exc.param) from None
+        raise type(exc)(str(exc).replace(str(path), own), param=exc.param) from None
     return save_version(project, frame, name=check_name(name or default_name(safe)),
-                        source=f"{safe} (uploaded)")
+                        source=f"{own} (uploaded)")
