@@ -175,6 +175,24 @@ def test_cli_bad_input_exit_2_one_line(project, args, match):
     assert "Traceback" not in r.stderr
 
 
+def test_a_damaged_stored_copy_is_one_line_not_an_internal_error(project, tmp_path, qa_frame):
+    qa_frame.to_csv(tmp_path / "qa.csv", index=False)
+    assert run_cli("data", "import", str(tmp_path / "qa.csv"), cwd=project.root).returncode == 0
+    from workbench.data import get_version
+
+    stored = project.state / get_version(project, "qa").path
+    stored.write_bytes(b"not parquet any more")
+    suite = tmp_path / "s.yaml"
+    suite.write_text("expectations:\n  - {type: expect_column_values_to_not_be_null, "
+                     "column: question}\n")
+    for args in (["data", "show", "qa"], ["check", "qa", "--suite", str(suite)]):
+        r = run_cli(*args, cwd=project.root)
+        assert r.returncode == 2, (args, r.stderr)
+        assert r.stderr.strip().splitlines() == [
+            r.stderr.strip()] and r.stderr.startswith("error: dataset qa@"), r.stderr
+        assert f"its stored copy {stored} is damaged and cannot be read (" in r.stderr
+
+
 def test_cli_debug_shows_traceback(project):
     r = run_cli("--debug", "data", "import", "nope.csv", cwd=project.root)
     assert r.returncode == 2 and "Traceback" in r.stderr

@@ -462,7 +462,14 @@ def load_frame(project, ref: str | DatasetVersion, *,
     if columns is not None:
         wanted = set(columns)
         columns = [str(c["name"]) for c in dv.columns if str(c["name"]) in wanted]
-    return dv, _read_stored(path, columns)
+    import pyarrow as pa
+
+    try:
+        return dv, _read_stored(path, columns)
+    except (pa.ArrowException, OSError) as exc:  # ArrowInvalid: not Parquet any more
+        why = " ".join(str(exc).split())[:160]
+        raise DataError(f"dataset {dv.ref}: its stored copy {path} is damaged and cannot be "
+                        f"read ({type(exc).__name__}: {why})") from None
 
 
 def _read_stored(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
