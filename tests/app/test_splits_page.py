@@ -91,19 +91,24 @@ def test_hundreds_of_small_strata_are_summarised():
     assert msg.count("(1 row)") == 10 and "and 290 more" in msg and len(msg) < 600
 
 
-def test_conversations_split_whole_from_the_page(project, monkeypatch):
-    """A dataset of conversations: the page offers its other columns as label and strata
-    (never the conversations) and splits it, one conversation per row."""
+def _import_jsonl(project, name: str, rows: list[dict]) -> None:
+    """``rows`` as ``NAME.jsonl`` in the project, imported as dataset ``name``."""
     import json
 
     from workbench.data import import_dataset
 
+    path = project.root / f"{name}.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    import_dataset(project, str(path), name=name)
+
+
+def test_conversations_split_whole_from_the_page(project, monkeypatch):
+    """A dataset of conversations: the page offers its other columns as label and strata
+    (never the conversations) and splits it, one conversation per row."""
     rows = [{"id": f"c{i}", "topic": "ab"[i % 2], "messages": [
         {"role": "user", "content": f"Question {i}?"},
         {"role": "assistant", "content": f"Answer {i}."}]} for i in range(12)]
-    path = project.root / "chat.jsonl"
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    import_dataset(project, str(path), name="chat")
+    _import_jsonl(project, "chat", rows)
     monkeypatch.chdir(ROOT)
     at = _splits_page()
     assert not at.exception, [e.value for e in at.exception]
@@ -124,15 +129,9 @@ def test_conversations_split_whole_from_the_page(project, monkeypatch):
 def test_the_page_splits_a_file_of_nothing_but_conversations(project, monkeypatch):
     """OpenAI's format: only a ``messages`` column. The label box offers '(none)' (the only
     choice here) and the page makes a random split, each conversation whole."""
-    import json
-
-    from workbench.data import import_dataset
-
     rows = [{"messages": [{"role": "user", "content": f"Question {i}?"},
                           {"role": "assistant", "content": f"Answer {i}."}]} for i in range(10)]
-    path = project.root / "only.jsonl"
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    import_dataset(project, str(path), name="only")
+    _import_jsonl(project, "only", rows)
     monkeypatch.chdir(ROOT)
     at = _splits_page()
     assert not at.exception, [e.value for e in at.exception]
