@@ -44,7 +44,8 @@ if ref := pick_dataset("Dataset to split", key="split_dataset"):
                              key="split_dedupe")
     if st.button("Make split", type="primary", key="split_run"):
         with st.spinner("Splitting and checking for leakage..."):
-            rep = run_errors(make_split, proj, ref, label=None if label == "(none)" else label, stratify=stratify,
+            rep = run_errors(make_split, proj, ref, stratify=stratify,
+                             label=None if label == "(none)" else label,
                              group=None if group == "(none)" else group, ratios=ratios,
                              seed=int(seed), min_stratum=int(min_stratum) or None,
                              text_columns=text_cols or None, near_threshold=float(threshold),

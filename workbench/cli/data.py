@@ -40,9 +40,10 @@ def data_import(
                                      url=url, sql=sql)
     what = "imported" if created else "unchanged: already stored as"
     echo(f"{what} {dv.ref} ({dv.rows} rows, {len(dv.columns)} columns)")
-    for note in import_notes(dv):
+    notes = import_notes(dv)
+    for note in notes:
         echo(f"note: {note}")
-    write_json(json_out, {**dv.to_dict(), "created": created, "notes": import_notes(dv)})
+    write_json(json_out, {**dv.to_dict(), "created": created, "notes": notes})
 
 
 @data_app.command("list")

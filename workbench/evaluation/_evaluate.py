@@ -105,10 +105,11 @@ class CompareReport:
         return out
 
 
-def primary_metric(records: Sequence[dict]) -> str | None:
-    """The per-example score used to rank examples: rougeL, else accuracy."""
-    first = records[0] if records else {}
-    return next((k for k in ("rougeL", "accuracy") if k in first), None)
+def primary_metric(*records: Sequence[dict]) -> str | None:
+    """The per-example score used to rank examples: rougeL, else accuracy; with several
+    sets of records (the two sides of a comparison), one that every set has."""
+    firsts = [r[0] if r else {} for r in records]
+    return next((k for k in ("rougeL", "accuracy") if all(k in f for f in firsts)), None)
 
 
 # ----------------------------------------------------------------------------- inputs
@@ -934,8 +935,7 @@ def compare(project, a: str, b: str, *, metrics: str | Sequence[str] | None = No
         leak = side["leakage"]
         if leak and leak.get("found"):
             warnings.append(f"{name.upper()} ({side['label']}): {leak['message']}")
-    key = next((k for k in ("rougeL", "accuracy")  # a per-example score both sides have
-                if k in pairs[0][0] and k in pairs[0][1]), None)
+    key = primary_metric([x for x, _ in pairs], [y for _, y in pairs])  # one both sides have
     changed = []
     if key:
         for x, y in pairs:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 from pathlib import Path
+
+import pandas as pd
 
 from ..checks import CheckReport, check_counts
 from ..core.digest import signature
@@ -17,8 +18,7 @@ MISSING = "(missing)"  # a failing row with no value (a not-null rule's), never 
 def _text(value) -> str:
     if isinstance(value, str):
         return value
-    if value is None or (isinstance(value, float) and math.isnan(value)) \
-            or type(value).__name__ in ("NAType", "NaTType"):  # pandas' pd.NA, pd.NaT
+    if pd.api.types.is_scalar(value) and pd.isna(value):  # None, NaN, pd.NA, pd.NaT
         return MISSING
     return json.dumps(value, ensure_ascii=False, default=str)
 

@@ -132,6 +132,19 @@ def _strata(frame: pd.DataFrame, label: str | None, stratify: Sequence[str]) -> 
     return [STRATUM_SEP.join(t) for t in zip(*values)]
 
 
+def _check_label_values(values: pd.Series, label: str, n: int) -> None:
+    """Refuse a label column with nulls or a single class: stratifying needs 2 classes."""
+    nulls = int(values.isna().sum())
+    if nulls:
+        raise ConfigError(f"label: column '{label}' has {nulls} null value"
+                          f"{'s' if nulls != 1 else ''} out of {n} rows; drop or fill "
+                          "them first (for example with 'workbench clean')", param="label")
+    classes = values.map(_value_str).unique()
+    if len(classes) < 2:
+        raise ConfigError(f"label: column '{label}' has a single class "
+                          f"('{classes[0]}'); stratifying needs at least 2", param="label")
+
+
 MAX_LISTED = 10  # strata an error names before it counts the rest
 
 
@@ -326,16 +339,15 @@ def plan_split(frame: pd.DataFrame, *, label: str | None, stratify: Sequence[str
     ratios = parse_ratios(ratios)
     parts = PARTS_2 if len(ratios) == 2 else PARTS_3
     stratify = list(dict.fromkeys(stratify))
-    if label is not None:
-        _check_column(frame, label, "label")
-    for col in stratify:
-        _check_column(frame, col, "stratify")
+    keyed = [("label", label)] if label is not None else []  # the label, when there is one
+    for param, col in [*keyed, *[("stratify", c) for c in stratify]]:
+        _check_column(frame, col, param)
     if group is not None:
         _check_column(frame, group, "group")
     if label is not None and label in stratify:
         raise ConfigError(f"stratify: '{label}' is already the label; stratify on "
                           "other columns", param="stratify")
-    _refuse_conversations(frame, [*([("label", label)] if label is not None else []), *[("stratify", c) for c in stratify],
+    _refuse_conversations(frame, [*keyed, *[("stratify", c) for c in stratify],
                                   *([("group", group)] if group else [])])
     if not 0 < near_threshold <= 1:
         raise ConfigError(f"near threshold: must be in (0, 1]; got {near_threshold:g}",
@@ -344,15 +356,8 @@ def plan_split(frame: pd.DataFrame, *, label: str | None, stratify: Sequence[str
     if n < k:
         raise DataError(f"data: {n} row{'s' if n != 1 else ''}, fewer than the {k} "
                         f"splits asked for ({', '.join(parts)})", param="data")
-    nulls = int(frame[label].isna().sum()) if label is not None else 0
-    if nulls:
-        raise ConfigError(f"label: column '{label}' has {nulls} null value"
-                          f"{'s' if nulls != 1 else ''} out of {n} rows; drop or fill "
-                          "them first (for example with 'workbench clean')", param="label")
-    classes = frame[label].map(_value_str).unique() if label is not None else ["", ""]
-    if len(classes) < 2:
-        raise ConfigError(f"label: column '{label}' has a single class "
-                          f"('{classes[0]}'); stratifying needs at least 2", param="label")
+    if label is not None:
+        _check_label_values(frame[label], label, n)
     raw_strata = _strata(frame, label, stratify)
     strata, merged = _merge_small(raw_strata, k=k, min_stratum=min_stratum, label=label,
                                   stratify=stratify)
@@ -360,8 +365,8 @@ def plan_split(frame: pd.DataFrame, *, label: str | None, stratify: Sequence[str
     from . import _leakage
 
     texts = _leakage.pick_text_columns(frame, text_columns,
-                                       exclude=[*([label] if label is not None else []),
-                                                *stratify, *([group] if group else [])])
+                                       exclude=[*(c for _, c in keyed), *stratify,
+                                                *([group] if group else [])])
     clusters = _leakage.find_duplicates(frame, texts, near_threshold=near_threshold) \
         if (leakage or dedupe) and texts else None
 
