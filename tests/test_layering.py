@@ -213,3 +213,22 @@ def test_every_subcommand_help_is_light():
     assert proc.returncode == 0, proc.stderr
     res = json.loads(proc.stdout.strip().splitlines()[-1])
     assert "data" in res["groups"] and res["heavy"] == []
+
+
+def test_a_check_report_leaves_the_other_stages_unimported():
+    """`workbench check` writes a check report only: importing the reports package for it
+    does not import the evaluation, generation or training stages (their reports arrive
+    on first use), and each of those reports is still there when asked for."""
+    code = ("import sys, json, workbench.reports as r\n"
+            "before = [m for m in ('workbench.evaluation', 'workbench.generation', "
+            "'workbench.train') if m in sys.modules]\n"
+            "names = {n: getattr(r, n).__module__ for n in r.__all__}\n"
+            "print(json.dumps({'before': before, 'names': names}))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=ROOT, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    res = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert res["before"] == []
+    assert res["names"]["write_html"] == "workbench.reports._evaluation"
+    assert res["names"]["lr_chart"] == "workbench.reports._train"
+    assert res["names"]["write_mitigation_report"] == "workbench.reports._probes"
