@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/run.py            # all rows
     .venv/bin/python benchmarks/run.py cli        # rows whose name contains "cli"
+    .venv/bin/python benchmarks/run.py --skip scale   # all rows but the scale: ones
 
 Each ``benchmarks/bench_*.py`` defines ``ROWS``: a list of functions returning
 ``Row`` values. Ratios, not absolute times, are what to compare across machines.
@@ -69,8 +70,13 @@ def load_rows():
 
 
 def main(argv: list[str]) -> int:
+    skip = None
+    if "--skip" in argv:  # --skip PATTERN: leave out the rows whose name contains it
+        at = argv.index("--skip")
+        skip, argv = argv[at + 1], argv[:at] + argv[at + 2:]
     pattern = argv[0] if argv else ""
-    fns = [f for f in load_rows() if pattern in f.__name__]
+    fns = [f for f in load_rows() if pattern in f.__name__
+           and not (skip and skip in f.__name__)]
     results = []
     for fn in fns:
         print(f"running {fn.__name__} ...", file=sys.stderr, flush=True)
