@@ -18,7 +18,7 @@ from run import ROOT, Row
 TINY_STEPS, SMOL_STEPS = 30, 4
 
 
-def _project():
+def _project(*, copy_model: bool = True):
     from workbench.core.project import init_project
     from workbench.data import import_dataset
     from workbench.splits import make_split
@@ -27,11 +27,11 @@ def _project():
     p = init_project(root)
     os.environ.setdefault("HF_HOME", str(p.hf_home))
     cached = ROOT / ".workbench" / "models" / "packaged_smollm2-135m-instruct"
-    if cached.is_dir():  # reuse the repository's converted SmolLM2 instead of 40 s again
+    if copy_model and cached.is_dir():  # reuse the repository's converted SmolLM2 instead of 40 s again
         shutil.copytree(cached, p.models_dir / cached.name)
     dv, _ = import_dataset(p, str(ROOT / "workbench" / "demo" / "support_qa.csv"),
                            name="support")
-    make_split(p, dv, label="persona", seed=0, probes=False)
+    make_split(p, dv, label="persona", seed=0)
     return p
 
 

@@ -77,16 +77,25 @@ def main(argv: list[str]) -> int:
     pattern = argv[0] if argv else ""
     fns = [f for f in load_rows() if pattern in f.__name__
            and not (skip and skip in f.__name__)]
-    results = []
-    for fn in fns:
-        print(f"running {fn.__name__} ...", file=sys.stderr, flush=True)
-        results.extend(fn())
     head = f"{'benchmark':<34} {'measured':>10} {'baseline':>10} {'ratio':>8}  what"
     print(head)
-    print("-" * len(head))
-    for r in results:
-        print(f"{r.name:<34} {r.measured_s:>9.3f}s {r.baseline_s:>9.3f}s {r.ratio:>7.2f}x  "
-              f"{r.measured} / {r.baseline}{'  (' + r.note + ')' if r.note else ''}")
+    print("-" * len(head), flush=True)
+    failed = []
+    for fn in fns:  # each row printed as it is measured: a later failure loses none
+        print(f"running {fn.__name__} ...", file=sys.stderr, flush=True)
+        try:
+            rows = fn()
+        except Exception as exc:  # the other rows still run; the exit code says so
+            failed.append(fn.__name__)
+            print(f"{fn.__name__}: FAILED: {type(exc).__name__}: {exc}", flush=True)
+            continue
+        for r in rows:
+            print(f"{r.name:<34} {r.measured_s:>9.3f}s {r.baseline_s:>9.3f}s {r.ratio:>7.2f}x  "
+                  f"{r.measured} / {r.baseline}{'  (' + r.note + ')' if r.note else ''}",
+                  flush=True)
+    if failed:
+        print(f"{len(failed)} benchmark(s) failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
     return 0
 
 
