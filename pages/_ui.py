@@ -955,9 +955,11 @@ def _mitigation_pickers(runs, labels: dict) -> None:
 
 def _trained_from(spec: str) -> tuple[str | None, str | None]:
     """The model a fine-tuned ``run:ID`` was trained from and its training data's name."""
+    if (tid := trained_run_id(spec)) is None:
+        return None, None
     try:
-        cfg = store().get_run(int(spec.split(":", 1)[1])).config or {}
-    except (ValueError, IndexError, WorkbenchError):
+        cfg = store().get_run(tid).config or {}
+    except WorkbenchError:
         return None, None
     return cfg.get("model"), str((cfg.get("data") or {}).get("split") or "") or None
 
